@@ -1,0 +1,1 @@
+//! Default endpoints per product and region.

@@ -1,0 +1,16 @@
+//! The Alibaba Cloud RPC-style OpenAPI client: a pure signer, transport with timeouts and one
+//! retry policy, one error classification, the credentials chain, and typed PolarDB (2017-08-01)
+//! and PolarDB-X (2020-02-02) calls.
+
+pub mod client;
+pub mod credentials;
+pub mod endpoints;
+pub mod error;
+pub mod polardb;
+pub mod polardbx;
+pub mod retry;
+pub mod sign;
+
+pub use client::{CallOptions, Client, ClientConfig, Product, SignatureVersion};
+pub use credentials::{Credentials, CredentialsProvider, Secret};
+pub use error::{ApiError, ErrorKind};

@@ -1,0 +1,3 @@
+//! `alicloud-emulator`: the local PolarDB / PolarDB-X backup API emulator.
+
+fn main() {}

@@ -1,0 +1,31 @@
+//! `terraform-provider-alicloud`: a Terraform provider for Alibaba Cloud PolarDB and PolarDB-X
+//! backups, and a local emulator of the backup APIs it calls.
+//!
+//! # Layout
+//!
+//! - [`plugin`]: go-plugin handshake, mTLS, and the gRPC services Terraform calls (tfplugin6
+//!   `Provider`, controller, stdio, health). Translates wire messages; holds no business logic.
+//! - [`tfvalue`]: [`tfvalue::Value`] and [`tfvalue::Type`], and their msgpack and JSON codecs.
+//! - [`schema`]: schemas of the provider, resources and data sources, with builders.
+//! - [`diagnostics`]: every user-facing error and warning is built here.
+//! - [`resource`]: the resource and data-source traits the plugin layer calls, and the generic
+//!   planner (defaults, computed values, replacement).
+//! - [`provider`]: the provider block: schema, configuration, credentials chain, endpoints.
+//! - [`alicloud`]: the Alibaba Cloud RPC API client: pure signer (V2 and V3), transport, retries,
+//!   error classification, credentials, typed PolarDB and PolarDB-X calls.
+//! - [`resources`]: one file per resource and per data source, each in the same section order.
+//! - [`emulator`]: the local PolarDB / PolarDB-X backup API emulator (binary `alicloud-emulator`).
+//! - [`logging`]: `tracing` to stderr in the JSON shape Terraform merges into its own log.
+//! - [`timefmt`]: the few date formats the APIs and logs need, without a date crate.
+
+pub mod alicloud;
+pub mod diagnostics;
+pub mod emulator;
+pub mod logging;
+pub mod plugin;
+pub mod provider;
+pub mod resource;
+pub mod resources;
+pub mod schema;
+pub mod tfvalue;
+pub mod timefmt;

@@ -1,0 +1,1 @@
+//! `tracing` to stderr as JSON lines that go-plugin merges into Terraform's log.

@@ -1,0 +1,3 @@
+//! `terraform-provider-alicloud`: started by Terraform (see `plugin`).
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! The go-plugin handshake, mTLS, and the gRPC services Terraform calls. No business logic.

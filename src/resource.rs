@@ -1,0 +1,375 @@
+//! The resource and data-source abstraction the gRPC layer calls, and the generic planner.
+//!
+//! A resource is one file in [`crate::resources`] implementing [`Resource`]. The plugin layer
+//! decodes wire values with the resource's schema, calls these methods, and encodes the answers;
+//! everything a resource decides lives in its own file.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio::sync::watch;
+
+use crate::diagnostics::{AttributePath, Diagnostic, Diagnostics};
+use crate::provider::ProviderData;
+use crate::schema::Schema;
+use crate::tfvalue::Value;
+
+/// Signals `StopProvider`: long waits select on [`StopSignal::stopped`] and return early.
+#[derive(Clone, Debug)]
+pub struct StopSignal(watch::Receiver<bool>);
+
+/// The sending half, owned by the plugin layer.
+#[derive(Debug)]
+pub struct StopHandle(watch::Sender<bool>);
+
+/// A linked stop handle and signal.
+pub fn stop_channel() -> (StopHandle, StopSignal) {
+    let (tx, rx) = watch::channel(false);
+    (StopHandle(tx), StopSignal(rx))
+}
+
+impl StopHandle {
+    /// Asks every operation in flight to stop.
+    pub fn stop(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
+impl StopSignal {
+    /// A signal that never fires (for tests and for calls outside a provider process).
+    pub fn never() -> StopSignal {
+        let (tx, rx) = watch::channel(false);
+        std::mem::forget(tx);
+        StopSignal(rx)
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Completes once stop was requested.
+    pub async fn stopped(&self) {
+        let mut rx = self.0.clone();
+        let _ = rx.wait_for(|stopped| *stopped).await;
+    }
+}
+
+/// What every resource call gets: the configured provider (absent before `ConfigureProvider`,
+/// e.g. during validation) and the stop signal.
+#[derive(Clone)]
+pub struct Ctx {
+    pub provider: Option<Arc<ProviderData>>,
+    pub stop: StopSignal,
+}
+
+impl Ctx {
+    /// The configured provider, or the diagnostic that says it was not configured.
+    pub fn provider(&self) -> Result<&Arc<ProviderData>, Diagnostic> {
+        self.provider.as_ref().ok_or_else(|| {
+            Diagnostic::error(
+                "Provider not configured",
+                "The alicloud provider was used before it was configured. This is a bug in \
+                 Terraform or in the provider; please report it.",
+            )
+        })
+    }
+}
+
+pub struct PlanRequest {
+    pub prior_state: Value,
+    pub proposed_new_state: Value,
+    pub config: Value,
+    pub prior_private: Vec<u8>,
+}
+
+#[derive(Debug, Default)]
+pub struct PlanResponse {
+    pub planned_state: Value,
+    pub requires_replace: Vec<AttributePath>,
+    pub planned_private: Vec<u8>,
+    pub diagnostics: Diagnostics,
+}
+
+/// The outcome of create and update. `new_state` must be set whenever the object exists, even
+/// with error diagnostics: a backup that was created is never forgotten.
+#[derive(Debug, Default)]
+pub struct ApplyResponse {
+    pub new_state: Value,
+    pub private: Vec<u8>,
+    pub diagnostics: Diagnostics,
+}
+
+#[derive(Debug, Default)]
+pub struct ReadResponse {
+    /// `Value::Null` when the object is gone: Terraform drops it from state.
+    pub new_state: Value,
+    pub private: Vec<u8>,
+    pub diagnostics: Diagnostics,
+}
+
+#[derive(Debug, Default)]
+pub struct ImportResponse {
+    /// The imported state (at least the attributes Read needs); Terraform then calls Read.
+    pub state: Value,
+    pub private: Vec<u8>,
+    pub diagnostics: Diagnostics,
+}
+
+/// A managed resource. Section order in every resource file: struct and constructor, schema,
+/// validate, plan (if not the default), create, read, update, delete, import, helpers, tests.
+#[async_trait]
+pub trait Resource: Send + Sync + 'static {
+    fn type_name(&self) -> &'static str;
+
+    fn schema(&self) -> &Schema;
+
+    /// Checks the configuration without calling any API. Unknown values must pass.
+    fn validate(&self, _config: &Value) -> Diagnostics {
+        Vec::new()
+    }
+
+    async fn plan(&self, _ctx: &Ctx, req: PlanRequest) -> PlanResponse {
+        plan_with_schema(self.schema(), req)
+    }
+
+    async fn create(&self, ctx: &Ctx, planned: Value, config: Value) -> ApplyResponse;
+
+    /// Reads the current state. `new_state = Value::Null` means the object is gone.
+    async fn read(&self, ctx: &Ctx, current: Value, private: Vec<u8>) -> ReadResponse;
+
+    /// In-place update. The default accepts the planned state (for arguments that only change
+    /// the provider's behaviour, such as `timeouts`).
+    async fn update(
+        &self,
+        _ctx: &Ctx,
+        _prior: Value,
+        planned: Value,
+        _config: Value,
+    ) -> ApplyResponse {
+        ApplyResponse {
+            new_state: planned,
+            ..ApplyResponse::default()
+        }
+    }
+
+    /// Deletes the object. Diagnostics without errors mean it is gone (or deliberately kept).
+    async fn delete(&self, ctx: &Ctx, prior: Value) -> Diagnostics;
+
+    async fn import(&self, ctx: &Ctx, id: &str) -> ImportResponse;
+
+    /// Upgrades raw JSON state written by schema `version` to the current schema. The default
+    /// keeps the attributes the current schema has and fills new ones with null.
+    fn upgrade_state(&self, _version: i64, raw_json: &[u8]) -> Result<Value, Diagnostics> {
+        upgrade_json_with_schema(self.schema(), raw_json)
+    }
+}
+
+/// A data source: validated like a resource, read with its configuration.
+#[async_trait]
+pub trait DataSource: Send + Sync + 'static {
+    fn type_name(&self) -> &'static str;
+
+    fn schema(&self) -> &Schema;
+
+    fn validate(&self, _config: &Value) -> Diagnostics {
+        Vec::new()
+    }
+
+    async fn read(&self, ctx: &Ctx, config: Value) -> ReadResponse;
+}
+
+/// The generic planner: defaults for null arguments, unknown computed values on create,
+/// replacement when a `force_new` attribute changes, and computed values kept from the prior
+/// state otherwise (so nothing drifts between plans).
+pub fn plan_with_schema(schema: &Schema, req: PlanRequest) -> PlanResponse {
+    let PlanRequest {
+        prior_state,
+        proposed_new_state,
+        config,
+        prior_private,
+    } = req;
+    if proposed_new_state.is_null() {
+        return PlanResponse {
+            planned_state: Value::Null,
+            planned_private: prior_private,
+            ..PlanResponse::default()
+        };
+    }
+    let creating = prior_state.is_null();
+    let mut planned = proposed_new_state;
+    let configured = |name: &str| config.get(name).is_some_and(|v| !v.is_null());
+
+    for attr in &schema.block.attributes {
+        if configured(&attr.name) {
+            continue;
+        }
+        if let Some(default) = &attr.default {
+            planned.set(&attr.name, default.clone());
+        } else if attr.computed && creating {
+            planned.set(&attr.name, Value::Unknown);
+        }
+    }
+
+    let mut requires_replace = Vec::new();
+    if !creating {
+        for attr in schema.block.attributes.iter().filter(|a| a.force_new) {
+            let before = prior_state.get(&attr.name).unwrap_or(&Value::Null);
+            let after = planned.get(&attr.name).unwrap_or(&Value::Null);
+            if before != after {
+                requires_replace.push(AttributePath::attr(&attr.name));
+            }
+        }
+        if !requires_replace.is_empty() {
+            for attr in &schema.block.attributes {
+                if attr.computed && attr.default.is_none() && !configured(&attr.name) {
+                    planned.set(&attr.name, Value::Unknown);
+                }
+            }
+        }
+    }
+
+    PlanResponse {
+        planned_state: planned,
+        requires_replace,
+        planned_private: prior_private,
+        diagnostics: Vec::new(),
+    }
+}
+
+/// Decodes raw JSON state for `schema`, dropping attributes the schema no longer has.
+pub fn upgrade_json_with_schema(schema: &Schema, raw_json: &[u8]) -> Result<Value, Diagnostics> {
+    let fail = |e: &dyn std::fmt::Display| vec![crate::diagnostics::undecodable("prior state", e)];
+    let mut json: serde_json::Value = serde_json::from_slice(raw_json).map_err(|e| fail(&e))?;
+    if let serde_json::Value::Object(map) = &mut json {
+        let ty = schema.value_type();
+        if let crate::tfvalue::Type::Object(fields) = &ty {
+            map.retain(|k, _| fields.contains_key(k));
+        }
+    }
+    let bytes = serde_json::to_vec(&json).map_err(|e| fail(&e))?;
+    crate::tfvalue::from_json(&bytes, &schema.value_type()).map_err(|e| fail(&e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{Attribute, Block};
+    use crate::tfvalue::Type;
+
+    fn schema() -> Schema {
+        Schema::new(
+            0,
+            Block::new("")
+                .attribute(Attribute::computed("id", Type::String, ""))
+                .attribute(Attribute::required("cluster", Type::String, "").force_new())
+                .attribute(
+                    Attribute::optional("policy", Type::String, "")
+                        .default(Value::string("Delete")),
+                )
+                .attribute(Attribute::computed("status", Type::String, "")),
+        )
+    }
+
+    fn obj(id: Value, cluster: &str, policy: Value, status: Value) -> Value {
+        Value::object([
+            ("id", id),
+            ("cluster", Value::string(cluster)),
+            ("policy", policy),
+            ("status", status),
+        ])
+    }
+
+    /// On create, computed attributes become unknown and defaults fill null arguments.
+    #[test]
+    fn create_marks_computed_unknown_and_applies_defaults() {
+        let config = obj(Value::Null, "pc-1", Value::Null, Value::Null);
+        let resp = plan_with_schema(
+            &schema(),
+            PlanRequest {
+                prior_state: Value::Null,
+                proposed_new_state: config.clone(),
+                config,
+                prior_private: vec![],
+            },
+        );
+        let p = resp.planned_state;
+        assert_eq!(p.get("id"), Some(&Value::Unknown));
+        assert_eq!(p.get("status"), Some(&Value::Unknown));
+        assert_eq!(p.str_attr("policy"), Some("Delete"));
+        assert!(resp.requires_replace.is_empty());
+    }
+
+    /// An unchanged configuration plans exactly the prior state: no perpetual diff.
+    #[test]
+    fn unchanged_plan_equals_prior() {
+        let prior = obj(
+            Value::string("x"),
+            "pc-1",
+            Value::string("Delete"),
+            Value::string("Success"),
+        );
+        let config = obj(Value::Null, "pc-1", Value::Null, Value::Null);
+        let resp = plan_with_schema(
+            &schema(),
+            PlanRequest {
+                prior_state: prior.clone(),
+                proposed_new_state: prior.clone(),
+                config,
+                prior_private: vec![],
+            },
+        );
+        assert_eq!(resp.planned_state, prior);
+        assert!(resp.requires_replace.is_empty());
+    }
+
+    /// Changing a force_new attribute requires replacement and unknowns the computed values.
+    #[test]
+    fn force_new_change_replaces() {
+        let prior = obj(
+            Value::string("x"),
+            "pc-1",
+            Value::string("Delete"),
+            Value::string("Success"),
+        );
+        let proposed = obj(
+            Value::string("x"),
+            "pc-2",
+            Value::string("Delete"),
+            Value::string("Success"),
+        );
+        let config = obj(Value::Null, "pc-2", Value::Null, Value::Null);
+        let resp = plan_with_schema(
+            &schema(),
+            PlanRequest {
+                prior_state: prior,
+                proposed_new_state: proposed,
+                config,
+                prior_private: vec![],
+            },
+        );
+        assert_eq!(resp.requires_replace, vec![AttributePath::attr("cluster")]);
+        assert_eq!(resp.planned_state.get("id"), Some(&Value::Unknown));
+        assert_eq!(resp.planned_state.get("status"), Some(&Value::Unknown));
+    }
+
+    /// Destroy plans null.
+    #[test]
+    fn destroy_plans_null() {
+        let prior = obj(
+            Value::string("x"),
+            "pc-1",
+            Value::string("Delete"),
+            Value::string("Success"),
+        );
+        let resp = plan_with_schema(
+            &schema(),
+            PlanRequest {
+                prior_state: prior,
+                proposed_new_state: Value::Null,
+                config: Value::Null,
+                prior_private: vec![],
+            },
+        );
+        assert!(resp.planned_state.is_null());
+    }
+}

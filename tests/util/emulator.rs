@@ -1,0 +1,1 @@
+//! Starting the emulator binary for a test (to be written).

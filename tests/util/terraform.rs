@@ -1,0 +1,1 @@
+//! Running the real terraform CLI with dev_overrides (to be written).
