@@ -535,3 +535,30 @@ async fn crate_client_is_accepted_with_both_signatures() {
         .unwrap_or_default();
     assert_eq!(schemes, ["V2", "V2", "V3", "V3"], "{log}");
 }
+
+/// A V2 request may also come as a GET with every parameter in the query string, signed with
+/// `GET` as the method, as the cloud accepts.
+#[tokio::test]
+async fn v2_get_with_query_string() {
+    let emu = Emulator::start_default();
+    let c = creds(emu.access_key(), emu.secret());
+    let signed = sign::sign_v2(
+        "GET",
+        "DescribeBackupTasks",
+        POLARDB,
+        &pairs(&[("DBClusterId", CLUSTER)]),
+        &c,
+        SystemTime::now(),
+        &nonce(),
+    );
+    let resp = reqwest::Client::new()
+        .get(format!("{}/?{}", emu.url(), form_encode(&signed)))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let status = resp.status().as_u16();
+    let body: Value =
+        serde_json::from_str(&resp.text().await.unwrap_or_default()).unwrap_or(Value::Null);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["Items"]["BackupJob"], Value::Array(vec![]));
+}
