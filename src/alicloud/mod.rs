@@ -10,10 +10,13 @@ pub mod client;
 pub mod credentials;
 pub mod endpoints;
 pub mod error;
+pub mod lenient;
 pub mod polardb;
 pub mod polardbx;
 pub mod retry;
 pub mod sign;
+#[cfg(test)]
+pub(crate) mod test_server;
 
 pub use client::{CallOptions, Client, ClientConfig, Product, SignatureVersion};
 pub use credentials::{Credentials, CredentialsProvider, Secret};
