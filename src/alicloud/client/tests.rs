@@ -358,3 +358,68 @@ fn endpoint_urls() {
     assert_eq!(u.as_str(), "http://127.0.0.1:8080/");
     assert!(endpoint_url("http://").is_err());
 }
+
+/// A writer the test can read back.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut v) = self.0.lock() {
+            v.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Debug logs name the action, attempt and RequestId but never the secret, token or signature.
+#[tokio::test]
+async fn logs_carry_no_secrets() {
+    let server = Server::start(Arc::new(|n, _| {
+        if n == 0 {
+            Reply::Respond(503, vec![], err_body("ServiceUnavailable", "RID-FIRST"))
+        } else {
+            Reply::Respond(200, vec![], ok_body())
+        }
+    }))
+    .await;
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || sink.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let mut c = client(&server.url, SignatureVersion::V2, Duration::from_secs(2));
+    let sts = Credentials {
+        access_key_id: "test-id".into(),
+        access_key_secret: Secret::new(SECRET),
+        security_token: Some(Secret::new("sts-token-value")),
+    };
+    c = Client::new(ClientConfig {
+        credentials: Arc::new(StaticCredentials(sts)),
+        ..c.config().clone()
+    })
+    .expect("client")
+    .with_backoff(Duration::from_millis(5), Duration::from_millis(20));
+    c.call(
+        "CreateBackup",
+        &create_params(),
+        CallOptions { idempotent: true },
+    )
+    .await
+    .expect("succeeds");
+    let text = String::from_utf8_lossy(&captured.0.lock().expect("lock")).to_string();
+    assert!(
+        text.contains("CreateBackup") && text.contains("RID-FIRST"),
+        "{text}"
+    );
+    assert!(text.contains("OK-1"), "{text}");
+    let signature = server.seen()[0].param("Signature").unwrap_or_default();
+    for secret in [SECRET, "sts-token-value", signature.as_str()] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
+}
