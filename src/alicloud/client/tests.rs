@@ -423,3 +423,27 @@ async fn logs_carry_no_secrets() {
         assert!(!text.contains(secret), "{secret} leaked: {text}");
     }
 }
+
+/// A 2xx answer with `"Success": false` and a Code is an error; non-JSON 2xx is Other.
+#[test]
+fn success_false_is_an_error() {
+    let answer = |status, body: &str| Answer {
+        status,
+        retry_after: None,
+        body: body.to_string(),
+    };
+    let e = interpret(
+        "CreateBackup",
+        &answer(
+            200,
+            r#"{"Success":false,"Code":"DBInstance.NotFound","Message":"m","RequestId":"R"}"#,
+        ),
+    )
+    .expect_err("error");
+    assert_eq!(e.kind, ErrorKind::NotFound);
+    assert_eq!(e.request_id.as_deref(), Some("R"));
+    let e = interpret("X", &answer(200, "<html>ok</html>")).expect_err("not JSON");
+    assert_eq!(e.kind, ErrorKind::Other);
+    let v = interpret("X", &answer(200, r#"{"Success":true,"Data":[]}"#)).expect("ok");
+    assert_eq!(v["Success"], true);
+}
