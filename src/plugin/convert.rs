@@ -29,7 +29,7 @@ fn block_to_proto(block: &Block, version: i64) -> pb::schema::Block {
 fn attribute_to_proto(a: &Attribute) -> pb::schema::Attribute {
     pb::schema::Attribute {
         name: a.name.clone(),
-        r#type: type_json(&a.ty).to_string().into_bytes(),
+        r#type: a.ty.to_json().into_bytes(),
         nested_type: None,
         description: a.description.clone(),
         required: a.required,
@@ -57,28 +57,6 @@ fn nested_to_proto(b: &NestedBlock) -> pb::schema::NestedBlock {
         nesting: nesting as i32,
         min_items: b.min_items,
         max_items: b.max_items,
-    }
-}
-
-/// cty's JSON type notation: `"string"`, `["list","number"]`, `["object",{"a":"bool"}]`.
-pub fn type_json(ty: &Type) -> serde_json::Value {
-    use serde_json::{json, Value as J};
-    match ty {
-        Type::Bool => J::from("bool"),
-        Type::Number => J::from("number"),
-        Type::String => J::from("string"),
-        Type::Dynamic => J::from("dynamic"),
-        Type::List(t) => json!(["list", type_json(t)]),
-        Type::Set(t) => json!(["set", type_json(t)]),
-        Type::Map(t) => json!(["map", type_json(t)]),
-        Type::Object(fields) => {
-            let m: serde_json::Map<String, J> = fields
-                .iter()
-                .map(|(k, t)| (k.clone(), type_json(t)))
-                .collect();
-            json!(["object", m])
-        }
-        Type::Tuple(ts) => json!(["tuple", ts.iter().map(type_json).collect::<Vec<_>>()]),
     }
 }
 
@@ -172,28 +150,6 @@ pub fn encode_into(
 mod tests {
     use super::*;
     use crate::schema::Attribute;
-
-    /// Types render in cty's JSON notation, nested types included.
-    #[test]
-    fn type_notation() {
-        assert_eq!(type_json(&Type::String).to_string(), r#""string""#);
-        assert_eq!(
-            type_json(&Type::list(Type::Number)).to_string(),
-            r#"["list","number"]"#
-        );
-        assert_eq!(
-            type_json(&Type::object([
-                ("a", Type::Bool),
-                ("b", Type::map(Type::String))
-            ]))
-            .to_string(),
-            r#"["object",{"a":"bool","b":["map","string"]}]"#
-        );
-        assert_eq!(
-            type_json(&Type::Tuple(vec![Type::Dynamic])).to_string(),
-            r#"["tuple",["dynamic"]]"#
-        );
-    }
 
     /// Attribute flags, type bytes, nesting and version reach the proto schema.
     #[test]
