@@ -522,3 +522,336 @@ fn flatmap_unsupported(had_flatmap: bool) -> Diagnostic {
     };
     Diagnostic::error("Unsupported resource state format", detail)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostics::AttributePath;
+    use crate::resource::{ApplyResponse, ImportResponse, ReadResponse};
+    use crate::schema::{Attribute, Block};
+    use crate::tfvalue::{from_msgpack, to_msgpack};
+    use async_trait::async_trait;
+
+    /// A resource whose behaviour is steered by its `name` argument.
+    struct Fake {
+        schema: Schema,
+    }
+
+    fn fake() -> Arc<dyn Resource> {
+        Arc::new(Fake {
+            schema: Schema::new(
+                1,
+                Block::new("fake")
+                    .attribute(Attribute::computed("id", Type::String, ""))
+                    .attribute(Attribute::required("name", Type::String, "").force_new()),
+            ),
+        })
+    }
+
+    #[async_trait]
+    impl Resource for Fake {
+        fn type_name(&self) -> &'static str {
+            "fake_thing"
+        }
+        fn schema(&self) -> &Schema {
+            &self.schema
+        }
+        fn validate(&self, config: &Value) -> Diagnostics {
+            match config.str_attr("name") {
+                Some("bad") => vec![crate::diagnostics::invalid_attribute("name", "bad", "fix")],
+                _ => Vec::new(),
+            }
+        }
+        async fn create(&self, _ctx: &Ctx, mut planned: Value, _config: Value) -> ApplyResponse {
+            planned.set("id", Value::string("id-1"));
+            let failing = planned.str_attr("name") == Some("half");
+            ApplyResponse {
+                new_state: planned,
+                private: Vec::new(),
+                diagnostics: if failing {
+                    vec![Diagnostic::error("wait failed", "created but not ready")]
+                } else {
+                    Vec::new()
+                },
+            }
+        }
+        async fn read(&self, _ctx: &Ctx, current: Value, private: Vec<u8>) -> ReadResponse {
+            ReadResponse {
+                new_state: current,
+                private,
+                diagnostics: Vec::new(),
+            }
+        }
+        async fn delete(&self, _ctx: &Ctx, prior: Value) -> Diagnostics {
+            if prior.str_attr("name") == Some("sticky") {
+                vec![Diagnostic::error("cannot delete", "")]
+            } else {
+                Vec::new()
+            }
+        }
+        async fn import(&self, _ctx: &Ctx, id: &str) -> ImportResponse {
+            if id.starts_with("id-") {
+                ImportResponse {
+                    state: Value::object([
+                        ("id", Value::string(id)),
+                        ("name", Value::string("imported")),
+                    ]),
+                    ..ImportResponse::default()
+                }
+            } else {
+                ImportResponse {
+                    diagnostics: vec![Diagnostic::error("bad id", "")],
+                    ..ImportResponse::default()
+                }
+            }
+        }
+    }
+
+    fn service() -> ProviderService {
+        ProviderService::with(Schema::new(0, Block::new("")), vec![fake()], Vec::new())
+    }
+
+    fn ty() -> Type {
+        Type::object([("id", Type::String), ("name", Type::String)])
+    }
+
+    fn obj(id: Value, name: Value) -> Option<pb::DynamicValue> {
+        let v = Value::object([("id", id), ("name", name)]);
+        Some(pb::DynamicValue {
+            msgpack: to_msgpack(&v, &ty()).unwrap(),
+            json: Vec::new(),
+        })
+    }
+
+    fn null() -> Option<pb::DynamicValue> {
+        Some(pb::DynamicValue {
+            msgpack: vec![0xc0],
+            json: Vec::new(),
+        })
+    }
+
+    fn state(dv: &Option<pb::DynamicValue>) -> Value {
+        from_msgpack(&dv.as_ref().unwrap().msgpack, &ty()).unwrap()
+    }
+
+    async fn apply(
+        s: &ProviderService,
+        prior: Option<pb::DynamicValue>,
+        planned: Option<pb::DynamicValue>,
+    ) -> pb::apply_resource_change::Response {
+        s.apply_resource_change(Request::new(pb::apply_resource_change::Request {
+            type_name: "fake_thing".into(),
+            prior_state: prior,
+            planned_state: planned.clone(),
+            config: planned,
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner()
+    }
+
+    /// The schema is cached with both capabilities and the resource's version.
+    #[tokio::test]
+    async fn schema_and_capabilities() {
+        let s = service();
+        let started = std::time::Instant::now();
+        let r = s
+            .get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(started.elapsed() < std::time::Duration::from_millis(5));
+        let caps = r.server_capabilities.unwrap();
+        assert!(caps.get_provider_schema_optional && caps.plan_destroy);
+        assert_eq!(r.resource_schemas["fake_thing"].version, 1);
+    }
+
+    /// Validation passes unknowns, reports attribute paths, and flags unknown type names.
+    #[tokio::test]
+    async fn validation() {
+        let s = service();
+        let validate = |cfg, name: &str| {
+            s.validate_resource_config(Request::new(pb::validate_resource_config::Request {
+                type_name: name.into(),
+                config: cfg,
+            }))
+        };
+        let ok = validate(obj(Value::Null, Value::Unknown), "fake_thing")
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(ok.diagnostics.is_empty());
+        let bad = validate(obj(Value::Null, Value::string("bad")), "fake_thing")
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            bad.diagnostics[0].attribute,
+            Some(path_to_proto(&AttributePath::attr("name")))
+        );
+        let unknown = validate(null(), "nope").await.unwrap().into_inner();
+        assert!(unknown.diagnostics[0]
+            .summary
+            .contains("Unknown resource type"));
+    }
+
+    /// Planning a create marks the computed id unknown; a name change requires replacement.
+    #[tokio::test]
+    async fn planning() {
+        let s = service();
+        let plan = |prior, proposed| {
+            s.plan_resource_change(Request::new(pb::plan_resource_change::Request {
+                type_name: "fake_thing".into(),
+                prior_state: prior,
+                proposed_new_state: proposed,
+                config: obj(Value::Null, Value::string("b")),
+                ..Default::default()
+            }))
+        };
+        let create = plan(null(), obj(Value::Null, Value::string("b")))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            state(&create.planned_state).get("id"),
+            Some(&Value::Unknown)
+        );
+        let replace = plan(
+            obj(Value::string("id-1"), Value::string("a")),
+            obj(Value::string("id-1"), Value::string("b")),
+        )
+        .await
+        .unwrap()
+        .into_inner();
+        assert_eq!(
+            replace.requires_replace,
+            vec![path_to_proto(&AttributePath::attr("name"))]
+        );
+    }
+
+    /// Apply dispatches create, update and delete; state survives errors on create and delete.
+    #[tokio::test]
+    async fn apply_dispatch_keeps_state_on_errors() {
+        let s = service();
+        let created = apply(&s, null(), obj(Value::Unknown, Value::string("a"))).await;
+        assert_eq!(state(&created.new_state).str_attr("id"), Some("id-1"));
+
+        let half = apply(&s, null(), obj(Value::Unknown, Value::string("half"))).await;
+        assert_eq!(half.diagnostics.len(), 1);
+        assert_eq!(state(&half.new_state).str_attr("id"), Some("id-1"));
+
+        let prior = obj(Value::string("id-1"), Value::string("a"));
+        let updated = apply(
+            &s,
+            prior.clone(),
+            obj(Value::string("id-1"), Value::string("a2")),
+        )
+        .await;
+        assert_eq!(state(&updated.new_state).str_attr("name"), Some("a2"));
+
+        let deleted = apply(&s, prior, null()).await;
+        assert!(deleted.diagnostics.is_empty());
+        assert!(state(&deleted.new_state).is_null());
+
+        let sticky = obj(Value::string("id-1"), Value::string("sticky"));
+        let failed = apply(&s, sticky, null()).await;
+        assert_eq!(failed.diagnostics.len(), 1);
+        assert_eq!(state(&failed.new_state).str_attr("name"), Some("sticky"));
+    }
+
+    /// Import returns the state for a good id and only an error for a bad one.
+    #[tokio::test]
+    async fn import() {
+        let s = service();
+        let imp = |id: &str| {
+            s.import_resource_state(Request::new(pb::import_resource_state::Request {
+                type_name: "fake_thing".into(),
+                id: id.into(),
+                ..Default::default()
+            }))
+        };
+        let good = imp("id-7").await.unwrap().into_inner();
+        assert_eq!(good.imported_resources.len(), 1);
+        assert_eq!(
+            state(&good.imported_resources[0].state).str_attr("id"),
+            Some("id-7")
+        );
+        let bad = imp("x").await.unwrap().into_inner();
+        assert!(bad.imported_resources.is_empty());
+        assert_eq!(bad.diagnostics.len(), 1);
+    }
+
+    /// Upgrade decodes raw JSON state; flatmap state gets a clear error.
+    #[tokio::test]
+    async fn upgrade() {
+        let s = service();
+        let up = |raw: pb::RawState| {
+            s.upgrade_resource_state(Request::new(pb::upgrade_resource_state::Request {
+                type_name: "fake_thing".into(),
+                version: 1,
+                raw_state: Some(raw),
+            }))
+        };
+        let ok = up(pb::RawState {
+            json: br#"{"id":"id-1","name":"a","gone":1}"#.to_vec(),
+            flatmap: Default::default(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+        assert!(ok.diagnostics.is_empty(), "{:?}", ok.diagnostics);
+        assert_eq!(state(&ok.upgraded_state).str_attr("name"), Some("a"));
+        let flat = up(pb::RawState {
+            json: Vec::new(),
+            flatmap: [("id".to_string(), "x".to_string())].into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+        assert!(flat.diagnostics[0].detail.contains("flatmap"));
+    }
+
+    /// StopProvider fires the stop signal resources wait on.
+    #[tokio::test]
+    async fn stop_fires_signal() {
+        let s = service();
+        let ctx = s.ctx();
+        assert!(!ctx.stop.is_stopped());
+        s.stop_provider(Request::new(pb::stop_provider::Request {}))
+            .await
+            .unwrap();
+        assert!(ctx.stop.is_stopped());
+    }
+
+    /// A provider configuration with unknown values is deferred without error.
+    #[tokio::test]
+    async fn configure_with_unknowns_defers() {
+        let s = ProviderService::with(
+            Schema::new(
+                0,
+                Block::new("").attribute(Attribute::optional("region", Type::String, "")),
+            ),
+            Vec::new(),
+            Vec::new(),
+        );
+        let cfg = to_msgpack(
+            &Value::object([("region", Value::Unknown)]),
+            &Type::object([("region", Type::String)]),
+        )
+        .unwrap();
+        let r = s
+            .configure_provider(Request::new(pb::configure_provider::Request {
+                config: Some(pb::DynamicValue {
+                    msgpack: cfg,
+                    json: Vec::new(),
+                }),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(r.diagnostics.is_empty());
+        assert!(s.ctx().provider.is_none());
+    }
+}
