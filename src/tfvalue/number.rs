@@ -17,6 +17,9 @@ struct Decimal {
     exp: i64,
 }
 
+/// The largest decimal exponent accepted; keeps exponent arithmetic far from overflow.
+const MAX_EXPONENT: i64 = 1_000_000_000;
+
 /// An exactly represented `f64` has at most 767 significant decimal digits.
 const MAX_F64_DIGITS: usize = 800;
 
@@ -57,8 +60,11 @@ fn split(text: &str) -> Option<Decimal> {
         }
         let start = i;
         while let Some(&c) = b.get(i).filter(|c| c.is_ascii_digit()) {
-            // Saturates: such an exponent is far outside anything i64 or f64 holds anyway.
-            exp = exp.saturating_mul(10).saturating_add(i64::from(c - b'0'));
+            exp = exp * 10 + i64::from(c - b'0');
+            // Terraform's numbers (Go big.Float) cannot hold such exponents either.
+            if exp > MAX_EXPONENT {
+                return None;
+            }
             i += 1;
         }
         if start == i {
@@ -102,8 +108,9 @@ fn exact(f: f64) -> Option<Decimal> {
 }
 
 /// The number that decimal `text` denotes: `Int` when it is an integer that fits `i64`, `Float`
-/// when an `f64` equals it exactly, else `Decimal` keeping `text`. `None` when `text` is not a
-/// decimal number.
+/// when an `f64` equals it exactly, else `Decimal` in canonical form (so that equal numbers compare
+/// equal: `"10e399"` and `"1e400"` both become `"1e400"`). `None` when `text` is not a decimal
+/// number.
 pub(super) fn parse(text: &str) -> Option<Number> {
     let d = split(text)?;
     if d.digits.is_empty() {
@@ -123,7 +130,7 @@ pub(super) fn parse(text: &str) -> Option<Number> {
             }
         }
     }
-    Some(Number::Decimal(text.to_string()))
+    Some(Number::Decimal(plain(&d)))
 }
 
 /// A `u64` too large for `i64`: `Float` when exact, else its decimal text.
@@ -225,11 +232,13 @@ mod tests {
         assert_eq!(parse("0.1"), Some(Number::Decimal("0.1".into())));
         assert_eq!(parse("1e400"), Some(Number::Decimal("1e400".into())));
         assert_eq!(parse("1e-400"), Some(Number::Decimal("1e-400".into())));
+        assert_eq!(parse("10e399"), Some(Number::Decimal("1e400".into())));
+        assert_eq!(parse("+0.10"), Some(Number::Decimal("0.1".into())));
         let exact_tenth = "0.1000000000000000055511151231257827021181583404541015625";
         assert_eq!(parse(exact_tenth), Some(Number::Float(0.1)));
     }
 
-    /// Text that is not a decimal number is refused.
+    /// Text that is not a decimal number, or has an exponent beyond 10^9, is refused.
     #[test]
     fn rejects_non_numbers() {
         for bad in [
@@ -237,9 +246,11 @@ mod tests {
         ] {
             assert_eq!(parse(bad), None, "{bad:?}");
         }
+        assert_eq!(parse("1e99999999999999999999999"), None);
+        assert_eq!(parse("1e1000000001"), None);
         assert_eq!(
-            parse("1e99999999999999999999999"),
-            Some(Number::Decimal("1e99999999999999999999999".into()))
+            parse("1e1000000000"),
+            Some(Number::Decimal("1e1000000000".into()))
         );
     }
 
