@@ -58,6 +58,13 @@ fn emulator_backups(emu: &Emulator, product: &str) -> Vec<Value> {
         .collect()
 }
 
+/// How many requests the emulator logged for `action`.
+fn calls(emu: &Emulator, action: &str) -> usize {
+    emu.requests()
+        .as_array()
+        .map_or(0, |log| log.iter().filter(|r| r["action"] == action).count())
+}
+
 /// `terraform plan -refresh-only -detailed-exitcode`: 0 means nothing drifted.
 fn refresh_only_exit_code(tf: &Terraform) -> i32 {
     let args = [
@@ -155,8 +162,14 @@ fn polardb_backup_lifecycle() {
     assert_eq!(values["status"], "Success");
     assert_eq!(values["client_token"].as_str().map(str::len), Some(32));
     assert_eq!(backups[0]["client_token"], values["client_token"]);
+    // A 300 ms backup: CreateBackup, one poll that sees it running, one that sees it done.
+    assert_eq!(calls(&emu, "CreateBackup"), 1);
+    assert!(calls(&emu, "DescribeBackups") <= 2, "{}", emu.requests());
 
+    let before = calls(&emu, "DescribeBackups");
     assert_eq!(tf.plan_exit_code(), 0, "second plan shows changes");
+    assert_eq!(calls(&emu, "DescribeBackups"), before + 1, "refresh is one call");
+    assert_eq!(emu.requests().as_array().map(Vec::len), Some(before + 2));
     assert_eq!(refresh_only_exit_code(&tf), 0, "refresh-only shows drift");
 
     // Import by command into a fresh directory with the same resource block.
