@@ -8,13 +8,18 @@ use crate::util::terraform::Terraform;
 
 /// The provider block pointing both products at `emu`.
 fn provider_block(emu: &Emulator) -> String {
+    provider_block_with(emu, emu.secret(), "20s")
+}
+
+/// The provider block with a given secret and retry budget.
+fn provider_block_with(emu: &Emulator, secret: &str, max_retry_timeout: &str) -> String {
     format!(
         r#"
 provider "alicloud" {{
   region     = "cn-hangzhou"
   access_key = "{ak}"
   secret_key = "{sk}"
-  max_retry_timeout = "20s"
+  max_retry_timeout = "{budget}"
   endpoints {{
     polardb  = "{url}"
     polardbx = "{url}"
@@ -22,7 +27,8 @@ provider "alicloud" {{
 }}
 "#,
         ak = emu.access_key(),
-        sk = emu.secret(),
+        sk = secret,
+        budget = max_retry_timeout,
         url = emu.url()
     )
 }
@@ -446,4 +452,201 @@ fn polardbx_lost_answer_adopts_backup_set() {
     assert_eq!(sets.len(), 1, "{sets:?}");
     let state = resources(&tf);
     assert_eq!(state[0]["values"]["backup_set_id"], sets[0]["id"]);
+}
+
+/// Runs a failing apply of one PolarDB backup of `cluster` with `provider` and returns stderr.
+fn failed_apply(name: &str, provider: &str, cluster: &str) -> String {
+    let tf = Terraform::new(name).env("HOME", "/nonexistent-home-for-tests");
+    tf.write("provider.tf", provider);
+    tf.write(
+        "main.tf",
+        &format!(
+            "resource \"alicloud_polardb_backup\" \"b\" {{\n  db_cluster_id = \"{cluster}\"\n}}\n"
+        ),
+    );
+    let out = tf.fail(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert!(
+        resources(&tf).is_empty(),
+        "nothing was created, nothing may be in state"
+    );
+    stderr(&out)
+}
+
+/// A cluster that does not exist, and one that is not running, each get their own diagnostic
+/// with the RequestId.
+#[test]
+fn missing_and_locked_clusters_are_explained() {
+    let emu = Emulator::start_default();
+    let err = failed_apply("missing-cluster", &provider_block(&emu), "pc-missing0001");
+    assert!(err.contains("does not exist"), "{err}");
+    assert!(err.contains("RequestId: "), "{err}");
+    assert!(!err.contains("RequestId: none"), "{err}");
+
+    emu.set_cluster(CLUSTER, "Locked");
+    let err = failed_apply("locked-cluster", &provider_block(&emu), CLUSTER);
+    assert!(err.contains("not in a state that allows"), "{err}");
+    assert!(emulator_backups(&emu, "polardb").is_empty());
+}
+
+/// A wrong secret is reported as refused credentials; the secret itself is never printed.
+#[test]
+fn wrong_secret_is_explained_without_leaking_it() {
+    let emu = Emulator::start_default();
+    let provider = provider_block_with(&emu, "WrongSecretValue42", "20s");
+    let err = failed_apply("wrong-secret", &provider, CLUSTER);
+    assert!(err.contains("credentials were refused"), "{err}");
+    assert!(!err.contains("WrongSecretValue42"), "secret leaked: {err}");
+}
+
+/// No credentials anywhere: one diagnostic that lists where the provider looked, and no call.
+#[test]
+fn missing_credentials_list_where_looked() {
+    let emu = Emulator::start_default();
+    let provider = format!(
+        "provider \"alicloud\" {{\n  region = \"cn-hangzhou\"\n  endpoints {{\n    polardb = \"{0}\"\n    polardbx = \"{0}\"\n  }}\n}}\n",
+        emu.url()
+    );
+    let err = failed_apply("no-credentials", &provider, CLUSTER);
+    assert!(err.contains("No usable Alibaba Cloud credentials"), "{err}");
+    assert!(err.contains("looked"), "{err}");
+    assert_eq!(emu.requests().as_array().map(Vec::len), Some(0));
+}
+
+/// Throttling that outlasts `max_retry_timeout` fails saying so, with the last RequestId.
+#[test]
+fn throttling_past_the_budget_says_so() {
+    let emu = Emulator::start_default();
+    emu.set_faults(serde_json::json!({ "CreateBackup": { "throttle_rate": 1.0 } }));
+    let started = std::time::Instant::now();
+    let err = failed_apply(
+        "throttled",
+        &provider_block_with(&emu, emu.secret(), "2s"),
+        CLUSTER,
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert!(err.contains("retry budget"), "{err}");
+    assert!(err.contains("max_retry_timeout"), "{err}");
+    assert!(
+        err.contains("RequestId: ") && !err.contains("RequestId: none"),
+        "{err}"
+    );
+    assert!(calls(&emu, "CreateBackup") > 1, "was not retried");
+}
+
+/// Values unknown at plan time (here an output of another resource) pass validation and are
+/// used once known.
+#[test]
+fn unknown_values_at_plan_time() {
+    let emu = Emulator::start_default();
+    let config = format!(
+        "resource \"terraform_data\" \"ids\" {{\n  input = {{ cluster = \"{CLUSTER}\", instance = \"{INSTANCE}\" }}\n}}\n\
+         resource \"alicloud_polardb_backup\" \"b\" {{\n  db_cluster_id = terraform_data.ids.output.cluster\n}}\n\
+         resource \"alicloud_polardbx_backup\" \"x\" {{\n  db_instance_name = terraform_data.ids.output.instance\n}}\n"
+    );
+    let tf = terraform("unknowns", &emu, &config);
+    tf.apply();
+    assert_eq!(emulator_backups(&emu, "polardb").len(), 1);
+    assert_eq!(emulator_backups(&emu, "polardbx").len(), 1);
+    assert_eq!(tf.plan_exit_code(), 0);
+}
+
+/// `deletion_policy` changes in place; with `Retain`, destroy keeps the backup and warns.
+#[test]
+fn retain_keeps_the_backup_on_destroy() {
+    let emu = Emulator::start_default();
+    let tf = terraform("retain", &emu, POLARDB_ONE);
+    tf.apply();
+    let before = resources(&tf)[0]["values"]["id"].clone();
+    tf.write(
+        "main.tf",
+        &POLARDB_ONE.replace(
+            "comment       = \"nightly\"",
+            "comment = \"nightly\"\n  deletion_policy = \"Retain\"",
+        ),
+    );
+    let plan = tf.plan_json();
+    let actions = &plan["resource_changes"][0]["change"]["actions"];
+    assert_eq!(actions, &serde_json::json!(["update"]), "{plan}");
+    tf.apply();
+    assert_eq!(
+        resources(&tf)[0]["values"]["id"],
+        before,
+        "changing the policy replaced the backup"
+    );
+    let out = tf.destroy();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(text.contains("kept in the cloud"), "{text}");
+    assert_eq!(emulator_backups(&emu, "polardb").len(), 1);
+}
+
+/// With `wait_for_completion = false` apply returns before the backup is done, and the next
+/// plan (which refreshes it) shows no changes.
+#[test]
+fn no_wait_returns_early() {
+    let emu = Emulator::start(&["--cluster", CLUSTER, "--backup-duration", "3s"]);
+    let config = "resource \"alicloud_polardb_backup\" \"b\" {\n  db_cluster_id = \"pc-emulator0001\"\n  wait_for_completion = false\n}\n";
+    let tf = terraform("no-wait", &emu, config);
+    tf.apply();
+    assert_eq!(calls(&emu, "DescribeBackups"), 0, "should not have waited");
+    assert_eq!(resources(&tf).len(), 1);
+    assert_eq!(tf.plan_exit_code(), 0);
+}
+
+/// With `TF_LOG=trace`, the secret appears in no output and not in the state.
+#[test]
+fn secret_never_leaks() {
+    let secret = "Sup3rSecretEmulatorValue";
+    let key = format!("LTAIleaktest:{secret}");
+    let emu = Emulator::start(&[
+        "--cluster",
+        CLUSTER,
+        "--backup-duration",
+        "300ms",
+        "--access-key",
+        &key,
+    ]);
+    let tf = terraform("no-leak", &emu, POLARDB_ONE).env("TF_LOG", "trace");
+    let out = tf.apply();
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(all.contains("alicloud_polardb_backup"), "no trace output?");
+    assert!(!all.contains(secret), "secret in terraform output");
+    let state = std::fs::read_to_string(tf.path().join("terraform.tfstate")).expect("state");
+    assert!(!state.contains(secret), "secret in state");
+    let shown = tf.ok(&["show", "-json"]);
+    assert!(!String::from_utf8_lossy(&shown.stdout).contains(secret));
+}
+
+/// A lost CreateBackup answer on PolarDB is retried with the same ClientToken: one backup.
+#[test]
+fn polardb_lost_answer_keeps_one_backup() {
+    use terraform_provider_alicloud::emulator::faults::{decide, FaultConfig, FaultRule, Rng};
+    let rule = FaultRule {
+        drop_after_commit_rate: 0.5,
+        ..FaultRule::default()
+    };
+    let faults: FaultConfig = [("CreateBackup".to_string(), rule)].into_iter().collect();
+    // A seed whose first CreateBackup is dropped after commit and whose second is answered.
+    let seed = (0..1000u64)
+        .find(|s| {
+            let mut rng = Rng::new(*s);
+            decide(&faults, "CreateBackup", &mut rng).drop_after_commit
+                && !decide(&faults, "CreateBackup", &mut rng).drop_after_commit
+        })
+        .expect("a seed");
+    let emu = Emulator::start(&[
+        "--cluster",
+        CLUSTER,
+        "--backup-duration",
+        "300ms",
+        "--fault",
+        "CreateBackup:drop_after_commit_rate=0.5",
+        "--seed",
+        &seed.to_string(),
+    ]);
+    let tf = terraform("polardb-lost-answer", &emu, POLARDB_ONE);
+    tf.apply();
+    assert_eq!(calls(&emu, "CreateBackup"), 2, "{}", emu.requests());
+    let backups = emulator_backups(&emu, "polardb");
+    assert_eq!(backups.len(), 1, "{backups:?}");
+    assert_eq!(resources(&tf)[0]["values"]["backup_id"], backups[0]["id"]);
 }
