@@ -314,14 +314,13 @@ pub fn wait_timeout(what: &str, id: &str, waited: std::time::Duration, status: &
     .at(AttributePath::attr("timeouts").then("create"))
 }
 
-/// Terraform was interrupted while a created backup was being waited on.
+/// Terraform was interrupted while a created backup was being waited on. A warning, not an
+/// error: an error would taint the resource and the next apply would replace a good backup.
 pub fn wait_stopped(what: &str, id: &str) -> Diagnostic {
-    Diagnostic::error(
-        format!("Interrupted while waiting for {what}"),
+    Diagnostic::warning(
+        format!("Stopped waiting for {what}"),
         format!(
-            "{what} {id} was created and its ID is saved in the state, marked tainted. It keeps \
-             running in the cloud. Run `terraform untaint` on this resource to keep it, then \
-             `terraform apply` again to finish waiting."
+            "Terraform was interrupted while waiting for {what} {id}. It was created and its ID              is saved in the state; it keeps running in the cloud. The next plan or apply              refreshes its status without creating another."
         ),
     )
 }

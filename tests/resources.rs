@@ -650,3 +650,56 @@ fn polardb_lost_answer_keeps_one_backup() {
     assert_eq!(backups.len(), 1, "{backups:?}");
     assert_eq!(resources(&tf)[0]["values"]["backup_id"], backups[0]["id"]);
 }
+
+/// Ctrl-C while a backup is waited on: Terraform stops promptly, the created backup is in
+/// state (not tainted), and the next plan converges without creating another.
+#[test]
+fn interrupted_apply_keeps_the_backup() {
+    let emu = Emulator::start(&["--cluster", CLUSTER, "--backup-duration", "60s"]);
+    let tf = terraform("interrupt", &emu, POLARDB_ONE);
+    let mut child = tf
+        .command(&["apply", "-auto-approve", "-input=false", "-no-color"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start terraform apply");
+    let waiting = std::time::Instant::now();
+    while calls(&emu, "DescribeBackups") == 0 {
+        assert!(
+            waiting.elapsed() < std::time::Duration::from_secs(30),
+            "apply never started waiting"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let signalled = std::time::Instant::now();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("wait for terraform");
+    assert!(
+        signalled.elapsed() < std::time::Duration::from_secs(15),
+        "terraform took {:?} to stop",
+        signalled.elapsed()
+    );
+    let state = resources(&tf);
+    assert_eq!(
+        state.len(),
+        1,
+        "created backup not in state: {}",
+        stderr(&out)
+    );
+    assert_ne!(
+        state[0]["tainted"], true,
+        "an interrupted wait must not taint the backup"
+    );
+    let plan = tf.plan_json();
+    assert_eq!(
+        plan["resource_changes"][0]["change"]["actions"],
+        serde_json::json!(["no-op"]),
+        "the next plan should converge: {plan}"
+    );
+    assert_eq!(emulator_backups(&emu, "polardb").len(), 1);
+    assert_eq!(calls(&emu, "CreateBackup"), 1);
+}

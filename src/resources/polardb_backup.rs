@@ -377,16 +377,44 @@ impl Resource for PolardbBackup {
             Ok(t) => t,
             Err(d) => return d,
         };
+        let deadline = std::time::Instant::now() + timeouts.delete;
+        let since = window_start(&prior);
+        // A backup still running cannot be deleted (e.g. one tainted by a create timeout):
+        // wait for it to finish first, within the same delete timeout.
+        if !prior.str_attr("status").is_some_and(is_finished) {
+            let waited = wait_until_finished(
+                &provider.polardb,
+                &cluster,
+                &backup_id,
+                since,
+                timeouts.delete,
+                &ctx.stop,
+            )
+            .await;
+            match waited {
+                Ok(_) => {}
+                Err(WaitError::Api { error, .. }) if error.kind == ErrorKind::NotFound => {
+                    return Vec::new()
+                }
+                Err(WaitError::Api { error, .. }) => {
+                    return vec![diag::api_error(
+                        &format!("check backup {id} before deleting it"),
+                        &error,
+                    )]
+                }
+                Err(WaitError::Timeout { status, .. }) => return vec![still_running(&id, &status)],
+                Err(WaitError::Stopped { status, .. }) => return vec![still_running(&id, &status)],
+            }
+        }
         match polardb::delete_backup(&provider.polardb, &cluster, &backup_id).await {
             Ok(()) => {}
             Err(e) if e.kind == ErrorKind::NotFound => return Vec::new(),
             Err(e) => return vec![diag::api_error(&format!("delete backup {id}"), &e)],
         }
-        let since = window_start(&prior);
         let client = &provider.polardb;
         let gone = waiter::wait_for(
             &format!("deletion of {id}"),
-            timeouts.delete,
+            deadline.saturating_duration_since(std::time::Instant::now()),
             &Schedule::default(),
             &ctx.stop,
             || async {
@@ -551,6 +579,18 @@ async fn wait_until_finished(
         }
     })
     .await
+}
+
+/// The backup could not be deleted because it did not finish within the delete timeout.
+fn still_running(id: &str, status: &str) -> Diagnostic {
+    Diagnostic::error(
+        "The backup is still running",
+        format!(
+            "PolarDB backup {id} is still running (status {status}) and PolarDB deletes only \
+             finished backups. It stays in the state; run `terraform destroy` (or apply) again \
+             once it has finished, or raise `timeouts.delete`."
+        ),
+    )
 }
 
 fn is_finished(status: &str) -> bool {
