@@ -657,7 +657,7 @@ fn polardb_lost_answer_keeps_one_backup() {
 fn interrupted_apply_keeps_the_backup() {
     let emu = Emulator::start(&["--cluster", CLUSTER, "--backup-duration", "60s"]);
     let tf = terraform("interrupt", &emu, POLARDB_ONE);
-    let mut child = tf
+    let child = tf
         .command(&["apply", "-auto-approve", "-input=false", "-no-color"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
