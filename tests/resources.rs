@@ -408,25 +408,114 @@ resource "alicloud_polardb_backup" "b" {
     assert_eq!(tf.plan_exit_code(), 0);
 }
 
-/// Wrong input fails at plan time, names the attribute, and never reaches the API.
+/// One wrong configuration of the bad-input corpus: a short name, the provider block's body
+/// (`{url}` is replaced by the emulator's URL), the rest of the configuration, and a text the
+/// error must contain (the attribute's name, or the diagnostic's summary).
+struct BadInput {
+    name: &'static str,
+    provider: &'static str,
+    config: &'static str,
+    expect: &'static str,
+}
+
+const GOOD_PROVIDER: &str = "region = \"cn-hangzhou\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"\nendpoints {\n polardb = \"{url}\"\n polardbx = \"{url}\"\n}";
+const GOOD_RESOURCE: &str =
+    "resource \"alicloud_polardb_backup\" \"b\" { db_cluster_id = \"pc-emulator0001\" }";
+
+fn bad(name: &'static str, config: &'static str, expect: &'static str) -> BadInput {
+    BadInput {
+        name,
+        provider: GOOD_PROVIDER,
+        config,
+        expect,
+    }
+}
+
+fn bad_provider(name: &'static str, provider: &'static str, expect: &'static str) -> BadInput {
+    BadInput {
+        name,
+        provider,
+        config: GOOD_RESOURCE,
+        expect,
+    }
+}
+
+/// The bad-input corpus: every wrong configuration fails at plan time with an error that names
+/// the attribute (or the missing piece), nothing panics, and the API is never called.
 #[test]
 fn bad_input_is_refused_before_any_call() {
     let emu = Emulator::start_default();
-    let cases: &[(&str, &str)] = &[
-        ("resource \"alicloud_polardb_backup\" \"b\" { db_cluster_id = \"pxc-emulator0001\" }", "db_cluster_id"),
-        ("resource \"alicloud_polardb_backup\" \"b\" { db_cluster_id = \"rm-abc\" }", "db_cluster_id"),
-        ("resource \"alicloud_polardb_backup\" \"b\" {\n db_cluster_id = \"pc-emulator0001\"\n deletion_policy = \"Keep\"\n}", "deletion_policy"),
-        ("resource \"alicloud_polardb_backup\" \"b\" {\n db_cluster_id = \"pc-emulator0001\"\n timeouts {\n create = \"2 hours\"\n }\n}", "timeouts.create"),
-        ("resource \"alicloud_polardbx_backup\" \"b\" {\n db_instance_name = \"pxc-emulator0001\"\n backup_type = \"1\"\n}", "backup_type"),
-        ("resource \"alicloud_polardbx_backup\" \"b\" { db_instance_name = \"pc-emulator0001\" }", "db_instance_name"),
+    let cases = [
+        bad("pxc-as-cluster", "resource \"alicloud_polardb_backup\" \"b\" { db_cluster_id = \"pxc-emulator0001\" }", "db_cluster_id"),
+        bad("rds-id", "resource \"alicloud_polardb_backup\" \"b\" { db_cluster_id = \"rm-abc\" }", "db_cluster_id"),
+        bad("empty-cluster", "resource \"alicloud_polardb_backup\" \"b\" { db_cluster_id = \"\" }", "db_cluster_id"),
+        bad("upper-cluster", "resource \"alicloud_polardb_backup\" \"b\" { db_cluster_id = \"PC-ABC\" }", "db_cluster_id"),
+        bad("policy", "resource \"alicloud_polardb_backup\" \"b\" {\n db_cluster_id = \"pc-emulator0001\"\n deletion_policy = \"Keep\"\n}", "deletion_policy"),
+        bad("create-words", "resource \"alicloud_polardb_backup\" \"b\" {\n db_cluster_id = \"pc-emulator0001\"\n timeouts {\n create = \"2 hours\"\n }\n}", "timeouts.create"),
+        bad("create-days", "resource \"alicloud_polardb_backup\" \"b\" {\n db_cluster_id = \"pc-emulator0001\"\n timeouts {\n create = \"2d\"\n }\n}", "timeouts.create"),
+        bad("delete-zero", "resource \"alicloud_polardb_backup\" \"b\" {\n db_cluster_id = \"pc-emulator0001\"\n timeouts {\n delete = \"0s\"\n }\n}", "timeouts.delete"),
+        bad("token-long", "resource \"alicloud_polardb_backup\" \"b\" {\n db_cluster_id = \"pc-emulator0001\"\n client_token = \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\n}", "client_token"),
+        bad("backup-type", "resource \"alicloud_polardbx_backup\" \"b\" {\n db_instance_name = \"pxc-emulator0001\"\n backup_type = \"1\"\n}", "backup_type"),
+        bad("cluster-as-instance", "resource \"alicloud_polardbx_backup\" \"b\" { db_instance_name = \"pc-emulator0001\" }", "db_instance_name"),
+        bad("bare-prefix", "resource \"alicloud_polardbx_backup\" \"b\" { db_instance_name = \"pxc-\" }", "db_instance_name"),
+        bad("region-id", "resource \"alicloud_polardbx_backup\" \"b\" {\n db_instance_name = \"pxc-emulator0001\"\n region_id = \"Hangzhou\"\n}", "region_id"),
+        bad("negative-timeout", "resource \"alicloud_polardbx_backup\" \"b\" {\n db_instance_name = \"pxc-emulator0001\"\n timeouts {\n create = \"-5m\"\n }\n}", "timeouts.create"),
+        bad("ds-time", "data \"alicloud_polardb_backups\" \"d\" {\n db_cluster_id = \"pc-emulator0001\"\n start_time = \"yesterday\"\n}", "start_time"),
+        bad("ds-instance", "data \"alicloud_polardbx_backups\" \"d\" { db_instance_name = \"abc\" }", "db_instance_name"),
+        bad_provider("region-format", "region = \"Hangzhou\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"", "region"),
+        bad_provider("region-unknown", "region = \"cn-hangzou\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"", "Unknown region"),
+        bad_provider("no-region", "access_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"", "No region configured"),
+        bad_provider("signature", "region = \"cn-hangzhou\"\nsignature_version = \"v4\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"", "signature_version"),
+        bad_provider("endpoint-scheme", "region = \"cn-hangzhou\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"\nendpoints {\n polardb = \"ftp://127.0.0.1:1\"\n}", "endpoints.polardb"),
+        bad_provider("endpoint-host", "region = \"cn-hangzhou\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"\nendpoints {\n polardbx = \"http://\"\n}", "endpoints.polardbx"),
+        bad_provider("retry-timeout", "region = \"cn-hangzhou\"\nmax_retry_timeout = \"5 minutes\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"", "max_retry_timeout"),
+        bad_provider("connect-timeout", "region = \"cn-hangzhou\"\nconnect_timeout = \"0s\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"", "connect_timeout"),
+        bad_provider("empty-key", "region = \"cn-hangzhou\"\naccess_key = \"\"\nsecret_key = \"EmulatorSecret\"", "access_key"),
+        bad_provider("half-key", "region = \"cn-hangzhou\"\naccess_key = \"LTAIEmulatorKey\"\nendpoints {\n polardb = \"{url}\"\n}", "credentials"),
+        bad_provider("no-credentials", "region = \"cn-hangzhou\"\nendpoints {\n polardb = \"{url}\"\n}", "No usable Alibaba Cloud credentials"),
+        bad_provider("missing-profile", "region = \"cn-hangzhou\"\nprofile = \"nosuchprofile\"\nendpoints {\n polardb = \"{url}\"\n}", "nosuchprofile"),
+        bad_provider("role-arn", "region = \"cn-hangzhou\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"\nassume_role {\n role_arn = \"arn:bad\"\n}", "assume_role.role_arn"),
+        bad_provider("session-expiration", "region = \"cn-hangzhou\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"\nassume_role {\n role_arn = \"acs:ram::123456789012:role/r\"\n session_expiration = 60\n}", "session_expiration"),
     ];
-    for (i, (config, attribute)) in cases.iter().enumerate() {
-        let tf = terraform(&format!("bad-input-{i}"), &emu, config);
-        let out = tf.fail(&["plan", "-input=false", "-no-color"]);
+    assert!(cases.len() >= 25);
+    let home = crate::util::TempDir::new("bad-input-home");
+    for case in &cases {
+        let tf = Terraform::new(&format!("bad-{}", case.name));
+        let provider = case.provider.replace("{url}", &emu.url());
+        tf.write(
+            "provider.tf",
+            &format!("provider \"alicloud\" {{\n{provider}\n}}\n"),
+        );
+        tf.write("main.tf", case.config);
+        let args = ["plan", "-input=false", "-no-color"];
+        let mut cmd = tf.command(&args);
+        cmd.env("HOME", home.path());
+        for var in [
+            "ALIBABA_CLOUD_REGION",
+            "ALICLOUD_REGION",
+            "ALIBABA_CLOUD_ACCESS_KEY_ID",
+            "ALICLOUD_ACCESS_KEY",
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+            "ALICLOUD_SECRET_KEY",
+            "ALIBABA_CLOUD_PROFILE",
+            "ALICLOUD_PROFILE",
+            "ALIBABA_CLOUD_ECS_METADATA",
+            "ALICLOUD_ECS_ROLE_NAME",
+        ] {
+            cmd.env_remove(var);
+        }
+        let out = crate::util::run_fail(&mut cmd);
         let err = stderr(&out);
         assert!(
-            err.contains(attribute),
-            "case {i}: {attribute} not named:\n{err}"
+            err.contains(case.expect),
+            "case {}: {:?} not named:\n{err}",
+            case.name,
+            case.expect
+        );
+        assert!(
+            !err.contains("panicked"),
+            "case {}: panic:\n{err}",
+            case.name
         );
     }
     let requests = emu.requests();
