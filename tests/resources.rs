@@ -792,3 +792,104 @@ fn interrupted_apply_keeps_the_backup() {
     assert_eq!(emulator_backups(&emu, "polardb").len(), 1);
     assert_eq!(calls(&emu, "CreateBackup"), 1);
 }
+
+/// A backup that ends `Failed` fails the apply with its ID in state (tainted, so the next
+/// apply replaces it).
+#[test]
+fn failed_backup_is_reported_and_tainted() {
+    let emu = Emulator::start_default();
+    emu.settings(serde_json::json!({ "fail_next_backups": 1 }));
+    let tf = terraform("failed-backup", &emu, POLARDB_ONE);
+    let out = tf.fail(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let err = stderr(&out);
+    assert!(err.contains("PolarDB backup failed"), "{err}");
+    let state = resources(&tf);
+    assert_eq!(state.len(), 1);
+    assert_eq!(state[0]["values"]["status"], "Failed");
+    assert_eq!(state[0]["tainted"], true);
+}
+
+/// `insecure = true` is accepted with a warning that says it is for test endpoints only.
+#[test]
+fn insecure_warns() {
+    let emu = Emulator::start_default();
+    let tf = Terraform::new("insecure");
+    tf.write(
+        "provider.tf",
+        &provider_block(&emu).replace("region     =", "insecure = true\n  region     ="),
+    );
+    tf.write("main.tf", POLARDB_ONE);
+    let out = tf.ok(&["plan", "-input=false", "-no-color"]);
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(
+        text.contains("TLS certificate verification is off"),
+        "{text}"
+    );
+}
+
+/// Both data sources return every page: 150 PolarDB-X backup sets come back from a listing
+/// whose pages hold 100.
+#[tokio::test]
+async fn data_sources_page_through_everything() {
+    use terraform_provider_alicloud::alicloud::polardbx;
+    use terraform_provider_alicloud::emulator::{self, Config, Settings};
+    use terraform_provider_alicloud::resource::{Ctx, DataSource, StopSignal};
+    use terraform_provider_alicloud::resources::polardbx_backups::PolardbxBackups;
+    use terraform_provider_alicloud::tfvalue::Value as V;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let emu = emulator::Emulator::new(Config {
+        instances: vec![(INSTANCE.to_string(), "Running".to_string())],
+        settings: Settings {
+            backup_duration_ms: 0,
+            ..Settings::default()
+        },
+        ..Config::default()
+    })
+    .expect("emulator");
+    tokio::spawn(emulator::run(listener, emu, std::future::pending()));
+
+    let schema = terraform_provider_alicloud::provider::schema();
+    let mut config = V::null_object(&schema.value_type());
+    config.set("region", V::string("cn-hangzhou"));
+    config.set("access_key", V::string(emulator::DEFAULT_ACCESS_KEY_ID));
+    config.set("secret_key", V::string(emulator::DEFAULT_ACCESS_KEY_SECRET));
+    config.set(
+        "endpoints",
+        V::object([
+            ("polardb", V::string(&url)),
+            ("polardbx", V::string(&url)),
+            ("sts", V::Null),
+        ]),
+    );
+    let (data, _) = terraform_provider_alicloud::provider::configure_with(&config, &|_| None, None)
+        .expect("configure");
+    for _ in 0..150 {
+        polardbx::create_backup(&data.polardbx, "cn-hangzhou", INSTANCE, "0")
+            .await
+            .expect("create");
+    }
+    let ds = PolardbxBackups::new();
+    let mut query = V::null_object(&ds.schema().value_type());
+    query.set("db_instance_name", V::string(INSTANCE));
+    let ctx = Ctx {
+        provider: Some(std::sync::Arc::new(data)),
+        stop: StopSignal::never(),
+    };
+    let resp = ds.read(&ctx, query).await;
+    assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+    let Some(V::List(backups)) = resp.new_state.get("backups") else {
+        panic!("no backups list: {:?}", resp.new_state);
+    };
+    assert_eq!(backups.len(), 150);
+    let mut ids: Vec<&str> = backups
+        .iter()
+        .filter_map(|b| b.str_attr("backup_set_id"))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 150, "pages overlapped");
+}
