@@ -893,3 +893,130 @@ async fn data_sources_page_through_everything() {
     ids.dedup();
     assert_eq!(ids.len(), 150, "pages overlapped");
 }
+
+/// Soak: with throttling, server errors, lost answers and latency on every action, 30 PolarDB
+/// backups (10 clusters at the 3-backup quota) and 30 PolarDB-X backup sets apply in one go;
+/// emulator and state agree ID for ID; the next plan is empty; destroy leaves no PolarDB backup.
+/// `SOAK_SEEDS` (e.g. `1,2,3`) runs more fault seeds.
+#[test]
+fn soak_with_faults() {
+    let seeds: Vec<u64> = std::env::var("SOAK_SEEDS")
+        .ok()
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![7]);
+    for seed in seeds {
+        soak_one(seed);
+    }
+}
+
+fn soak_one(seed: u64) {
+    let clusters: Vec<String> = (1..=10).map(|i| format!("pc-soak{i:04}")).collect();
+    let instances: Vec<String> = (1..=10).map(|i| format!("pxc-soak{i:04}")).collect();
+    let mut args: Vec<String> = vec!["--backup-duration".into(), "300ms".into()];
+    for c in &clusters {
+        args.extend(["--cluster".to_string(), c.clone()]);
+    }
+    for i in &instances {
+        args.extend(["--instance".to_string(), i.clone()]);
+    }
+    args.extend([
+        "--fault".to_string(),
+        "*:throttle_rate=0.2,server_error_rate=0.05,drop_after_commit_rate=0.03,latency_ms_min=0,latency_ms_max=300".to_string(),
+        "--seed".to_string(),
+        seed.to_string(),
+    ]);
+    let emu = Emulator::start(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let list = |v: &[String]| {
+        v.iter()
+            .map(|s| format!("\"{s}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let config = format!(
+        r#"
+locals {{
+  clusters  = [{clusters}]
+  instances = [{instances}]
+  polardb   = {{ for pair in setproduct(local.clusters, [1, 2, 3]) : "${{pair[0]}}-${{pair[1]}}" => pair[0] }}
+  polardbx  = {{ for pair in setproduct(local.instances, [1, 2, 3]) : "${{pair[0]}}-${{pair[1]}}" => pair[0] }}
+}}
+
+resource "alicloud_polardb_backup" "b" {{
+  for_each      = local.polardb
+  db_cluster_id = each.value
+}}
+
+resource "alicloud_polardbx_backup" "x" {{
+  for_each         = local.polardbx
+  db_instance_name = each.value
+}}
+"#,
+        clusters = list(&clusters),
+        instances = list(&instances)
+    );
+    let tf = terraform(&format!("soak-{seed}"), &emu, &config);
+    let started = std::time::Instant::now();
+    tf.ok(&[
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-parallelism=20",
+    ]);
+    eprintln!("soak seed {seed}: apply took {:?}", started.elapsed());
+
+    let mut in_state: Vec<String> = resources(&tf)
+        .iter()
+        .map(|r| {
+            let v = &r["values"];
+            v["backup_id"]
+                .as_str()
+                .or(v["backup_set_id"].as_str())
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    let mut in_emulator: Vec<String> = emu
+        .backups()
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|b| b["id"].as_str().map(str::to_string))
+        .collect();
+    in_state.sort();
+    in_emulator.sort();
+    assert_eq!(in_emulator.len(), 60, "seed {seed}: duplicates or losses");
+    assert_eq!(
+        in_state, in_emulator,
+        "seed {seed}: state and emulator disagree"
+    );
+    assert_eq!(
+        tf.plan_exit_code(),
+        0,
+        "seed {seed}: plan after apply not empty"
+    );
+    tf.ok(&[
+        "destroy",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-parallelism=20",
+    ]);
+    assert!(
+        emulator_backups(&emu, "polardb").is_empty(),
+        "seed {seed}: destroy left PolarDB backups"
+    );
+    let log = emu.requests();
+    let log = log.as_array().cloned().unwrap_or_default();
+    let faults = log.iter().filter(|r| !r["fault"].is_null()).count();
+    let drops = log
+        .iter()
+        .filter(|r| r["fault"] == "drop_after_commit")
+        .count();
+    eprintln!(
+        "soak seed {seed}: total {:?}, {} requests, {faults} faults injected ({drops} lost answers)",
+        started.elapsed(),
+        log.len()
+    );
+}

@@ -8,7 +8,7 @@ pub mod regions;
 mod schema;
 pub mod settings;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -34,6 +34,10 @@ pub struct ProviderData {
     /// PolarDB-X backup sets this process created or adopted, so that two creates on one
     /// instance, recovering from lost answers at once, never adopt the same backup set.
     pub claimed_backup_sets: Mutex<HashSet<String>>,
+    /// One lock per PolarDB-X instance, held for a whole create (attempts and adoption): with
+    /// no other create of that instance in flight, every backup set begun since is either
+    /// claimed already or the lost attempt's own.
+    pub polardbx_create_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl ProviderData {
@@ -51,6 +55,15 @@ impl ProviderData {
             None => endpoints::resolve(Product::Polardbx, region, None, &|_| None),
         };
         Client::new(config)
+    }
+
+    /// The create lock of one PolarDB-X instance (see `polardbx_create_locks`).
+    pub fn polardbx_create_lock(&self, instance_key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = match self.polardbx_create_locks.lock() {
+            Ok(l) => l,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        locks.entry(instance_key.to_string()).or_default().clone()
     }
 
     /// Records `key` (`<instance>:<set id>`) as taken by a resource; false if it already was.
@@ -122,6 +135,7 @@ pub fn configure_with(
         polardbx,
         polardbx_endpoint,
         claimed_backup_sets: Mutex::new(HashSet::new()),
+        polardbx_create_locks: Mutex::new(HashMap::new()),
     };
     Ok((data, warnings))
 }

@@ -467,6 +467,8 @@ fn ids_of(state: &Value) -> Option<(String, String, String)> {
 /// Calls CreateBackup until it answers. When an answer is lost ([`ErrorKind::Ambiguous`]), a
 /// backup set may exist: adopt a manual one begun since the first attempt that no other
 /// resource has claimed, else try again (up to [`MAX_AMBIGUOUS_ATTEMPTS`], within `deadline`).
+/// Creates of one instance take turns (only the call, not the wait for completion), so a
+/// backup set another resource's create just made is always claimed before this one looks.
 async fn create_once(
     provider: &ProviderData,
     client: &Client,
@@ -475,6 +477,8 @@ async fn create_once(
     backup_type: &str,
     deadline: Instant,
 ) -> Result<String, Diagnostic> {
+    let lock = provider.polardbx_create_lock(&format!("{region}:{instance}"));
+    let _one_create_at_a_time = lock.lock().await;
     let first_attempt = SystemTime::now();
     let since_ms = timefmt::unix_millis(first_attempt) - ADOPTION_SLACK.as_millis() as i64;
     let doing = format!("create a backup of {instance}");
