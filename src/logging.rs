@@ -10,7 +10,7 @@ use std::io::Write as _;
 
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
-use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 
 /// The level named by Terraform's log variables: `TF_LOG_PROVIDER` wins over `TF_LOG`.
@@ -37,8 +37,12 @@ pub fn init_from_env() {
     let Some(level) = level_from_env(provider.as_deref(), global.as_deref()) else {
         return;
     };
-    let subscriber =
-        tracing_subscriber::registry().with(JsonStderr.with_filter(LevelFilter::from_level(level)));
+    // Our own events at the requested level; dependencies (h2, hyper, rustls) only at WARN and
+    // above, or their per-frame traces would flood Terraform's log.
+    let filter = Targets::new()
+        .with_target(env!("CARGO_CRATE_NAME"), LevelFilter::from_level(level))
+        .with_default(LevelFilter::from_level(level.min(Level::WARN)));
+    let subscriber = tracing_subscriber::registry().with(JsonStderr.with_filter(filter));
     let _ = tracing::subscriber::set_global_default(subscriber);
 }
 

@@ -627,3 +627,80 @@ fn version_flag() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains(env!("CARGO_PKG_VERSION")));
 }
+
+/// `--debug` prints a TF_REATTACH_PROVIDERS line (plaintext, protocol 6, Test: true), serves
+/// plaintext on that socket, survives the controller's Shutdown (many Terraform runs attach to
+/// one process), and stops on Ctrl-C, removing the socket.
+#[tokio::test]
+async fn debug_mode_reattach() {
+    let mut child = provider_command()
+        .arg("--debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start --debug");
+    let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut reattach = None;
+    for _ in 0..20 {
+        let mut line = String::new();
+        if reader.read_line(&mut line).expect("read") == 0 {
+            break;
+        }
+        if let Some(rest) = line.trim_end().strip_prefix("TF_REATTACH_PROVIDERS='") {
+            reattach = rest.strip_suffix('\'').map(str::to_string);
+            break;
+        }
+    }
+    let reattach = reattach.expect("a TF_REATTACH_PROVIDERS='...' line");
+    let v: serde_json::Value = serde_json::from_str(&reattach).expect("JSON");
+    let p = &v["registry.terraform.io/hashicorp/alicloud"];
+    assert_eq!(p["Protocol"], "grpc");
+    assert_eq!(p["ProtocolVersion"], 6);
+    assert_eq!(p["Test"], true);
+    assert_eq!(p["Pid"], child.id());
+    assert_eq!(p["Addr"]["Network"], "unix");
+    let socket = PathBuf::from(p["Addr"]["String"].as_str().expect("path"));
+
+    let path = socket.clone();
+    let channel = Endpoint::from_static("http://localhost")
+        .connect_with_connector(tower::service_fn(move |_: http::Uri| {
+            let path = path.clone();
+            async move {
+                let s = tokio::net::UnixStream::connect(&path).await?;
+                Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(s))
+            }
+        }))
+        .await
+        .expect("plaintext connect");
+    ProviderClient::new(channel.clone())
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .expect("GetProviderSchema over plaintext");
+    GrpcControllerClient::new(channel)
+        .shutdown(Empty {})
+        .await
+        .expect("Shutdown");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        child.try_wait().expect("wait").is_none(),
+        "debug mode survives Shutdown"
+    );
+
+    let ok = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(ok.success());
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let mut status = None;
+    while Instant::now() < deadline && status.is_none() {
+        status = child.try_wait().expect("wait");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "Ctrl-C ends debug mode: {status:?}"
+    );
+    assert!(!socket.exists(), "socket removed");
+}

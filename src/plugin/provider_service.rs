@@ -208,6 +208,7 @@ impl Provider for ProviderService {
         req: Request<pb::validate_resource_config::Request>,
     ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
         let req = req.into_inner();
+        tracing::debug!(rpc = "ValidateResourceConfig", type_name = %req.type_name, "request");
         let diagnostics = match self.resource(&req.type_name) {
             Err(d) => d,
             Ok(r) => match decode(req.config.as_ref(), &r.ty, "resource config") {
@@ -225,6 +226,7 @@ impl Provider for ProviderService {
         req: Request<pb::validate_data_resource_config::Request>,
     ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
         let req = req.into_inner();
+        tracing::debug!(rpc = "ValidateDataResourceConfig", type_name = %req.type_name, "request");
         let diagnostics = match self.data_source(&req.type_name) {
             Err(d) => d,
             Ok(ds) => match decode(req.config.as_ref(), &ds.ty, "data source config") {
@@ -242,6 +244,7 @@ impl Provider for ProviderService {
         req: Request<pb::upgrade_resource_state::Request>,
     ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
         let req = req.into_inner();
+        tracing::debug!(rpc = "UpgradeResourceState", type_name = %req.type_name, "request");
         let mut diags = Vec::new();
         let upgraded_state = try_diags!(
             self.resource(&req.type_name).map(|r| {
@@ -297,6 +300,7 @@ impl Provider for ProviderService {
         req: Request<pb::read_resource::Request>,
     ) -> Result<Response<pb::read_resource::Response>, Status> {
         let req = req.into_inner();
+        tracing::debug!(rpc = "ReadResource", type_name = %req.type_name, "request");
         let mut diags = Vec::new();
         let mut resp = pb::read_resource::Response::default();
         if let Some(r) = try_diags!(self.resource(&req.type_name).map(Some), diags) {
@@ -319,6 +323,7 @@ impl Provider for ProviderService {
         req: Request<pb::plan_resource_change::Request>,
     ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
         let req = req.into_inner();
+        tracing::debug!(rpc = "PlanResourceChange", type_name = %req.type_name, "request");
         let mut diags = Vec::new();
         let mut resp = pb::plan_resource_change::Response::default();
         if let Some(r) = try_diags!(self.resource(&req.type_name).map(Some), diags) {
@@ -355,6 +360,7 @@ impl Provider for ProviderService {
         req: Request<pb::apply_resource_change::Request>,
     ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
         let req = req.into_inner();
+        tracing::debug!(rpc = "ApplyResourceChange", type_name = %req.type_name, "request");
         let mut diags = Vec::new();
         let mut resp = pb::apply_resource_change::Response::default();
         if let Some(r) = try_diags!(self.resource(&req.type_name).map(Some), diags) {
@@ -400,6 +406,7 @@ impl Provider for ProviderService {
         req: Request<pb::import_resource_state::Request>,
     ) -> Result<Response<pb::import_resource_state::Response>, Status> {
         let req = req.into_inner();
+        tracing::debug!(rpc = "ImportResourceState", type_name = %req.type_name, "request");
         let mut diags = Vec::new();
         let mut resp = pb::import_resource_state::Response::default();
         if let Some(r) = try_diags!(self.resource(&req.type_name).map(Some), diags) {
@@ -434,6 +441,7 @@ impl Provider for ProviderService {
         req: Request<pb::read_data_source::Request>,
     ) -> Result<Response<pb::read_data_source::Response>, Status> {
         let req = req.into_inner();
+        tracing::debug!(rpc = "ReadDataSource", type_name = %req.type_name, "request");
         let mut diags = Vec::new();
         let mut resp = pb::read_data_source::Response::default();
         if let Some(ds) = try_diags!(self.data_source(&req.type_name).map(Some), diags) {

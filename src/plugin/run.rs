@@ -110,10 +110,11 @@ pub async fn debug() -> ExitCode {
         .map(|p| p.display().to_string())
         .unwrap_or_default();
     println!(
-        "Provider started in debug mode. To attach Terraform, run in another shell:\n\n\
-         \texport TF_REATTACH_PROVIDERS='{}'\n\n\
-         then run terraform commands there as usual (no dev_overrides needed). \
-         Press Ctrl-C here to stop the provider.",
+        "Provider started in debug mode. In the shell where you run terraform, export this \
+         variable (prefix the line with `export `):\n\n\
+         TF_REATTACH_PROVIDERS='{}'\n\n\
+         Terraform then uses this process instead of starting its own (no dev_overrides \
+         needed). Press Ctrl-C here to stop the provider.",
         reattach_json(std::process::id(), &path)
     );
     let opts = ServeOptions {

@@ -223,7 +223,7 @@ fn write(out: &mut String, value: &Value, ty: &Type, depth: usize) -> Result<(),
             }
             out.push('}');
         }
-        (Value::Dynamic(_, inner), Type::Dynamic) if inner.is_null() => out.push_str("null"),
+        // A typed null keeps its type (`{"value":null,"type":...}`), as cty writes it.
         (Value::Dynamic(inner_ty, inner), Type::Dynamic) => {
             out.push_str("{\"value\":");
             write(out, inner, inner_ty, depth + 1).map_err(|e| e.at(Seg::Attr("value")))?;

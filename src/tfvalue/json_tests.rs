@@ -19,7 +19,7 @@ fn state_ty() -> Type {
     ])
 }
 
-/// A full state round-trips through JSON, dynamic values included.
+/// A full state round-trips through JSON, dynamic values (a typed null too) included.
 #[test]
 fn round_trips_every_type() {
     let v = Value::object([

@@ -363,10 +363,6 @@ fn write(out: &mut Vec<u8>, value: &Value, ty: &Type, depth: usize) -> Result<()
     match (value, ty) {
         (Value::Null, _) => out.push(0xc0),
         (Value::Unknown, _) => out.extend_from_slice(&[0xd4, 0, 0]),
-        (Value::Dynamic(_, inner), Type::Dynamic) if inner.is_null() => out.push(0xc0),
-        (Value::Dynamic(_, inner), Type::Dynamic) if inner.is_unknown() => {
-            out.extend_from_slice(&[0xd4, 0, 0]);
-        }
         (Value::Bool(b), Type::Bool) => enc::write_bool(out, *b).map_err(io_error)?,
         (Value::Number(n), Type::Number) => write_number(out, n)?,
         (Value::String(s), Type::String) => write_str(out, s)?,
@@ -413,6 +409,8 @@ fn write(out: &mut Vec<u8>, value: &Value, ty: &Type, depth: usize) -> Result<()
                 write(out, item, aty, depth + 1).map_err(|e| e.at(Seg::Attr(name)))?;
             }
         }
+        // Like cty: a typed null or unknown keeps its type (`[type, nil]`); only an untyped one
+        // (`Value::Null` / `Value::Unknown` in a dynamic slot) is a bare nil or extension.
         (Value::Dynamic(inner_ty, inner), Type::Dynamic) => {
             enc::write_array_len(out, 2).map_err(io_error)?;
             let ty_json = inner_ty.to_json();

@@ -47,7 +47,7 @@ fn round_trip(v: &Value, ty: &Type) -> Value {
     from_msgpack(&bytes, ty).unwrap_or_else(|e| panic!("decode {bytes:02x?}: {e}"))
 }
 
-/// The bytes Terraform itself produces for small values.
+/// The bytes Terraform itself produces for small values, typed nulls in dynamic slots included.
 #[test]
 fn exact_bytes() {
     let ty = Type::object([("a", Type::String)]);
@@ -73,6 +73,11 @@ fn exact_bytes() {
     expected.extend_from_slice(b"\"string\"");
     expected.extend_from_slice(&[0xa1, b'x']);
     assert_eq!(to_msgpack(&dynamic, &Type::Dynamic), Ok(expected));
+    let typed_null = Value::Dynamic(Type::Bool, Box::new(Value::Null));
+    let mut expected = vec![0x92, 0xc4, 6];
+    expected.extend_from_slice(b"\"bool\"");
+    expected.push(0xc0);
+    assert_eq!(to_msgpack(&typed_null, &Type::Dynamic), Ok(expected));
 }
 
 /// An object with every kind of attribute, unknowns nested in list, map and object, round-trips.

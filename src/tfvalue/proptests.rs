@@ -120,9 +120,8 @@ fn gen_value(rng: &mut Rng, ty: &Type, unknowns: bool, top: bool) -> Value {
                 .collect(),
         ),
         Type::Dynamic => {
-            // A null or unknown dynamic travels without its type, so only known ones carry one.
             let inner_ty = gen_type(rng, 2);
-            let inner = gen_value(rng, &inner_ty, unknowns, true);
+            let inner = gen_value(rng, &inner_ty, unknowns, false);
             Value::Dynamic(inner_ty, Box::new(inner))
         }
     }
