@@ -252,7 +252,12 @@ fn polardbx_backup_lifecycle() {
     assert_eq!(values["region_id"], "cn-hangzhou");
     assert_eq!(values["status"], "Success");
 
+    assert_eq!(calls(&emu, "CreateBackup"), 1);
+    assert!(calls(&emu, "DescribeBackupSet") <= 2, "{}", emu.requests());
+    let before = emu.requests().as_array().map_or(0, Vec::len);
     assert_eq!(tf.plan_exit_code(), 0, "second plan shows changes");
+    let after = emu.requests().as_array().map_or(0, Vec::len);
+    assert_eq!(after, before + 1, "refresh is one call");
     assert_eq!(
         refresh_only_drift(&tf),
         Vec::<Value>::new(),
@@ -1019,4 +1024,26 @@ resource "alicloud_polardbx_backup" "x" {{
         started.elapsed(),
         log.len()
     );
+}
+
+/// Requests signed with V3 (`ACS3-HMAC-SHA256`) work end to end as well.
+#[test]
+fn signature_v3_end_to_end() {
+    let emu = Emulator::start_default();
+    let tf = Terraform::new("sig-v3");
+    tf.write(
+        "provider.tf",
+        &provider_block(&emu).replace("region     =", "signature_version = \"v3\"\n  region     ="),
+    );
+    tf.write("main.tf", POLARDB_ONE);
+    tf.apply();
+    assert_eq!(emulator_backups(&emu, "polardb").len(), 1);
+    let log = emu.requests();
+    assert!(
+        log.as_array()
+            .is_some_and(|l| l.iter().all(|r| r["signature"] == "V3")),
+        "{log}"
+    );
+    tf.destroy();
+    assert!(emulator_backups(&emu, "polardb").is_empty());
 }
