@@ -249,7 +249,9 @@ impl Resource for PolardbBackup {
             };
         }
 
-        let since = requested - Duration::from_secs(86_400);
+        let since = requested
+            .checked_sub(Duration::from_secs(86_400))
+            .unwrap_or(requested);
         let outcome = wait_until_finished(
             &provider.polardb,
             &cluster,

@@ -176,14 +176,12 @@ impl Resource for PolardbxBackup {
 
     /// The generic plan, plus `region_id` defaulting to the provider's region on create.
     async fn plan(&self, ctx: &Ctx, req: PlanRequest) -> PlanResponse {
-        let creating = req.prior_state.is_null();
+        // Only a region left out of the configuration defaults; one that is configured but
+        // unknown yet stays unknown.
+        let defaulted =
+            req.prior_state.is_null() && req.config.get("region_id").is_none_or(Value::is_null);
         let mut resp = plan_with_schema(&self.schema, req);
-        if creating
-            && resp
-                .planned_state
-                .get("region_id")
-                .is_some_and(Value::is_unknown)
-        {
+        if defaulted {
             if let Some(p) = &ctx.provider {
                 resp.planned_state
                     .set("region_id", Value::string(&p.region));
@@ -651,6 +649,55 @@ mod tests {
                 ("backup_type", Value::Unknown)
             ]))
             .is_empty());
+    }
+
+    /// On create, a left-out region_id plans as the provider's region; a configured unknown
+    /// one stays unknown.
+    #[tokio::test]
+    async fn plan_defaults_region_only_when_left_out() {
+        let r = PolardbxBackup::new();
+        let (data, _) = crate::provider::configure_with(
+            &{
+                let mut c = Value::null_object(&crate::provider::schema().value_type());
+                c.set("region", Value::string("cn-beijing"));
+                c.set("access_key", Value::string("AK"));
+                c.set("secret_key", Value::string("SK"));
+                c
+            },
+            &|_| None,
+            None,
+        )
+        .unwrap();
+        let ctx = Ctx {
+            provider: Some(std::sync::Arc::new(data)),
+            stop: crate::resource::StopSignal::never(),
+        };
+        for (configured, expected) in [
+            (Value::Null, Value::string("cn-beijing")),
+            (Value::Unknown, Value::Unknown),
+            (Value::string("cn-shanghai"), Value::string("cn-shanghai")),
+        ] {
+            let cfg = config(&[
+                ("db_instance_name", Value::string("pxc-a")),
+                ("region_id", configured.clone()),
+            ]);
+            let resp = r
+                .plan(
+                    &ctx,
+                    PlanRequest {
+                        prior_state: Value::Null,
+                        proposed_new_state: cfg.clone(),
+                        config: cfg,
+                        prior_private: vec![],
+                    },
+                )
+                .await;
+            assert_eq!(
+                resp.planned_state.get("region_id"),
+                Some(&expected),
+                "{configured:?}"
+            );
+        }
     }
 
     /// Destroy forgets with a warning, never an error.
