@@ -1,1 +1,1049 @@
-//! (to be written)
+//! Both backup resources and their data sources end to end: the real `terraform` drives the
+//! built provider against a fresh emulator per test (300 ms backups unless a test says otherwise).
+
+use serde_json::Value;
+
+use crate::util::emulator::{Emulator, CLUSTER, INSTANCE};
+use crate::util::terraform::Terraform;
+
+/// The provider block pointing both products at `emu`.
+fn provider_block(emu: &Emulator) -> String {
+    provider_block_with(emu, emu.secret(), "20s")
+}
+
+/// The provider block with a given secret and retry budget.
+fn provider_block_with(emu: &Emulator, secret: &str, max_retry_timeout: &str) -> String {
+    format!(
+        r#"
+provider "alicloud" {{
+  region     = "cn-hangzhou"
+  access_key = "{ak}"
+  secret_key = "{sk}"
+  max_retry_timeout = "{budget}"
+  endpoints {{
+    polardb  = "{url}"
+    polardbx = "{url}"
+  }}
+}}
+"#,
+        ak = emu.access_key(),
+        sk = secret,
+        budget = max_retry_timeout,
+        url = emu.url()
+    )
+}
+
+/// A terraform directory with `provider.tf` for `emu` and `main.tf` = `config`.
+fn terraform(name: &str, emu: &Emulator, config: &str) -> Terraform {
+    let tf = Terraform::new(name);
+    tf.write("provider.tf", &provider_block(emu));
+    tf.write("main.tf", config);
+    tf
+}
+
+/// The managed resources in state (`terraform show -json`).
+fn resources(tf: &Terraform) -> Vec<Value> {
+    let state = tf.show_json();
+    state["values"]["root_module"]["resources"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r["mode"] == "managed")
+        .collect()
+}
+
+/// The emulator's backups of one product.
+fn emulator_backups(emu: &Emulator, product: &str) -> Vec<Value> {
+    emu.backups()
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|b| b["product"] == product)
+        .collect()
+}
+
+/// How many requests the emulator logged for `action`.
+fn calls(emu: &Emulator, action: &str) -> usize {
+    emu.requests().as_array().map_or(0, |log| {
+        log.iter().filter(|r| r["action"] == action).count()
+    })
+}
+
+/// What a refresh-only plan found drifted (`resource_drift` of the saved plan). Terraform 1.10+
+/// exits 2 from `plan -refresh-only -detailed-exitcode` even with no drift (hashicorp/terraform
+/// #36403), so the saved plan is the reliable witness.
+fn refresh_only_drift(tf: &Terraform) -> Vec<Value> {
+    tf.ok(&[
+        "plan",
+        "-refresh-only",
+        "-input=false",
+        "-no-color",
+        "-out=refresh.tfplan",
+    ]);
+    let plan = tf.json(&["show", "-json", "refresh.tfplan"]);
+    plan["resource_drift"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Imports `id` into `address` in a fresh directory by an `import {}` block with
+/// `-generate-config-out`, applies the import, and checks the generated config plans nothing.
+/// Returns the imported resource's state values.
+fn import_by_block(name: &str, emu: &Emulator, address: &str, id: &str) -> Value {
+    let tf = terraform(
+        name,
+        emu,
+        &format!("import {{\n  to = {address}\n  id = \"{id}\"\n}}\n"),
+    );
+    tf.ok(&[
+        "plan",
+        "-input=false",
+        "-no-color",
+        "-generate-config-out=generated.tf",
+    ]);
+    let generated = std::fs::read_to_string(tf.path().join("generated.tf")).expect("generated.tf");
+    tf.apply();
+    assert_eq!(
+        tf.plan_exit_code(),
+        0,
+        "generated config plans changes:\n{generated}"
+    );
+    tf.ok(&["validate", "-no-color"]);
+    let found = resources(&tf);
+    assert_eq!(found.len(), 1, "{found:?}");
+    found[0]["values"].clone()
+}
+
+/// Asserts two states agree on every attribute but those named.
+fn assert_same_state(a: &Value, b: &Value, except: &[&str]) {
+    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
+        panic!("states are not objects: {a} / {b}");
+    };
+    for (k, v) in a {
+        if except.contains(&k.as_str()) {
+            continue;
+        }
+        assert_eq!(Some(v), b.get(k), "attribute {k} differs: {a:?} vs {b:?}");
+    }
+}
+
+const POLARDB_ONE: &str = r#"
+resource "alicloud_polardb_backup" "b" {
+  db_cluster_id = "pc-emulator0001"
+  comment       = "nightly"
+}
+
+output "id" {
+  value = alicloud_polardb_backup.b.id
+}
+"#;
+
+/// PolarDB: apply records the emulator's backup; plan and refresh show no changes; import by
+/// command and by block reproduce the state; the data source lists it; destroy deletes it.
+#[test]
+fn polardb_backup_lifecycle() {
+    let emu = Emulator::start_default();
+    let tf = terraform("polardb-life", &emu, POLARDB_ONE);
+    tf.apply();
+
+    let state = resources(&tf);
+    assert_eq!(state.len(), 1);
+    let values = state[0]["values"].clone();
+    let backups = emulator_backups(&emu, "polardb");
+    assert_eq!(backups.len(), 1, "{backups:?}");
+    let backup_id = backups[0]["id"].as_str().expect("backup id").to_string();
+    assert_eq!(values["backup_id"], backup_id.as_str());
+    assert_eq!(values["id"], format!("{CLUSTER}:{backup_id}"));
+    assert_eq!(values["status"], "Success");
+    assert_eq!(values["client_token"].as_str().map(str::len), Some(32));
+    assert_eq!(backups[0]["client_token"], values["client_token"]);
+    // A 300 ms backup: CreateBackup, one poll that sees it running, one that sees it done.
+    assert_eq!(calls(&emu, "CreateBackup"), 1);
+    assert!(calls(&emu, "DescribeBackups") <= 2, "{}", emu.requests());
+
+    let before = calls(&emu, "DescribeBackups");
+    assert_eq!(tf.plan_exit_code(), 0, "second plan shows changes");
+    assert_eq!(
+        calls(&emu, "DescribeBackups"),
+        before + 1,
+        "refresh is one call"
+    );
+    assert_eq!(emu.requests().as_array().map(Vec::len), Some(before + 2));
+    assert_eq!(
+        refresh_only_drift(&tf),
+        Vec::<Value>::new(),
+        "refresh-only shows drift"
+    );
+
+    // Import by command into a fresh directory with the same resource block.
+    let tf2 = terraform(
+        "polardb-import-cmd",
+        &emu,
+        "resource \"alicloud_polardb_backup\" \"b\" {\n  db_cluster_id = \"pc-emulator0001\"\n  comment = \"nightly\"\n}\n",
+    );
+    let id = format!("{CLUSTER}:{backup_id}");
+    tf2.ok(&[
+        "import",
+        "-input=false",
+        "-no-color",
+        "alicloud_polardb_backup.b",
+        &id,
+    ]);
+    let imported = resources(&tf2);
+    assert_eq!(imported.len(), 1);
+    assert_same_state(
+        &values,
+        &imported[0]["values"],
+        &["client_token", "comment", "timeouts"],
+    );
+
+    // Import by block with generated configuration.
+    let by_block = import_by_block(
+        "polardb-import-block",
+        &emu,
+        "alicloud_polardb_backup.imp",
+        &id,
+    );
+    assert_same_state(&values, &by_block, &["client_token", "comment", "timeouts"]);
+
+    // The data source lists it.
+    tf.write(
+        "data.tf",
+        "data \"alicloud_polardb_backups\" \"all\" {\n  db_cluster_id = \"pc-emulator0001\"\n}\n\
+         output \"listed\" {\n  value = data.alicloud_polardb_backups.all.ids\n}\n",
+    );
+    tf.apply();
+    let listed = tf.json(&["output", "-json", "listed"]);
+    assert_eq!(listed, serde_json::json!([id]));
+
+    tf.destroy();
+    assert!(
+        emulator_backups(&emu, "polardb").is_empty(),
+        "destroy left a backup"
+    );
+    assert!(resources(&tf).is_empty());
+}
+
+/// PolarDB-X: apply, no-change plan and refresh, import both ways, the data source, and a
+/// destroy that forgets the backup set with a warning (the API cannot delete it).
+#[test]
+fn polardbx_backup_lifecycle() {
+    let emu = Emulator::start_default();
+    let config = format!(
+        "resource \"alicloud_polardbx_backup\" \"b\" {{\n  db_instance_name = \"{INSTANCE}\"\n}}\n"
+    );
+    let tf = terraform("polardbx-life", &emu, &config);
+    tf.apply();
+    let state = resources(&tf);
+    assert_eq!(state.len(), 1);
+    let values = state[0]["values"].clone();
+    let sets = emulator_backups(&emu, "polardbx");
+    assert_eq!(sets.len(), 1, "{sets:?}");
+    let set_id = sets[0]["id"].as_str().expect("set id").to_string();
+    let id = format!("cn-hangzhou:{INSTANCE}:{set_id}");
+    assert_eq!(values["id"], id.as_str());
+    assert_eq!(values["region_id"], "cn-hangzhou");
+    assert_eq!(values["status"], "Success");
+
+    assert_eq!(calls(&emu, "CreateBackup"), 1);
+    assert!(calls(&emu, "DescribeBackupSet") <= 2, "{}", emu.requests());
+    let before = emu.requests().as_array().map_or(0, Vec::len);
+    assert_eq!(tf.plan_exit_code(), 0, "second plan shows changes");
+    let after = emu.requests().as_array().map_or(0, Vec::len);
+    assert_eq!(after, before + 1, "refresh is one call");
+    assert_eq!(
+        refresh_only_drift(&tf),
+        Vec::<Value>::new(),
+        "refresh-only shows drift"
+    );
+
+    let tf2 = terraform("polardbx-import-cmd", &emu, &config);
+    tf2.ok(&[
+        "import",
+        "-input=false",
+        "-no-color",
+        "alicloud_polardbx_backup.b",
+        &id,
+    ]);
+    assert_same_state(&values, &resources(&tf2)[0]["values"], &["timeouts"]);
+    let by_block = import_by_block(
+        "polardbx-import-block",
+        &emu,
+        "alicloud_polardbx_backup.imp",
+        &id,
+    );
+    assert_same_state(&values, &by_block, &["timeouts"]);
+
+    tf.write(
+        "data.tf",
+        &format!(
+            "data \"alicloud_polardbx_backups\" \"all\" {{\n  db_instance_name = \"{INSTANCE}\"\n}}\n\
+             output \"listed\" {{\n  value = data.alicloud_polardbx_backups.all.ids\n}}\n"
+        ),
+    );
+    tf.apply();
+    assert_eq!(
+        tf.json(&["output", "-json", "listed"]),
+        serde_json::json!([id])
+    );
+
+    let out = tf.destroy();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(text.contains("retention"), "no warning on destroy:\n{text}");
+    assert_eq!(
+        emulator_backups(&emu, "polardbx").len(),
+        1,
+        "the backup set should stay"
+    );
+    assert!(resources(&tf).is_empty());
+}
+
+/// A backup deleted behind Terraform's back leaves state on refresh and is planned again.
+#[test]
+fn deleted_backup_is_planned_again() {
+    let emu = Emulator::start_default();
+    let config = format!(
+        "{POLARDB_ONE}\nresource \"alicloud_polardbx_backup\" \"x\" {{\n  db_instance_name = \"{INSTANCE}\"\n}}\n"
+    );
+    let tf = terraform("deleted-behind", &emu, &config);
+    tf.apply();
+    for b in emu.backups().as_array().cloned().unwrap_or_default() {
+        let id = b["id"].as_str().expect("id");
+        assert!(emu.delete_backup(id), "could not delete {id}");
+    }
+    let plan = tf.plan_json();
+    let changes = plan["resource_changes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let creates: Vec<&str> = changes
+        .iter()
+        .filter(|c| c["change"]["actions"] == serde_json::json!(["create"]))
+        .filter_map(|c| c["address"].as_str())
+        .collect();
+    assert_eq!(
+        creates,
+        ["alicloud_polardb_backup.b", "alicloud_polardbx_backup.x"],
+        "{plan}"
+    );
+}
+
+/// The 4th backup of a cluster fails with the quota diagnostic; the other three are in state.
+#[test]
+fn fourth_polardb_backup_hits_quota() {
+    let emu = Emulator::start_default();
+    let config = "resource \"alicloud_polardb_backup\" \"b\" {\n  count = 4\n  db_cluster_id = \"pc-emulator0001\"\n}\n";
+    let tf = terraform("quota", &emu, config);
+    let out = tf.fail(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let err = stderr(&out);
+    assert!(err.contains("3 manual backups"), "{err}");
+    assert!(err.contains("deleted first"), "{err}");
+    assert!(err.contains("RequestId: "), "{err}");
+    assert_eq!(resources(&tf).len(), 3);
+    assert_eq!(emulator_backups(&emu, "polardb").len(), 3);
+}
+
+/// A create timeout shorter than the backup fails, with the backup's ID kept in state.
+#[test]
+fn create_timeout_keeps_id_in_state() {
+    let emu = Emulator::start(&["--cluster", CLUSTER, "--backup-duration", "30s"]);
+    let config = "resource \"alicloud_polardb_backup\" \"b\" {\n  db_cluster_id = \"pc-emulator0001\"\n  timeouts {\n    create = \"1s\"\n  }\n}\n";
+    let tf = terraform("timeout", &emu, config);
+    let started = std::time::Instant::now();
+    let out = tf.fail(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(25),
+        "did not stop at the timeout"
+    );
+    let err = stderr(&out);
+    assert!(err.contains("Timed out waiting"), "{err}");
+    assert!(err.contains("timeouts.create"), "{err}");
+    let state = resources(&tf);
+    assert_eq!(state.len(), 1, "the created backup must be in state");
+    let backups = emulator_backups(&emu, "polardb");
+    assert_eq!(backups.len(), 1);
+    assert_eq!(state[0]["values"]["backup_id"], backups[0]["id"]);
+}
+
+/// `for_each` over several clusters creates one backup per cluster in one apply.
+#[test]
+fn for_each_over_clusters() {
+    let emu = Emulator::start(&[
+        "--cluster",
+        "pc-foreach0001",
+        "--cluster",
+        "pc-foreach0002",
+        "--cluster",
+        "pc-foreach0003",
+        "--backup-duration",
+        "300ms",
+    ]);
+    let config = r#"
+resource "alicloud_polardb_backup" "b" {
+  for_each      = toset(["pc-foreach0001", "pc-foreach0002", "pc-foreach0003"])
+  db_cluster_id = each.key
+}
+"#;
+    let tf = terraform("for-each", &emu, config);
+    tf.apply();
+    let backups = emulator_backups(&emu, "polardb");
+    let mut clusters: Vec<&str> = backups
+        .iter()
+        .filter_map(|b| b["db_cluster_id"].as_str())
+        .collect();
+    clusters.sort_unstable();
+    assert_eq!(
+        clusters,
+        ["pc-foreach0001", "pc-foreach0002", "pc-foreach0003"]
+    );
+    let state = resources(&tf);
+    assert_eq!(state.len(), 3);
+    for r in &state {
+        let key = r["index"].as_str().expect("for_each key");
+        assert_eq!(r["values"]["db_cluster_id"], key);
+        assert_eq!(r["values"]["status"], "Success");
+    }
+    assert_eq!(tf.plan_exit_code(), 0);
+}
+
+/// One wrong configuration of the bad-input corpus: a short name, the provider block's body
+/// (`{url}` is replaced by the emulator's URL), the rest of the configuration, and a text the
+/// error must contain (the attribute's name, or the diagnostic's summary).
+struct BadInput {
+    name: &'static str,
+    provider: &'static str,
+    config: &'static str,
+    expect: &'static str,
+}
+
+const GOOD_PROVIDER: &str = "region = \"cn-hangzhou\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"\nendpoints {\n polardb = \"{url}\"\n polardbx = \"{url}\"\n}";
+const GOOD_RESOURCE: &str =
+    "resource \"alicloud_polardb_backup\" \"b\" { db_cluster_id = \"pc-emulator0001\" }";
+
+fn bad(name: &'static str, config: &'static str, expect: &'static str) -> BadInput {
+    BadInput {
+        name,
+        provider: GOOD_PROVIDER,
+        config,
+        expect,
+    }
+}
+
+fn bad_provider(name: &'static str, provider: &'static str, expect: &'static str) -> BadInput {
+    BadInput {
+        name,
+        provider,
+        config: GOOD_RESOURCE,
+        expect,
+    }
+}
+
+/// The bad-input corpus: every wrong configuration fails at plan time with an error that names
+/// the attribute (or the missing piece), nothing panics, and the API is never called.
+#[test]
+fn bad_input_is_refused_before_any_call() {
+    let emu = Emulator::start_default();
+    let cases = [
+        bad("pxc-as-cluster", "resource \"alicloud_polardb_backup\" \"b\" { db_cluster_id = \"pxc-emulator0001\" }", "db_cluster_id"),
+        bad("rds-id", "resource \"alicloud_polardb_backup\" \"b\" { db_cluster_id = \"rm-abc\" }", "db_cluster_id"),
+        bad("empty-cluster", "resource \"alicloud_polardb_backup\" \"b\" { db_cluster_id = \"\" }", "db_cluster_id"),
+        bad("upper-cluster", "resource \"alicloud_polardb_backup\" \"b\" { db_cluster_id = \"PC-ABC\" }", "db_cluster_id"),
+        bad("policy", "resource \"alicloud_polardb_backup\" \"b\" {\n db_cluster_id = \"pc-emulator0001\"\n deletion_policy = \"Keep\"\n}", "deletion_policy"),
+        bad("create-words", "resource \"alicloud_polardb_backup\" \"b\" {\n db_cluster_id = \"pc-emulator0001\"\n timeouts {\n create = \"2 hours\"\n }\n}", "timeouts.create"),
+        bad("create-days", "resource \"alicloud_polardb_backup\" \"b\" {\n db_cluster_id = \"pc-emulator0001\"\n timeouts {\n create = \"2d\"\n }\n}", "timeouts.create"),
+        bad("delete-zero", "resource \"alicloud_polardb_backup\" \"b\" {\n db_cluster_id = \"pc-emulator0001\"\n timeouts {\n delete = \"0s\"\n }\n}", "timeouts.delete"),
+        bad("token-long", "resource \"alicloud_polardb_backup\" \"b\" {\n db_cluster_id = \"pc-emulator0001\"\n client_token = \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\n}", "client_token"),
+        bad("backup-type", "resource \"alicloud_polardbx_backup\" \"b\" {\n db_instance_name = \"pxc-emulator0001\"\n backup_type = \"1\"\n}", "backup_type"),
+        bad("cluster-as-instance", "resource \"alicloud_polardbx_backup\" \"b\" { db_instance_name = \"pc-emulator0001\" }", "db_instance_name"),
+        bad("bare-prefix", "resource \"alicloud_polardbx_backup\" \"b\" { db_instance_name = \"pxc-\" }", "db_instance_name"),
+        bad("region-id", "resource \"alicloud_polardbx_backup\" \"b\" {\n db_instance_name = \"pxc-emulator0001\"\n region_id = \"Hangzhou\"\n}", "region_id"),
+        bad("negative-timeout", "resource \"alicloud_polardbx_backup\" \"b\" {\n db_instance_name = \"pxc-emulator0001\"\n timeouts {\n create = \"-5m\"\n }\n}", "timeouts.create"),
+        bad("ds-time", "data \"alicloud_polardb_backups\" \"d\" {\n db_cluster_id = \"pc-emulator0001\"\n start_time = \"yesterday\"\n}", "start_time"),
+        bad("ds-instance", "data \"alicloud_polardbx_backups\" \"d\" { db_instance_name = \"abc\" }", "db_instance_name"),
+        bad_provider("region-format", "region = \"Hangzhou\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"", "region"),
+        bad_provider("region-unknown", "region = \"cn-hangzou\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"", "Unknown region"),
+        bad_provider("no-region", "access_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"", "No region configured"),
+        bad_provider("signature", "region = \"cn-hangzhou\"\nsignature_version = \"v4\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"", "signature_version"),
+        bad_provider("endpoint-scheme", "region = \"cn-hangzhou\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"\nendpoints {\n polardb = \"ftp://127.0.0.1:1\"\n}", "endpoints.polardb"),
+        bad_provider("endpoint-host", "region = \"cn-hangzhou\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"\nendpoints {\n polardbx = \"http://\"\n}", "endpoints.polardbx"),
+        bad_provider("retry-timeout", "region = \"cn-hangzhou\"\nmax_retry_timeout = \"5 minutes\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"", "max_retry_timeout"),
+        bad_provider("connect-timeout", "region = \"cn-hangzhou\"\nconnect_timeout = \"0s\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"", "connect_timeout"),
+        bad_provider("empty-key", "region = \"cn-hangzhou\"\naccess_key = \"\"\nsecret_key = \"EmulatorSecret\"", "access_key"),
+        bad_provider("half-key", "region = \"cn-hangzhou\"\naccess_key = \"LTAIEmulatorKey\"\nendpoints {\n polardb = \"{url}\"\n}", "credentials"),
+        bad_provider("no-credentials", "region = \"cn-hangzhou\"\nendpoints {\n polardb = \"{url}\"\n}", "No usable Alibaba Cloud credentials"),
+        bad_provider("missing-profile", "region = \"cn-hangzhou\"\nprofile = \"nosuchprofile\"\nendpoints {\n polardb = \"{url}\"\n}", "nosuchprofile"),
+        bad_provider("role-arn", "region = \"cn-hangzhou\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"\nassume_role {\n role_arn = \"arn:bad\"\n}", "assume_role.role_arn"),
+        bad_provider("session-expiration", "region = \"cn-hangzhou\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"\nassume_role {\n role_arn = \"acs:ram::123456789012:role/r\"\n session_expiration = 60\n}", "session_expiration"),
+    ];
+    assert!(cases.len() >= 25);
+    let home = crate::util::TempDir::new("bad-input-home");
+    for case in &cases {
+        let tf = Terraform::new(&format!("bad-{}", case.name));
+        let provider = case.provider.replace("{url}", &emu.url());
+        tf.write(
+            "provider.tf",
+            &format!("provider \"alicloud\" {{\n{provider}\n}}\n"),
+        );
+        tf.write("main.tf", case.config);
+        let args = ["plan", "-input=false", "-no-color"];
+        let mut cmd = tf.command(&args);
+        cmd.env("HOME", home.path());
+        for var in [
+            "ALIBABA_CLOUD_REGION",
+            "ALICLOUD_REGION",
+            "ALIBABA_CLOUD_ACCESS_KEY_ID",
+            "ALICLOUD_ACCESS_KEY",
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+            "ALICLOUD_SECRET_KEY",
+            "ALIBABA_CLOUD_PROFILE",
+            "ALICLOUD_PROFILE",
+            "ALIBABA_CLOUD_ECS_METADATA",
+            "ALICLOUD_ECS_ROLE_NAME",
+        ] {
+            cmd.env_remove(var);
+        }
+        let out = crate::util::run_fail(&mut cmd);
+        let err = stderr(&out);
+        assert!(
+            err.contains(case.expect),
+            "case {}: {:?} not named:\n{err}",
+            case.name,
+            case.expect
+        );
+        assert!(
+            !err.contains("panicked"),
+            "case {}: panic:\n{err}",
+            case.name
+        );
+    }
+    let requests = emu.requests();
+    assert_eq!(
+        requests.as_array().map(Vec::len),
+        Some(0),
+        "API was called: {requests}"
+    );
+}
+
+/// A lost CreateBackup answer on PolarDB-X is recovered by adopting the backup set it made:
+/// exactly one backup, and it is the one in state.
+#[test]
+fn polardbx_lost_answer_adopts_backup_set() {
+    let emu = Emulator::start_default();
+    emu.set_faults(serde_json::json!({ "CreateBackup": { "drop_after_commit_rate": 1.0 } }));
+    let config = format!(
+        "resource \"alicloud_polardbx_backup\" \"b\" {{\n  db_instance_name = \"{INSTANCE}\"\n}}\n"
+    );
+    let tf = terraform("polardbx-adopt", &emu, &config);
+    tf.apply();
+    let sets = emulator_backups(&emu, "polardbx");
+    assert_eq!(sets.len(), 1, "{sets:?}");
+    let state = resources(&tf);
+    assert_eq!(state[0]["values"]["backup_set_id"], sets[0]["id"]);
+}
+
+/// Runs a failing apply of one PolarDB backup of `cluster` with `provider` and returns stderr.
+fn failed_apply(name: &str, provider: &str, cluster: &str) -> String {
+    let tf = Terraform::new(name).env("HOME", "/nonexistent-home-for-tests");
+    tf.write("provider.tf", provider);
+    tf.write(
+        "main.tf",
+        &format!(
+            "resource \"alicloud_polardb_backup\" \"b\" {{\n  db_cluster_id = \"{cluster}\"\n}}\n"
+        ),
+    );
+    let out = tf.fail(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert!(
+        resources(&tf).is_empty(),
+        "nothing was created, nothing may be in state"
+    );
+    stderr(&out)
+}
+
+/// A cluster that does not exist, and one that is not running, each get their own diagnostic
+/// with the RequestId.
+#[test]
+fn missing_and_locked_clusters_are_explained() {
+    let emu = Emulator::start_default();
+    let err = failed_apply("missing-cluster", &provider_block(&emu), "pc-missing0001");
+    assert!(err.contains("does not exist"), "{err}");
+    assert!(err.contains("RequestId: "), "{err}");
+    assert!(!err.contains("RequestId: none"), "{err}");
+
+    emu.set_cluster(CLUSTER, "Locked");
+    let err = failed_apply("locked-cluster", &provider_block(&emu), CLUSTER);
+    assert!(err.contains("not in a state that allows"), "{err}");
+    assert!(emulator_backups(&emu, "polardb").is_empty());
+}
+
+/// A wrong secret is reported as refused credentials; the secret itself is never printed.
+#[test]
+fn wrong_secret_is_explained_without_leaking_it() {
+    let emu = Emulator::start_default();
+    let provider = provider_block_with(&emu, "WrongSecretValue42", "20s");
+    let err = failed_apply("wrong-secret", &provider, CLUSTER);
+    assert!(err.contains("credentials were refused"), "{err}");
+    assert!(!err.contains("WrongSecretValue42"), "secret leaked: {err}");
+}
+
+/// No credentials anywhere: one diagnostic that lists where the provider looked, and no call.
+#[test]
+fn missing_credentials_list_where_looked() {
+    let emu = Emulator::start_default();
+    let provider = format!(
+        "provider \"alicloud\" {{\n  region = \"cn-hangzhou\"\n  endpoints {{\n    polardb = \"{0}\"\n    polardbx = \"{0}\"\n  }}\n}}\n",
+        emu.url()
+    );
+    let err = failed_apply("no-credentials", &provider, CLUSTER);
+    assert!(err.contains("No usable Alibaba Cloud credentials"), "{err}");
+    assert!(err.contains("looked"), "{err}");
+    assert_eq!(emu.requests().as_array().map(Vec::len), Some(0));
+}
+
+/// Throttling that outlasts `max_retry_timeout` fails saying so, with the last RequestId.
+#[test]
+fn throttling_past_the_budget_says_so() {
+    let emu = Emulator::start_default();
+    emu.set_faults(serde_json::json!({ "CreateBackup": { "throttle_rate": 1.0 } }));
+    let started = std::time::Instant::now();
+    let err = failed_apply(
+        "throttled",
+        &provider_block_with(&emu, emu.secret(), "2s"),
+        CLUSTER,
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert!(err.contains("retry budget"), "{err}");
+    assert!(err.contains("max_retry_timeout"), "{err}");
+    assert!(
+        err.contains("RequestId: ") && !err.contains("RequestId: none"),
+        "{err}"
+    );
+    assert!(calls(&emu, "CreateBackup") > 1, "was not retried");
+}
+
+/// Values unknown at plan time (here an output of another resource) pass validation and are
+/// used once known.
+#[test]
+fn unknown_values_at_plan_time() {
+    let emu = Emulator::start_default();
+    let config = format!(
+        "resource \"terraform_data\" \"ids\" {{\n  input = {{ cluster = \"{CLUSTER}\", instance = \"{INSTANCE}\" }}\n}}\n\
+         resource \"alicloud_polardb_backup\" \"b\" {{\n  db_cluster_id = terraform_data.ids.output.cluster\n}}\n\
+         resource \"alicloud_polardbx_backup\" \"x\" {{\n  db_instance_name = terraform_data.ids.output.instance\n}}\n"
+    );
+    let tf = terraform("unknowns", &emu, &config);
+    tf.apply();
+    assert_eq!(emulator_backups(&emu, "polardb").len(), 1);
+    assert_eq!(emulator_backups(&emu, "polardbx").len(), 1);
+    assert_eq!(tf.plan_exit_code(), 0);
+}
+
+/// `deletion_policy` changes in place; with `Retain`, destroy keeps the backup and warns.
+#[test]
+fn retain_keeps_the_backup_on_destroy() {
+    let emu = Emulator::start_default();
+    let tf = terraform("retain", &emu, POLARDB_ONE);
+    tf.apply();
+    let before = resources(&tf)[0]["values"]["id"].clone();
+    tf.write(
+        "main.tf",
+        &POLARDB_ONE.replace(
+            "comment       = \"nightly\"",
+            "comment = \"nightly\"\n  deletion_policy = \"Retain\"",
+        ),
+    );
+    let plan = tf.plan_json();
+    let actions = &plan["resource_changes"][0]["change"]["actions"];
+    assert_eq!(actions, &serde_json::json!(["update"]), "{plan}");
+    tf.apply();
+    assert_eq!(
+        resources(&tf)[0]["values"]["id"],
+        before,
+        "changing the policy replaced the backup"
+    );
+    let out = tf.destroy();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(text.contains("kept in the cloud"), "{text}");
+    assert_eq!(emulator_backups(&emu, "polardb").len(), 1);
+}
+
+/// With `wait_for_completion = false` apply returns before the backup is done, and the next
+/// plan (which refreshes it) shows no changes.
+#[test]
+fn no_wait_returns_early() {
+    let emu = Emulator::start(&["--cluster", CLUSTER, "--backup-duration", "3s"]);
+    let config = "resource \"alicloud_polardb_backup\" \"b\" {\n  db_cluster_id = \"pc-emulator0001\"\n  wait_for_completion = false\n}\n";
+    let tf = terraform("no-wait", &emu, config);
+    tf.apply();
+    assert_eq!(calls(&emu, "DescribeBackups"), 0, "should not have waited");
+    assert_eq!(resources(&tf).len(), 1);
+    assert_eq!(tf.plan_exit_code(), 0);
+}
+
+/// With `TF_LOG=trace`, the secret appears in no output and not in the state.
+#[test]
+fn secret_never_leaks() {
+    let secret = "Sup3rSecretEmulatorValue";
+    let key = format!("LTAIleaktest:{secret}");
+    let emu = Emulator::start(&[
+        "--cluster",
+        CLUSTER,
+        "--backup-duration",
+        "300ms",
+        "--access-key",
+        &key,
+    ]);
+    let tf = terraform("no-leak", &emu, POLARDB_ONE).env("TF_LOG", "trace");
+    let out = tf.apply();
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(all.contains("alicloud_polardb_backup"), "no trace output?");
+    assert!(!all.contains(secret), "secret in terraform output");
+    let state = std::fs::read_to_string(tf.path().join("terraform.tfstate")).expect("state");
+    assert!(!state.contains(secret), "secret in state");
+    let shown = tf.ok(&["show", "-json"]);
+    assert!(!String::from_utf8_lossy(&shown.stdout).contains(secret));
+}
+
+/// A lost CreateBackup answer on PolarDB is retried with the same ClientToken: one backup.
+#[test]
+fn polardb_lost_answer_keeps_one_backup() {
+    use terraform_provider_alicloud::emulator::faults::{decide, FaultConfig, FaultRule, Rng};
+    let rule = FaultRule {
+        drop_after_commit_rate: 0.5,
+        ..FaultRule::default()
+    };
+    let faults: FaultConfig = [("CreateBackup".to_string(), rule)].into_iter().collect();
+    // A seed whose first CreateBackup is dropped after commit and whose second is answered.
+    let seed = (0..1000u64)
+        .find(|s| {
+            let mut rng = Rng::new(*s);
+            decide(&faults, "CreateBackup", &mut rng).drop_after_commit
+                && !decide(&faults, "CreateBackup", &mut rng).drop_after_commit
+        })
+        .expect("a seed");
+    let emu = Emulator::start(&[
+        "--cluster",
+        CLUSTER,
+        "--backup-duration",
+        "300ms",
+        "--fault",
+        "CreateBackup:drop_after_commit_rate=0.5",
+        "--seed",
+        &seed.to_string(),
+    ]);
+    let tf = terraform("polardb-lost-answer", &emu, POLARDB_ONE);
+    tf.apply();
+    assert_eq!(calls(&emu, "CreateBackup"), 2, "{}", emu.requests());
+    let backups = emulator_backups(&emu, "polardb");
+    assert_eq!(backups.len(), 1, "{backups:?}");
+    assert_eq!(resources(&tf)[0]["values"]["backup_id"], backups[0]["id"]);
+}
+
+/// Ctrl-C while a backup is waited on: Terraform stops promptly, the created backup is in
+/// state (not tainted), and the next plan converges without creating another.
+#[test]
+fn interrupted_apply_keeps_the_backup() {
+    let emu = Emulator::start(&["--cluster", CLUSTER, "--backup-duration", "60s"]);
+    let tf = terraform("interrupt", &emu, POLARDB_ONE);
+    let child = tf
+        .command(&["apply", "-auto-approve", "-input=false", "-no-color"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start terraform apply");
+    let waiting = std::time::Instant::now();
+    while calls(&emu, "DescribeBackups") == 0 {
+        assert!(
+            waiting.elapsed() < std::time::Duration::from_secs(30),
+            "apply never started waiting"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let signalled = std::time::Instant::now();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("wait for terraform");
+    assert!(
+        signalled.elapsed() < std::time::Duration::from_secs(15),
+        "terraform took {:?} to stop",
+        signalled.elapsed()
+    );
+    let state = resources(&tf);
+    assert_eq!(
+        state.len(),
+        1,
+        "created backup not in state: {}",
+        stderr(&out)
+    );
+    assert_ne!(
+        state[0]["tainted"], true,
+        "an interrupted wait must not taint the backup"
+    );
+    let plan = tf.plan_json();
+    assert_eq!(
+        plan["resource_changes"][0]["change"]["actions"],
+        serde_json::json!(["no-op"]),
+        "the next plan should converge: {plan}"
+    );
+    assert_eq!(emulator_backups(&emu, "polardb").len(), 1);
+    assert_eq!(calls(&emu, "CreateBackup"), 1);
+}
+
+/// A backup that ends `Failed` fails the apply with its ID in state (tainted, so the next
+/// apply replaces it).
+#[test]
+fn failed_backup_is_reported_and_tainted() {
+    let emu = Emulator::start_default();
+    emu.settings(serde_json::json!({ "fail_next_backups": 1 }));
+    let tf = terraform("failed-backup", &emu, POLARDB_ONE);
+    let out = tf.fail(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let err = stderr(&out);
+    assert!(err.contains("PolarDB backup failed"), "{err}");
+    let state = resources(&tf);
+    assert_eq!(state.len(), 1);
+    assert_eq!(state[0]["values"]["status"], "Failed");
+    assert_eq!(state[0]["tainted"], true);
+}
+
+/// `insecure = true` is accepted with a warning that says it is for test endpoints only.
+#[test]
+fn insecure_warns() {
+    let emu = Emulator::start_default();
+    let tf = Terraform::new("insecure");
+    tf.write(
+        "provider.tf",
+        &provider_block(&emu).replace("region     =", "insecure = true\n  region     ="),
+    );
+    tf.write("main.tf", POLARDB_ONE);
+    let out = tf.ok(&["plan", "-input=false", "-no-color"]);
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(
+        text.contains("TLS certificate verification is off"),
+        "{text}"
+    );
+}
+
+/// Both data sources return every page: 150 PolarDB-X backup sets come back from a listing
+/// whose pages hold 100.
+#[tokio::test]
+async fn data_sources_page_through_everything() {
+    use terraform_provider_alicloud::alicloud::polardbx;
+    use terraform_provider_alicloud::emulator::{self, Config, Settings};
+    use terraform_provider_alicloud::resource::{Ctx, DataSource, StopSignal};
+    use terraform_provider_alicloud::resources::polardbx_backups::PolardbxBackups;
+    use terraform_provider_alicloud::tfvalue::Value as V;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let emu = emulator::Emulator::new(Config {
+        instances: vec![(INSTANCE.to_string(), "Running".to_string())],
+        settings: Settings {
+            backup_duration_ms: 0,
+            ..Settings::default()
+        },
+        ..Config::default()
+    })
+    .expect("emulator");
+    tokio::spawn(emulator::run(listener, emu, std::future::pending()));
+
+    let schema = terraform_provider_alicloud::provider::schema();
+    let mut config = V::null_object(&schema.value_type());
+    config.set("region", V::string("cn-hangzhou"));
+    config.set("access_key", V::string(emulator::DEFAULT_ACCESS_KEY_ID));
+    config.set("secret_key", V::string(emulator::DEFAULT_ACCESS_KEY_SECRET));
+    config.set(
+        "endpoints",
+        V::object([
+            ("polardb", V::string(&url)),
+            ("polardbx", V::string(&url)),
+            ("sts", V::Null),
+        ]),
+    );
+    let (data, _) = terraform_provider_alicloud::provider::configure_with(&config, &|_| None, None)
+        .expect("configure");
+    for _ in 0..150 {
+        polardbx::create_backup(&data.polardbx, "cn-hangzhou", INSTANCE, "0")
+            .await
+            .expect("create");
+    }
+    let ds = PolardbxBackups::new();
+    let mut query = V::null_object(&ds.schema().value_type());
+    query.set("db_instance_name", V::string(INSTANCE));
+    let ctx = Ctx {
+        provider: Some(std::sync::Arc::new(data)),
+        stop: StopSignal::never(),
+    };
+    let resp = ds.read(&ctx, query).await;
+    assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+    let Some(V::List(backups)) = resp.new_state.get("backups") else {
+        panic!("no backups list: {:?}", resp.new_state);
+    };
+    assert_eq!(backups.len(), 150);
+    let mut ids: Vec<&str> = backups
+        .iter()
+        .filter_map(|b| b.str_attr("backup_set_id"))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 150, "pages overlapped");
+}
+
+/// Soak: with throttling, server errors, lost answers and latency on every action, 30 PolarDB
+/// backups (10 clusters at the 3-backup quota) and 30 PolarDB-X backup sets apply in one go;
+/// emulator and state agree ID for ID; the next plan is empty; destroy leaves no PolarDB backup.
+/// `SOAK_SEEDS` (e.g. `1,2,3`) runs more fault seeds.
+#[test]
+fn soak_with_faults() {
+    let seeds: Vec<u64> = std::env::var("SOAK_SEEDS")
+        .ok()
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![7]);
+    for seed in seeds {
+        soak_one(seed);
+    }
+}
+
+fn soak_one(seed: u64) {
+    let clusters: Vec<String> = (1..=10).map(|i| format!("pc-soak{i:04}")).collect();
+    let instances: Vec<String> = (1..=10).map(|i| format!("pxc-soak{i:04}")).collect();
+    let mut args: Vec<String> = vec!["--backup-duration".into(), "300ms".into()];
+    for c in &clusters {
+        args.extend(["--cluster".to_string(), c.clone()]);
+    }
+    for i in &instances {
+        args.extend(["--instance".to_string(), i.clone()]);
+    }
+    args.extend([
+        "--fault".to_string(),
+        "*:throttle_rate=0.2,server_error_rate=0.05,drop_after_commit_rate=0.03,latency_ms_min=0,latency_ms_max=300".to_string(),
+        "--seed".to_string(),
+        seed.to_string(),
+    ]);
+    let emu = Emulator::start(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let list = |v: &[String]| {
+        v.iter()
+            .map(|s| format!("\"{s}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let config = format!(
+        r#"
+locals {{
+  clusters  = [{clusters}]
+  instances = [{instances}]
+  polardb   = {{ for pair in setproduct(local.clusters, [1, 2, 3]) : "${{pair[0]}}-${{pair[1]}}" => pair[0] }}
+  polardbx  = {{ for pair in setproduct(local.instances, [1, 2, 3]) : "${{pair[0]}}-${{pair[1]}}" => pair[0] }}
+}}
+
+resource "alicloud_polardb_backup" "b" {{
+  for_each      = local.polardb
+  db_cluster_id = each.value
+}}
+
+resource "alicloud_polardbx_backup" "x" {{
+  for_each         = local.polardbx
+  db_instance_name = each.value
+}}
+"#,
+        clusters = list(&clusters),
+        instances = list(&instances)
+    );
+    let tf = terraform(&format!("soak-{seed}"), &emu, &config);
+    let started = std::time::Instant::now();
+    tf.ok(&[
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-parallelism=20",
+    ]);
+    eprintln!("soak seed {seed}: apply took {:?}", started.elapsed());
+
+    let mut in_state: Vec<String> = resources(&tf)
+        .iter()
+        .map(|r| {
+            let v = &r["values"];
+            v["backup_id"]
+                .as_str()
+                .or(v["backup_set_id"].as_str())
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    let mut in_emulator: Vec<String> = emu
+        .backups()
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|b| b["id"].as_str().map(str::to_string))
+        .collect();
+    in_state.sort();
+    in_emulator.sort();
+    assert_eq!(in_emulator.len(), 60, "seed {seed}: duplicates or losses");
+    assert_eq!(
+        in_state, in_emulator,
+        "seed {seed}: state and emulator disagree"
+    );
+    assert_eq!(
+        tf.plan_exit_code(),
+        0,
+        "seed {seed}: plan after apply not empty"
+    );
+    tf.ok(&[
+        "destroy",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-parallelism=20",
+    ]);
+    assert!(
+        emulator_backups(&emu, "polardb").is_empty(),
+        "seed {seed}: destroy left PolarDB backups"
+    );
+    let log = emu.requests();
+    let log = log.as_array().cloned().unwrap_or_default();
+    let faults = log.iter().filter(|r| !r["fault"].is_null()).count();
+    let drops = log
+        .iter()
+        .filter(|r| r["fault"] == "drop_after_commit")
+        .count();
+    eprintln!(
+        "soak seed {seed}: total {:?}, {} requests, {faults} faults injected ({drops} lost answers)",
+        started.elapsed(),
+        log.len()
+    );
+}
+
+/// Requests signed with V3 (`ACS3-HMAC-SHA256`) work end to end as well.
+#[test]
+fn signature_v3_end_to_end() {
+    let emu = Emulator::start_default();
+    let tf = Terraform::new("sig-v3");
+    tf.write(
+        "provider.tf",
+        &provider_block(&emu).replace("region     =", "signature_version = \"v3\"\n  region     ="),
+    );
+    tf.write("main.tf", POLARDB_ONE);
+    tf.apply();
+    assert_eq!(emulator_backups(&emu, "polardb").len(), 1);
+    let log = emu.requests();
+    assert!(
+        log.as_array()
+            .is_some_and(|l| l.iter().all(|r| r["signature"] == "V3")),
+        "{log}"
+    );
+    tf.destroy();
+    assert!(emulator_backups(&emu, "polardb").is_empty());
+}
