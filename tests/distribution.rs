@@ -1,0 +1,370 @@
+//! Distribution: `scripts/install.sh` and `scripts/release.sh` produce what `terraform init`
+//! accepts offline, with no CLI configuration (implied local mirror) or from a packed mirror.
+//!
+//! Both scripts take `--binary` so these tests package the debug binary cargo already built
+//! instead of running a release build. Every terraform command runs with `HTTPS_PROXY` pointing
+//! at a closed loopback port: a provider that was not found locally would make `init` fail
+//! instead of quietly reaching the registry.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+
+use crate::util::{bin, run_ok, TempDir};
+
+/// The one source address of this provider (see docs/README-draft.md).
+const SOURCE: &str = "registry.terraform.io/polardb-tools/alicloud";
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Terraform's `<os>_<arch>` for the machine running the tests.
+fn platform() -> String {
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        "arm" => "arm",
+        other => other,
+    };
+    format!("{}_{arch}", std::env::consts::OS)
+}
+
+/// The file name Terraform expects inside the package directory or zip.
+fn inner_binary_name() -> String {
+    format!("terraform-provider-alicloud_v{VERSION}")
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Terraform's `h1:` package hash of a package holding the single file `name` with `bytes`
+/// (the same for the unpacked directory and the zip): SHA-256 over the sorted
+/// `<sha256 hex>  <name>\n` lines, base64-encoded.
+fn h1_of_single_file(name: &str, bytes: &[u8]) -> String {
+    let summary = format!("{}  {name}\n", sha256_hex(bytes));
+    let digest = Sha256::digest(summary.as_bytes());
+    format!(
+        "h1:{}",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
+}
+
+/// A terraform command isolated from the machine: its own HOME, CLI config, data dirs, no
+/// checkpoint calls, and no way out to the network.
+fn terraform(home: &Path, cli_config: &Path, dir: &Path) -> Command {
+    let mut cmd = Command::new("terraform");
+    cmd.current_dir(dir)
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        .env("TF_CLI_CONFIG_FILE", cli_config)
+        .env("CHECKPOINT_DISABLE", "1")
+        .env("TF_IN_AUTOMATION", "1")
+        .env("HTTPS_PROXY", "http://127.0.0.1:9")
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
+        .env_remove("TF_PLUGIN_CACHE_DIR")
+        .env_remove("TF_CLI_ARGS")
+        .env_remove("TF_CLI_ARGS_init");
+    cmd
+}
+
+/// Copies `from` into `to` recursively, leaving out Terraform's working files.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create dir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("dir entry");
+        let name = entry.file_name();
+        let name_str = name.to_string_lossy();
+        if name_str == ".terraform"
+            || name_str.ends_with(".tfstate")
+            || name_str == ".terraform.lock.hcl"
+        {
+            continue;
+        }
+        let src = entry.path();
+        if src.is_dir() {
+            copy_dir(&src, &to.join(&name));
+        } else {
+            std::fs::copy(&src, to.join(&name)).expect("copy file");
+        }
+    }
+}
+
+/// The quickstart example copied into `dir`, so `terraform init` writes nothing in the repo.
+fn quickstart_in(dir: &Path) -> PathBuf {
+    let dest = dir.join("quickstart");
+    copy_dir(&repo_root().join("examples/quickstart"), &dest);
+    dest
+}
+
+/// What the lock file says about this provider: its version and its hashes.
+struct LockedProvider {
+    version: String,
+    hashes: Vec<String>,
+}
+
+/// Reads the `provider "<SOURCE>"` block of `.terraform.lock.hcl` in `dir`.
+fn locked_provider(dir: &Path) -> LockedProvider {
+    let path = dir.join(".terraform.lock.hcl");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("no lock file at {}: {e}", path.display()));
+    let header = format!("provider \"{SOURCE}\" {{");
+    let start = text
+        .find(&header)
+        .unwrap_or_else(|| panic!("lock file does not record {SOURCE}:\n{text}"));
+    let block = &text[start..];
+    let block = &block[..block.find("\n}").unwrap_or(block.len())];
+    let mut version = String::new();
+    let mut hashes = Vec::new();
+    for line in block.lines().map(str::trim) {
+        if let Some(rest) = line.strip_prefix("version") {
+            version = rest
+                .trim_start()
+                .trim_start_matches('=')
+                .trim()
+                .trim_matches('"')
+                .to_string();
+        } else if line.starts_with("\"h1:") || line.starts_with("\"zh:") {
+            hashes.push(line.trim_end_matches(',').trim_matches('"').to_string());
+        }
+    }
+    LockedProvider { version, hashes }
+}
+
+/// An empty CLI configuration: the machine exports TF_CLI_CONFIG_FILE pointing at a missing
+/// file, and "no CLI config" must mean Terraform's defaults, not that warning.
+fn empty_cli_config(tmp: &TempDir) -> PathBuf {
+    tmp.write("empty.tfrc", "")
+}
+
+/// Runs `scripts/<name>` with `args`, HOME set to `home`.
+fn run_script(name: &str, home: &Path, args: &[&str]) -> String {
+    let mut cmd = Command::new("bash");
+    cmd.arg(repo_root().join("scripts").join(name))
+        .args(args)
+        .env("HOME", home)
+        .env_remove("PROVIDER_BINARY_PATH");
+    let out = run_ok(&mut cmd);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Builds the release artifacts of the test binary into `<tmp>/dist` and returns that dir.
+fn release_into(tmp: &TempDir) -> PathBuf {
+    let dist = tmp.path().join("dist");
+    let provider = bin("terraform-provider-alicloud");
+    run_script(
+        "release.sh",
+        &tmp.path().join("home"),
+        &[
+            "--binary",
+            provider.to_str().expect("utf-8 path"),
+            "--out",
+            dist.to_str().expect("utf-8 path"),
+        ],
+    );
+    dist
+}
+
+/// install.sh with a temporary HOME puts the binary in the implied local mirror; `terraform
+/// init` of the quickstart then finds it with no CLI config and no network, and the lock file
+/// records the provider, its version and the hash of exactly the installed binary.
+#[test]
+fn install_script_then_init_offline_without_cli_config() {
+    let tmp = TempDir::new("dist-install");
+    let home = tmp.path().join("home");
+    let provider = bin("terraform-provider-alicloud");
+    let stdout = run_script(
+        "install.sh",
+        &home,
+        &["--binary", provider.to_str().expect("utf-8 path")],
+    );
+
+    let installed = home
+        .join(".terraform.d/plugins")
+        .join(SOURCE)
+        .join(VERSION)
+        .join(platform())
+        .join(inner_binary_name());
+    assert!(
+        installed.is_file(),
+        "install.sh did not create {}; it said:\n{stdout}",
+        installed.display()
+    );
+    let bytes = std::fs::read(&installed).expect("read installed binary");
+    assert_eq!(
+        bytes,
+        std::fs::read(&provider).expect("read built binary"),
+        "installed binary differs from the one given"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&installed)
+            .expect("stat")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o111, 0o111, "installed binary is not executable");
+    }
+
+    let cli = empty_cli_config(&tmp);
+    let work = quickstart_in(tmp.path());
+    run_ok(terraform(&home, &cli, &work).args(["init", "-input=false", "-no-color"]));
+
+    let locked = locked_provider(&work);
+    assert_eq!(locked.version, VERSION, "lock file version");
+    let expected = h1_of_single_file(&inner_binary_name(), &bytes);
+    assert!(
+        locked.hashes.contains(&expected),
+        "lock file hashes {:?} lack the installed binary's {expected}",
+        locked.hashes
+    );
+}
+
+/// release.sh writes the zip, the manifest and a SHA256SUMS whose lines match the files'
+/// digests; the manifest says protocol 6.0 and equals the repository's copy.
+#[test]
+fn release_script_writes_zip_manifest_and_matching_sha256sums() {
+    let tmp = TempDir::new("dist-release");
+    let dist = release_into(&tmp);
+
+    let prefix = format!("terraform-provider-alicloud_{VERSION}");
+    let zip_name = format!("{prefix}_{}.zip", platform());
+    let manifest_name = format!("{prefix}_manifest.json");
+    let sums = std::fs::read_to_string(dist.join(format!("{prefix}_SHA256SUMS")))
+        .expect("read SHA256SUMS");
+
+    for name in [&zip_name, &manifest_name] {
+        let bytes = std::fs::read(dist.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let line = format!("{}  {name}", sha256_hex(&bytes));
+        assert!(
+            sums.lines().any(|l| l == line),
+            "SHA256SUMS lacks `{line}`:\n{sums}"
+        );
+    }
+    assert_eq!(
+        sums.lines().count(),
+        2,
+        "SHA256SUMS lists extra files:\n{sums}"
+    );
+
+    let manifest = std::fs::read_to_string(dist.join(&manifest_name)).expect("read manifest");
+    let root_manifest =
+        std::fs::read_to_string(repo_root().join("terraform-registry-manifest.json"))
+            .expect("read terraform-registry-manifest.json");
+    assert_eq!(
+        manifest, root_manifest,
+        "release manifest differs from the repo's"
+    );
+    let json: serde_json::Value = serde_json::from_str(&manifest).expect("manifest is JSON");
+    assert_eq!(json["version"], 1);
+    assert_eq!(
+        json["metadata"]["protocol_versions"],
+        serde_json::json!(["6.0"])
+    );
+
+    let zip = std::fs::read(dist.join(&zip_name)).expect("read zip");
+    assert_eq!(&zip[..4], b"PK\x03\x04", "not a zip file");
+    // Same binary, same bytes: the fixed timestamp makes a rebuilt zip hash the same.
+    let again = TempDir::new("dist-release-again");
+    let dist2 = release_into(&again);
+    assert_eq!(
+        zip,
+        std::fs::read(dist2.join(&zip_name)).expect("read second zip"),
+        "two releases of the same binary produced different zips"
+    );
+}
+
+/// A packed filesystem mirror made from the release zip: `terraform init` through a
+/// `filesystem_mirror` CLI config and `terraform init -plugin-dir` both install from it
+/// offline, and `terraform providers lock -fs-mirror` records the package's hash.
+#[test]
+fn packed_mirror_from_release_zip_inits_offline_and_locks_hashes() {
+    let tmp = TempDir::new("dist-mirror");
+    let dist = release_into(&tmp);
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&home).expect("create home");
+
+    let zip_name = format!("terraform-provider-alicloud_{VERSION}_{}.zip", platform());
+    let mirror = tmp.path().join("mirror");
+    let pkg_dir = mirror.join(SOURCE);
+    std::fs::create_dir_all(&pkg_dir).expect("create mirror dir");
+    std::fs::copy(dist.join(&zip_name), pkg_dir.join(&zip_name)).expect("copy zip");
+
+    let binary = std::fs::read(bin("terraform-provider-alicloud")).expect("read binary");
+    let expected = h1_of_single_file(&inner_binary_name(), &binary);
+
+    // 1. A CLI config with only a filesystem mirror: the registry is not an option.
+    let cli = tmp.write(
+        "mirror.tfrc",
+        &format!(
+            "provider_installation {{\n  filesystem_mirror {{\n    path    = {:?}\n    include = [{SOURCE:?}]\n  }}\n}}\n",
+            mirror.to_str().expect("utf-8 path")
+        ),
+    );
+    let work = quickstart_in(&tmp.path().join("via-cli-config"));
+    run_ok(terraform(&home, &cli, &work).args(["init", "-input=false", "-no-color"]));
+    let locked = locked_provider(&work);
+    assert_eq!(locked.version, VERSION);
+    assert!(
+        locked.hashes.contains(&expected),
+        "init from the mirror recorded {:?}, expected {expected}",
+        locked.hashes
+    );
+    let unpacked = work
+        .join(".terraform/providers")
+        .join(SOURCE)
+        .join(VERSION)
+        .join(platform())
+        .join(inner_binary_name());
+    assert_eq!(
+        std::fs::read(&unpacked).expect("read unpacked provider"),
+        binary,
+        "the binary terraform unpacked differs from the one released"
+    );
+
+    // 2. `terraform init -plugin-dir` with no CLI config at all.
+    let empty = empty_cli_config(&tmp);
+    let work = quickstart_in(&tmp.path().join("via-plugin-dir"));
+    let plugin_dir = format!("-plugin-dir={}", mirror.display());
+    run_ok(terraform(&home, &empty, &work).args([
+        "init",
+        "-input=false",
+        "-no-color",
+        &plugin_dir,
+    ]));
+    assert!(locked_provider(&work).hashes.contains(&expected));
+
+    // 3. `terraform providers lock -fs-mirror` without init (it reads no modules, so a root
+    // that only requires the provider).
+    let work = tmp.path().join("via-lock");
+    std::fs::create_dir_all(&work).expect("create dir");
+    std::fs::copy(
+        repo_root().join("examples/provider/provider.tf"),
+        work.join("provider.tf"),
+    )
+    .expect("copy provider.tf");
+    let fs_mirror = format!("-fs-mirror={}", mirror.display());
+    let platform_arg = format!("-platform={}", platform());
+    run_ok(terraform(&home, &empty, &work).args([
+        "providers",
+        "lock",
+        "-no-color",
+        &fs_mirror,
+        &platform_arg,
+    ]));
+    let locked = locked_provider(&work);
+    assert_eq!(locked.version, VERSION);
+    assert!(
+        locked.hashes.contains(&expected),
+        "providers lock recorded {:?}, expected {expected}",
+        locked.hashes
+    );
+}
