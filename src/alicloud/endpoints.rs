@@ -1,6 +1,124 @@
 //! Default endpoints per product and region, and their overrides.
+//!
+//! The region lists are the `_endpoint_map` entries that the official SDKs (PyPI
+//! `alibabacloud_polardb20170801` and `alibabacloud_polardbx20200202`, and their PHP/Go twins)
+//! send to the product's central host; every other region uses `<product>.<region>.aliyuncs.com`,
+//! which is the SDKs' "regional" endpoint rule.
 
 use super::client::Product;
+
+/// Regions the PolarDB SDK maps to `polardb.aliyuncs.com` (the current SDK's map).
+pub const POLARDB_CENTRAL_REGIONS: &[&str] = &[
+    "cn-qingdao",
+    "cn-beijing",
+    "cn-wulanchabu",
+    "cn-hangzhou",
+    "cn-shanghai",
+    "cn-heyuan",
+    "cn-hangzhou-finance",
+    "ap-northeast-2-pop",
+    "cn-beijing-finance-1",
+    "cn-beijing-finance-pop",
+    "cn-beijing-gov-1",
+    "cn-beijing-nu16-b01",
+    "cn-edge-1",
+    "cn-fujian",
+    "cn-haidian-cm12-c01",
+    "cn-hangzhou-bj-b01",
+    "cn-hangzhou-internal-prod-1",
+    "cn-hangzhou-internal-test-1",
+    "cn-hangzhou-internal-test-2",
+    "cn-hangzhou-internal-test-3",
+    "cn-hangzhou-test-306",
+    "cn-hongkong-finance-pop",
+    "cn-huhehaote-nebula-1",
+    "cn-qingdao-nebula",
+    "cn-shanghai-et15-b01",
+    "cn-shanghai-et2-b01",
+    "cn-shanghai-inner",
+    "cn-shanghai-internal-test-1",
+    "cn-shenzhen-inner",
+    "cn-shenzhen-st4-d01",
+    "cn-shenzhen-su18-b01",
+    "cn-wuhan",
+    "cn-yushanfang",
+    "cn-zhangbei",
+    "cn-zhangbei-na61-b01",
+    "cn-zhangjiakou-na62-a01",
+    "cn-zhengzhou-nebula-1",
+    "eu-west-1-oxs",
+    "rus-west-1-pop",
+];
+
+/// Regions the PolarDB-X SDK maps to `polardbx.aliyuncs.com`.
+pub const POLARDBX_CENTRAL_REGIONS: &[&str] = &[
+    "ap-northeast-1",
+    "ap-northeast-2-pop",
+    "ap-south-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-5",
+    "cn-beijing-finance-1",
+    "cn-beijing-finance-pop",
+    "cn-beijing-gov-1",
+    "cn-beijing-nu16-b01",
+    "cn-edge-1",
+    "cn-fujian",
+    "cn-haidian-cm12-c01",
+    "cn-hangzhou-bj-b01",
+    "cn-hangzhou-finance",
+    "cn-hangzhou-internal-prod-1",
+    "cn-hangzhou-internal-test-1",
+    "cn-hangzhou-internal-test-2",
+    "cn-hangzhou-internal-test-3",
+    "cn-hangzhou-test-306",
+    "cn-hongkong-finance-pop",
+    "cn-huhehaote-nebula-1",
+    "cn-north-2-gov-1",
+    "cn-qingdao-nebula",
+    "cn-shanghai-et15-b01",
+    "cn-shanghai-et2-b01",
+    "cn-shanghai-finance-1",
+    "cn-shanghai-inner",
+    "cn-shanghai-internal-test-1",
+    "cn-shenzhen-finance-1",
+    "cn-shenzhen-inner",
+    "cn-shenzhen-st4-d01",
+    "cn-shenzhen-su18-b01",
+    "cn-wuhan",
+    "cn-wulanchabu",
+    "cn-yushanfang",
+    "cn-zhangbei",
+    "cn-zhangbei-na61-b01",
+    "cn-zhangjiakou-na62-a01",
+    "cn-zhengzhou-nebula-1",
+    "eu-central-1",
+    "eu-west-1",
+    "eu-west-1-oxs",
+    "me-east-1",
+    "rus-west-1-pop",
+];
+
+/// The environment variable that overrides `product`'s endpoint.
+pub fn env_var(product: Product) -> &'static str {
+    match product {
+        Product::Polardb => "ALIBABA_CLOUD_ENDPOINT_POLARDB",
+        Product::Polardbx => "ALIBABA_CLOUD_ENDPOINT_POLARDBX",
+    }
+}
+
+/// The public host for `product` in `region`, per the official SDKs' maps.
+pub fn default_host(product: Product, region: &str) -> String {
+    let (name, central) = match product {
+        Product::Polardb => ("polardb", POLARDB_CENTRAL_REGIONS),
+        Product::Polardbx => ("polardbx", POLARDBX_CENTRAL_REGIONS),
+    };
+    if central.contains(&region) || region.is_empty() {
+        format!("{name}.aliyuncs.com")
+    } else {
+        format!("{name}.{region}.aliyuncs.com")
+    }
+}
 
 /// The base URL for `product` in `region`: the provider block's override, else the product's
 /// environment override (`ALIBABA_CLOUD_ENDPOINT_POLARDB` / `_POLARDBX`), else the public
@@ -11,12 +129,84 @@ pub fn resolve(
     configured: Option<&str>,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> String {
-    let _ = env;
-    if let Some(c) = configured {
-        return c.to_string();
+    let chosen = configured
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .or_else(|| {
+            env(env_var(product))
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        })
+        .unwrap_or_else(|| default_host(product, region));
+    with_scheme(&chosen)
+}
+
+/// Adds `https://` to an endpoint given as a bare host (or host:port).
+pub fn with_scheme(endpoint: &str) -> String {
+    if endpoint.contains("://") {
+        endpoint.to_string()
+    } else {
+        format!("https://{endpoint}")
     }
-    match product {
-        Product::Polardb => "https://polardb.aliyuncs.com".to_string(),
-        Product::Polardbx => format!("https://polardbx.{region}.aliyuncs.com"),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    /// Central regions use the central host, others the regional one, per product.
+    #[test]
+    fn defaults_follow_sdk_maps() {
+        assert_eq!(
+            resolve(Product::Polardb, "cn-hangzhou", None, &no_env),
+            "https://polardb.aliyuncs.com"
+        );
+        assert_eq!(
+            resolve(Product::Polardb, "ap-southeast-1", None, &no_env),
+            "https://polardb.ap-southeast-1.aliyuncs.com"
+        );
+        assert_eq!(
+            resolve(Product::Polardbx, "cn-hangzhou", None, &no_env),
+            "https://polardbx.cn-hangzhou.aliyuncs.com"
+        );
+        assert_eq!(
+            resolve(Product::Polardbx, "eu-central-1", None, &no_env),
+            "https://polardbx.aliyuncs.com"
+        );
+    }
+
+    /// The provider block beats the environment, which beats the default; bare hosts get https.
+    #[test]
+    fn overrides_in_order() {
+        let env =
+            |k: &str| (k == "ALIBABA_CLOUD_ENDPOINT_POLARDBX").then(|| "127.0.0.1:9".to_string());
+        assert_eq!(
+            resolve(Product::Polardbx, "cn-hangzhou", None, &env),
+            "https://127.0.0.1:9"
+        );
+        assert_eq!(
+            resolve(
+                Product::Polardbx,
+                "cn-hangzhou",
+                Some("http://127.0.0.1:8080"),
+                &env
+            ),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            resolve(Product::Polardb, "cn-hangzhou", None, &env),
+            "https://polardb.aliyuncs.com",
+            "the PolarDB-X variable does not affect PolarDB"
+        );
+        assert_eq!(
+            resolve(Product::Polardb, "cn-hangzhou", Some("  "), &no_env),
+            "https://polardb.aliyuncs.com",
+            "a blank override is ignored"
+        );
     }
 }

@@ -1,0 +1,505 @@
+//! Client tests against a tiny raw-TCP HTTP server on 127.0.0.1:0 that records every request and
+//! answers as each test scripts it (respond, hang, or drop the connection).
+
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use super::*;
+use crate::alicloud::credentials::{Credentials, Secret, StaticCredentials};
+
+/// One request as the server saw it.
+#[derive(Clone, Debug)]
+struct Seen {
+    head: String,
+    body: String,
+}
+
+impl Seen {
+    fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().skip(1).find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_string())
+        })
+    }
+
+    fn target(&self) -> String {
+        self.head
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or("")
+            .to_string()
+    }
+
+    fn form(&self) -> Vec<(String, String)> {
+        parse_pairs(&self.body)
+    }
+
+    fn param(&self, name: &str) -> Option<String> {
+        self.form()
+            .into_iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
+    }
+}
+
+fn parse_pairs(s: &str) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(s.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// What the server does with request number `n` (0-based).
+enum Reply {
+    Respond(u16, Vec<(&'static str, String)>, String),
+    Hang,
+    Drop,
+}
+
+type Script = Arc<dyn Fn(usize, &Seen) -> Reply + Send + Sync>;
+
+struct Server {
+    url: String,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl Server {
+    async fn start(script: Script) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+        let seen2 = seen.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut sock, _)) = listener.accept().await else {
+                    return;
+                };
+                let seen = seen2.clone();
+                let script = script.clone();
+                tokio::spawn(async move {
+                    let Some(req) = read_request(&mut sock).await else {
+                        return;
+                    };
+                    let n = {
+                        let mut s = seen.lock().expect("lock");
+                        s.push(req.clone());
+                        s.len() - 1
+                    };
+                    match script(n, &req) {
+                        Reply::Respond(status, headers, body) => {
+                            let mut out = format!(
+                                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+                                body.len()
+                            );
+                            for (k, v) in headers {
+                                out.push_str(&format!("{k}: {v}\r\n"));
+                            }
+                            out.push_str("\r\n");
+                            out.push_str(&body);
+                            let _ = sock.write_all(out.as_bytes()).await;
+                            let _ = sock.shutdown().await;
+                        }
+                        Reply::Hang => tokio::time::sleep(Duration::from_secs(30)).await,
+                        Reply::Drop => drop(sock),
+                    }
+                });
+            }
+        });
+        Server {
+            url: format!("http://{addr}"),
+            seen,
+        }
+    }
+
+    fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().expect("lock").clone()
+    }
+}
+
+async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<Seen> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..pos]).to_string();
+            let len = head
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse::<usize>().ok())?
+                })
+                .unwrap_or(0);
+            while buf.len() < pos + 4 + len {
+                let n = sock.read(&mut chunk).await.ok()?;
+                if n == 0 {
+                    return None;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            let body = String::from_utf8_lossy(&buf[pos + 4..pos + 4 + len]).to_string();
+            return Some(Seen { head, body });
+        }
+        let n = sock.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+const SECRET: &str = "test-secret-value";
+
+fn creds() -> Credentials {
+    Credentials {
+        access_key_id: "test-id".into(),
+        access_key_secret: Secret::new(SECRET),
+        security_token: None,
+    }
+}
+
+fn client(url: &str, sig: SignatureVersion, budget: Duration) -> Client {
+    Client::new(ClientConfig {
+        product: Product::Polardb,
+        region: "cn-hangzhou".into(),
+        endpoint: url.into(),
+        signature: sig,
+        credentials: Arc::new(StaticCredentials(creds())),
+        max_retry_timeout: budget,
+        connect_timeout: Duration::from_secs(2),
+        read_timeout: Duration::from_millis(300),
+        insecure_skip_verify: false,
+        user_agent: "test-agent".into(),
+    })
+    .expect("client")
+    .with_backoff(Duration::from_millis(5), Duration::from_millis(20))
+}
+
+fn ok_body() -> String {
+    r#"{"RequestId":"OK-1","BackupJobId":11111111}"#.to_string()
+}
+
+fn err_body(code: &str, rid: &str) -> String {
+    format!(
+        r#"{{"RequestId":"{rid}","HostId":"polardb.aliyuncs.com","Code":"{code}","Message":"m"}}"#
+    )
+}
+
+/// Checks a V2 request's signature the way the service does, with the signer's own functions.
+fn v2_signature_ok(req: &Seen) -> bool {
+    let params = req.form();
+    let expected = sign::signature_v2(
+        SECRET,
+        &sign::string_to_sign_v2("POST", &sign::canonical_query(&params)),
+    );
+    req.param("Signature").as_deref() == Some(expected.as_str())
+}
+
+fn create_params() -> Vec<(&'static str, String)> {
+    vec![
+        ("DBClusterId", "pc-abc".to_string()),
+        ("ClientToken", "token-1".to_string()),
+    ]
+}
+
+/// A V2 call is a signed form POST to `/` and returns the parsed body.
+#[tokio::test]
+async fn v2_call_is_signed_form_post() {
+    let server = Server::start(Arc::new(|_, req| {
+        if v2_signature_ok(req) {
+            Reply::Respond(200, vec![], ok_body())
+        } else {
+            Reply::Respond(400, vec![], err_body("SignatureDoesNotMatch", "BAD"))
+        }
+    }))
+    .await;
+    let c = client(&server.url, SignatureVersion::V2, Duration::from_secs(2));
+    let v = c
+        .call(
+            "CreateBackup",
+            &create_params(),
+            CallOptions { idempotent: true },
+        )
+        .await
+        .expect("call succeeds");
+    assert_eq!(v["BackupJobId"], 11111111);
+    let seen = server.seen();
+    assert_eq!(seen.len(), 1);
+    assert!(seen[0].head.starts_with("POST / "), "{}", seen[0].head);
+    assert_eq!(
+        seen[0].header("content-type").as_deref(),
+        Some("application/x-www-form-urlencoded")
+    );
+    assert_eq!(seen[0].header("user-agent").as_deref(), Some("test-agent"));
+    assert_eq!(seen[0].param("Action").as_deref(), Some("CreateBackup"));
+    assert_eq!(seen[0].param("Version").as_deref(), Some("2017-08-01"));
+    assert_eq!(seen[0].param("Format").as_deref(), Some("JSON"));
+}
+
+/// A V3 call carries the parameters in the query, the x-acs headers, and a valid Authorization.
+#[tokio::test]
+async fn v3_call_is_signed_with_headers() {
+    let server = Server::start(Arc::new(|_, req| {
+        let query = req
+            .target()
+            .split_once('?')
+            .map(|(_, q)| q.to_string())
+            .unwrap_or_default();
+        let params = parse_pairs(&query);
+        let auth = req.header("authorization").unwrap_or_default();
+        let signed_names: Vec<String> = auth
+            .split("SignedHeaders=")
+            .nth(1)
+            .and_then(|s| s.split(',').next())
+            .unwrap_or("")
+            .split(';')
+            .map(String::from)
+            .collect();
+        let headers: Vec<(String, String)> = signed_names
+            .iter()
+            .map(|n| (n.clone(), req.header(n).unwrap_or_default()))
+            .collect();
+        let (ch, sh) = sign::canonical_headers_v3(&headers);
+        let cr = sign::canonical_request_v3(
+            "POST",
+            "/",
+            &sign::canonical_query(&params),
+            &ch,
+            &sh,
+            &sign::hashed_payload(req.body.as_bytes()),
+        );
+        let sig = sign::signature_v3(SECRET, &sign::string_to_sign_v3(&cr));
+        if auth == sign::authorization_v3("test-id", &sh, &sig) {
+            Reply::Respond(200, vec![], ok_body())
+        } else {
+            Reply::Respond(400, vec![], err_body("SignatureDoesNotMatch", "BAD"))
+        }
+    }))
+    .await;
+    let c = client(&server.url, SignatureVersion::V3, Duration::from_secs(2));
+    let v = c
+        .call(
+            "CreateBackup",
+            &create_params(),
+            CallOptions { idempotent: true },
+        )
+        .await
+        .expect("V3 call succeeds");
+    assert_eq!(v["RequestId"], "OK-1");
+    let seen = server.seen();
+    assert_eq!(
+        seen[0].header("x-acs-action").as_deref(),
+        Some("CreateBackup")
+    );
+    assert!(
+        seen[0].target().contains("ClientToken=token-1"),
+        "{}",
+        seen[0].target()
+    );
+}
+
+/// Throttled attempts are retried with a fresh nonce each time and the same ClientToken.
+#[tokio::test]
+async fn throttling_is_retried_keeping_client_token() {
+    let server = Server::start(Arc::new(|n, _| {
+        if n < 2 {
+            Reply::Respond(400, vec![], err_body("Throttling.User", "T"))
+        } else {
+            Reply::Respond(200, vec![], ok_body())
+        }
+    }))
+    .await;
+    let c = client(&server.url, SignatureVersion::V2, Duration::from_secs(5));
+    c.call(
+        "CreateBackup",
+        &create_params(),
+        CallOptions { idempotent: true },
+    )
+    .await
+    .expect("succeeds after throttling");
+    let seen = server.seen();
+    assert_eq!(seen.len(), 3);
+    let tokens: Vec<_> = seen.iter().map(|s| s.param("ClientToken")).collect();
+    assert!(
+        tokens.iter().all(|t| t.as_deref() == Some("token-1")),
+        "{tokens:?}"
+    );
+    let mut nonces: Vec<_> = seen.iter().map(|s| s.param("SignatureNonce")).collect();
+    nonces.sort();
+    nonces.dedup();
+    assert_eq!(nonces.len(), 3, "every attempt has its own nonce");
+    assert!(
+        seen.iter().all(v2_signature_ok),
+        "every attempt is re-signed"
+    );
+}
+
+/// A positive x-acs-retry-after delays the next attempt at least that long.
+#[tokio::test]
+async fn retry_after_header_is_honoured() {
+    let server = Server::start(Arc::new(|n, _| {
+        if n == 0 {
+            Reply::Respond(
+                400,
+                vec![("x-acs-retry-after", "300".into())],
+                err_body("Throttling", "T"),
+            )
+        } else {
+            Reply::Respond(200, vec![], ok_body())
+        }
+    }))
+    .await;
+    let c = client(&server.url, SignatureVersion::V2, Duration::from_secs(5));
+    let start = Instant::now();
+    c.call("DescribeBackups", &[], CallOptions { idempotent: true })
+        .await
+        .expect("succeeds");
+    assert!(
+        start.elapsed() >= Duration::from_millis(300),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+/// Final errors are not retried and keep code, kind, RequestId and status.
+#[tokio::test]
+async fn final_errors_map_to_kinds() {
+    for (code, status, kind) in [
+        ("InvalidDBClusterId.NotFound", 404, ErrorKind::NotFound),
+        ("BackupTimesExceeded", 403, ErrorKind::Quota),
+        ("InvalidAccessKeyId.NotFound", 404, ErrorKind::Auth),
+        ("SignatureDoesNotMatch", 400, ErrorKind::Auth),
+    ] {
+        let server = Server::start(Arc::new(move |_, _| {
+            Reply::Respond(status, vec![], err_body(code, "RID-9"))
+        }))
+        .await;
+        let c = client(&server.url, SignatureVersion::V2, Duration::from_secs(2));
+        let e = c
+            .call(
+                "CreateBackup",
+                &create_params(),
+                CallOptions { idempotent: true },
+            )
+            .await
+            .expect_err("fails");
+        assert_eq!(e.kind, kind, "{code}");
+        assert_eq!(e.code, code);
+        assert_eq!(e.request_id.as_deref(), Some("RID-9"));
+        assert_eq!(e.http_status, Some(status));
+        assert_eq!(e.attempts, 1);
+        assert_eq!(server.seen().len(), 1, "{code} is not retried");
+    }
+}
+
+/// Persistent server errors end with budget_exhausted and the last RequestId.
+#[tokio::test]
+async fn budget_exhaustion() {
+    let server = Server::start(Arc::new(|n, _| {
+        Reply::Respond(
+            503,
+            vec![],
+            err_body("ServiceUnavailable", &format!("R{n}")),
+        )
+    }))
+    .await;
+    let c = client(
+        &server.url,
+        SignatureVersion::V2,
+        Duration::from_millis(150),
+    );
+    let e = c
+        .call("DescribeBackups", &[], CallOptions { idempotent: true })
+        .await
+        .expect_err("fails");
+    assert!(e.budget_exhausted);
+    assert_eq!(e.kind, ErrorKind::ServerError);
+    let seen = server.seen().len();
+    assert!(seen >= 2, "retried before giving up ({seen})");
+    assert_eq!(e.attempts as usize, seen);
+    assert_eq!(e.request_id, Some(format!("R{}", seen - 1)));
+}
+
+/// A read timeout is Ambiguous: returned at once for a non-idempotent call, retried otherwise.
+#[tokio::test]
+async fn read_timeout_is_ambiguous() {
+    let server = Server::start(Arc::new(|_, _| Reply::Hang)).await;
+    let c = client(
+        &server.url,
+        SignatureVersion::V2,
+        Duration::from_millis(500),
+    );
+    let e = c
+        .call("CreateBackup", &[], CallOptions { idempotent: false })
+        .await
+        .expect_err("times out");
+    assert_eq!(e.kind, ErrorKind::Ambiguous);
+    assert_eq!(e.attempts, 1);
+    assert!(!e.budget_exhausted);
+    assert_eq!(server.seen().len(), 1);
+
+    let e = c
+        .call("DescribeBackups", &[], CallOptions { idempotent: true })
+        .await
+        .expect_err("times out");
+    assert_eq!(e.kind, ErrorKind::Ambiguous);
+    assert!(e.attempts >= 2, "idempotent call retried: {}", e.attempts);
+}
+
+/// A connection closed before any answer is Ambiguous too.
+#[tokio::test]
+async fn dropped_connection_is_ambiguous() {
+    let server = Server::start(Arc::new(|_, _| Reply::Drop)).await;
+    let c = client(
+        &server.url,
+        SignatureVersion::V2,
+        Duration::from_millis(100),
+    );
+    let e = c
+        .call("CreateBackup", &[], CallOptions { idempotent: false })
+        .await
+        .expect_err("dropped");
+    assert_eq!(e.kind, ErrorKind::Ambiguous, "{e:?}");
+    assert_eq!(server.seen().len(), 1);
+}
+
+/// Nothing listening is a Connect error (retryable; here the budget is zero).
+#[tokio::test]
+async fn refused_connection_is_connect() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    drop(listener);
+    let c = client(
+        &format!("http://{addr}"),
+        SignatureVersion::V2,
+        Duration::ZERO,
+    );
+    let e = c
+        .call("DescribeBackups", &[], CallOptions { idempotent: true })
+        .await
+        .expect_err("refused");
+    assert_eq!(e.kind, ErrorKind::Connect);
+    assert!(e.budget_exhausted);
+}
+
+/// The client's Debug shows the endpoint and never the secret.
+#[test]
+fn debug_has_no_secret() {
+    let c = client("http://127.0.0.1:1", SignatureVersion::V2, Duration::ZERO);
+    let d = format!("{c:?}");
+    assert!(d.contains("127.0.0.1:1"), "{d}");
+    assert!(!d.contains(SECRET), "{d}");
+}
+
+/// Endpoints without a scheme get https and the path is always `/`.
+#[test]
+fn endpoint_urls() {
+    let u = endpoint_url("polardb.aliyuncs.com").expect("url");
+    assert_eq!(u.as_str(), "https://polardb.aliyuncs.com/");
+    let u = endpoint_url("http://127.0.0.1:8080/x?y=1").expect("url");
+    assert_eq!(u.as_str(), "http://127.0.0.1:8080/");
+    assert!(endpoint_url("http://").is_err());
+}

@@ -1,0 +1,268 @@
+//! Everything the emulator remembers: clusters, instances, backups, idempotency tokens and
+//! behaviour settings, optionally saved as JSON so a demo survives a restart.
+//!
+//! Backups are never advanced by a background task: each one records when it started, how long it
+//! takes and whether it will fail, and its status is computed from the clock when asked.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// Behaviour switches the admin API and the command line can change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// How long a new backup takes to finish.
+    pub backup_duration_ms: u64,
+    /// Answer PolarDB-X CreateBackup's `Data` as an object with a string id (the current API, and
+    /// what the current official SDK's model requires) rather than an array with a number id (older
+    /// API versions). Default: object.
+    pub polardbx_data_as_object: bool,
+    /// How many of the next backups (either product) will end in failure.
+    pub fail_next_backups: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            backup_duration_ms: 2000,
+            polardbx_data_as_object: true,
+            fail_next_backups: 0,
+        }
+    }
+}
+
+/// A PolarDB cluster or PolarDB-X instance: only its status matters here.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    pub status: String,
+    pub region: String,
+}
+
+/// How far a backup has got at a given moment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// Running; the fraction done in per mille.
+    Running(u32),
+    Success,
+    Failed,
+}
+
+/// What both products' backups share: timing and outcome.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Job {
+    pub started_ms: i64,
+    pub duration_ms: u64,
+    pub fails: bool,
+    pub size_bytes: u64,
+}
+
+impl Job {
+    pub fn end_ms(&self) -> i64 {
+        self.started_ms + self.duration_ms as i64
+    }
+
+    pub fn progress(&self, now_ms: i64) -> Progress {
+        if now_ms >= self.end_ms() {
+            if self.fails {
+                Progress::Failed
+            } else {
+                Progress::Success
+            }
+        } else {
+            let done = (now_ms - self.started_ms).max(0) as u64 * 1000;
+            Progress::Running((done / self.duration_ms.max(1)) as u32)
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolardbBackup {
+    pub backup_id: String,
+    pub db_cluster_id: String,
+    pub client_token: Option<String>,
+    pub job: Job,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolardbxBackup {
+    pub backup_set_id: u64,
+    pub db_instance_name: String,
+    pub region_id: String,
+    pub backup_type: String,
+    pub job: Job,
+}
+
+/// What a `ClientToken` was first used for, to replay or refuse a repeat.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRecord {
+    pub db_cluster_id: String,
+    pub backup_id: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct State {
+    pub clusters: BTreeMap<String, Target>,
+    pub instances: BTreeMap<String, Target>,
+    pub polardb_backups: Vec<PolardbBackup>,
+    pub polardbx_backups: Vec<PolardbxBackup>,
+    pub tokens: BTreeMap<String, TokenRecord>,
+    /// The next backup id; ids look like the cloud's numeric ones.
+    pub next_id: u64,
+    pub settings: Settings,
+}
+
+impl Default for State {
+    fn default() -> State {
+        State {
+            clusters: BTreeMap::new(),
+            instances: BTreeMap::new(),
+            polardb_backups: Vec::new(),
+            polardbx_backups: Vec::new(),
+            tokens: BTreeMap::new(),
+            next_id: 11_000_001,
+            settings: Settings::default(),
+        }
+    }
+}
+
+/// Errors reading or writing the state file.
+#[derive(Debug, thiserror::Error)]
+pub enum StateFileError {
+    #[error("reading state file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("state file {path} is not valid emulator state: {source}")]
+    Parse {
+        path: String,
+        source: serde_json::Error,
+    },
+    #[error("writing state file {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+impl State {
+    /// A new backup job starting now, taking the configured time, failing if a failure is queued.
+    pub fn new_job(&mut self, now_ms: i64) -> Job {
+        let fails = self.settings.fail_next_backups > 0;
+        if fails {
+            self.settings.fail_next_backups -= 1;
+        }
+        Job {
+            started_ms: now_ms,
+            duration_ms: self.settings.backup_duration_ms,
+            fails,
+            size_bytes: 7_251_056_640 + (self.next_id % 97) * 1_048_576,
+        }
+    }
+
+    pub fn take_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    /// Loads the state file; `Ok(None)` when it does not exist yet.
+    pub fn load(path: &Path) -> Result<Option<State>, StateFileError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(StateFileError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })
+            }
+        };
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|source| StateFileError::Parse {
+                path: path.display().to_string(),
+                source,
+            })
+    }
+
+    /// Writes the state file atomically (temp file, then rename), so a crash never leaves half.
+    pub fn save(&self, path: &Path) -> Result<(), StateFileError> {
+        let err = |source| StateFileError::Write {
+            path: path.display().to_string(),
+            source,
+        };
+        let text = serde_json::to_string_pretty(self).map_err(|e| err(std::io::Error::other(e)))?;
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, text).map_err(err)?;
+        std::fs::rename(&tmp, path).map_err(err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A job runs for its duration, then succeeds or fails as decided at creation.
+    #[test]
+    fn job_progress_over_time() {
+        let ok = Job {
+            started_ms: 1000,
+            duration_ms: 2000,
+            fails: false,
+            size_bytes: 1,
+        };
+        assert_eq!(ok.progress(1000), Progress::Running(0));
+        assert_eq!(ok.progress(2000), Progress::Running(500));
+        assert_eq!(ok.progress(3000), Progress::Success);
+        let bad = Job { fails: true, ..ok };
+        assert_eq!(bad.progress(2999), Progress::Running(999));
+        assert_eq!(bad.progress(5000), Progress::Failed);
+    }
+
+    /// Queued failures are consumed one backup at a time.
+    #[test]
+    fn fail_next_backups_is_consumed() {
+        let mut s = State::default();
+        s.settings.fail_next_backups = 1;
+        assert!(s.new_job(0).fails);
+        assert!(!s.new_job(0).fails);
+        assert_eq!(s.settings.fail_next_backups, 0);
+    }
+
+    /// State written to a file reads back equal; a missing file is no state, not an error.
+    #[test]
+    fn persistence_round_trip() {
+        let dir = std::env::temp_dir().join(format!("emu-state-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join("state.json");
+        let _ = std::fs::remove_file(&path);
+        assert!(matches!(State::load(&path), Ok(None)));
+        let mut s = State::default();
+        s.clusters.insert(
+            "pc-1".into(),
+            Target {
+                status: "Running".into(),
+                region: "cn-hangzhou".into(),
+            },
+        );
+        let job = s.new_job(5);
+        s.polardb_backups.push(PolardbBackup {
+            backup_id: "1".into(),
+            db_cluster_id: "pc-1".into(),
+            client_token: Some("t".into()),
+            job,
+        });
+        assert!(s.save(&path).is_ok());
+        assert_eq!(State::load(&path).ok().flatten(), Some(s));
+        std::fs::write(&path, "{not json").ok();
+        assert!(matches!(
+            State::load(&path),
+            Err(StateFileError::Parse { .. })
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
