@@ -3,8 +3,6 @@
 
 use std::collections::HashMap;
 
-use sha2::{Digest, Sha256};
-
 use super::error::ApiFailure;
 use super::request::ApiRequest;
 
@@ -184,7 +182,7 @@ fn authenticate_v3(
     }
     let key = find_key(keys, parsed.credential)?;
     check_clock(date, now_ms)?;
-    let body_hash = hex(&Sha256::digest(&req.body));
+    let body_hash = crate::alicloud::sign::hashed_payload(&req.body);
     let claimed_hash = req.header("x-acs-content-sha256").unwrap_or(&body_hash);
     if !claimed_hash.eq_ignore_ascii_case(&body_hash) {
         return Err(ApiFailure::signature_mismatch());
@@ -222,19 +220,18 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The expected signatures. The crate has one implementation of the algorithms, in
-/// `alicloud::sign`; this module only adapts the emulator's view of a request to it.
+/// The expected signatures, computed with the client's signer (`alicloud::sign`): the crate has
+/// one implementation of each algorithm, and the emulator only adapts its view of a request.
 mod algo {
+    use crate::alicloud::sign;
+
     /// The V2 signature (base64) of `params` (all but `Signature`) sent with `method`.
     pub fn v2(secret: &str, method: &str, params: &[(String, String)]) -> String {
-        shim::v2(secret, method, params)
+        let sts = sign::string_to_sign_v2(method, &sign::canonical_query(params));
+        sign::signature_v2(secret, &sts)
     }
 
-    /// The V3 signature (lower-case hex) of a request.
+    /// The V3 signature (lower-case hex) of a request, over exactly the headers it says it signed.
     pub fn v3(
         secret: &str,
         method: &str,
@@ -243,74 +240,16 @@ mod algo {
         headers: &[(String, String)],
         payload_hash: &str,
     ) -> String {
-        shim::v3(secret, method, path, query, headers, payload_hash)
-    }
-
-    /// Stand-in until the client's signer lands; removed then.
-    mod shim {
-        use base64::Engine;
-        use hmac::{Hmac, Mac};
-        use sha2::{Digest, Sha256};
-
-        fn enc(s: &str) -> String {
-            let mut out = String::new();
-            for b in s.bytes() {
-                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                    out.push(b as char);
-                } else {
-                    out.push_str(&format!("%{b:02X}"));
-                }
-            }
-            out
-        }
-
-        fn canonical(pairs: &[(String, String)]) -> String {
-            let mut p: Vec<(String, String)> =
-                pairs.iter().map(|(k, v)| (enc(k), enc(v))).collect();
-            p.sort();
-            p.iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join("&")
-        }
-
-        pub fn v2(secret: &str, method: &str, params: &[(String, String)]) -> String {
-            let sts = format!("{method}&{}&{}", enc("/"), enc(&canonical(params)));
-            let Ok(mut mac) = Hmac::<sha1::Sha1>::new_from_slice(format!("{secret}&").as_bytes())
-            else {
-                return String::new();
-            };
-            mac.update(sts.as_bytes());
-            base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
-        }
-
-        pub fn v3(
-            secret: &str,
-            method: &str,
-            path: &str,
-            query: &[(String, String)],
-            headers: &[(String, String)],
-            payload_hash: &str,
-        ) -> String {
-            let mut hs = headers.to_vec();
-            hs.sort();
-            let block: String = hs.iter().map(|(k, v)| format!("{k}:{v}\n")).collect();
-            let names: Vec<&str> = hs.iter().map(|(k, _)| k.as_str()).collect();
-            let creq = format!(
-                "{method}\n{path}\n{}\n{block}\n{}\n{payload_hash}",
-                canonical(query),
-                names.join(";")
-            );
-            let sts = format!(
-                "ACS3-HMAC-SHA256\n{}",
-                super::super::hex(&Sha256::digest(creq))
-            );
-            let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
-                return String::new();
-            };
-            mac.update(sts.as_bytes());
-            super::super::hex(&mac.finalize().into_bytes())
-        }
+        let (canonical_headers, signed_headers) = sign::canonical_headers_v3(headers);
+        let request = sign::canonical_request_v3(
+            method,
+            path,
+            &sign::canonical_query(query),
+            &canonical_headers,
+            &signed_headers,
+            payload_hash,
+        );
+        sign::signature_v3(secret, &sign::string_to_sign_v3(&request))
     }
 }
 

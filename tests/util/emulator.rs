@@ -1,1 +1,204 @@
-//! Starting the emulator binary for a test (to be written).
+//! Starting the `alicloud-emulator` binary for a test: a fresh process per test on a free port,
+//! killed when the handle is dropped, with synchronous helpers for the admin API.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// The emulator's documented default access key.
+pub const ACCESS_KEY_ID: &str = "LTAIEmulatorKey";
+pub const ACCESS_KEY_SECRET: &str = "EmulatorSecret";
+/// The cluster and instance [`Emulator::start_default`] serves.
+pub const CLUSTER: &str = "pc-emulator0001";
+pub const INSTANCE: &str = "pxc-emulator0001";
+
+/// A running emulator process.
+pub struct Emulator {
+    child: Child,
+    _stdout: BufReader<ChildStdout>,
+    addr: String,
+    key: (String, String),
+    args: Vec<String>,
+}
+
+impl Emulator {
+    /// Starts the emulator with exactly `args` (plus `--port 0`) and waits for its address line.
+    pub fn start(args: &[&str]) -> Emulator {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let mut cmd = Command::new(super::bin("alicloud-emulator"));
+        cmd.args(&args)
+            .args(["--port", "0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("could not start {cmd:?}: {e}"));
+        let Some(stdout) = child.stdout.take() else {
+            panic!("emulator stdout not captured");
+        };
+        let mut stdout = BufReader::new(stdout);
+        let mut line = String::new();
+        let read = stdout.read_line(&mut line);
+        let addr = match line.trim().strip_prefix("listening on http://") {
+            Some(a) if read.is_ok() => a.to_string(),
+            _ => {
+                let _ = child.kill();
+                let status = child.wait().ok();
+                panic!(
+                    "emulator {cmd:?} did not print its address: line {line:?}, exit {status:?}"
+                );
+            }
+        };
+        let key = args
+            .iter()
+            .position(|a| a == "--access-key")
+            .and_then(|i| args.get(i + 1))
+            .and_then(|k| k.split_once(':'))
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .unwrap_or((ACCESS_KEY_ID.into(), ACCESS_KEY_SECRET.into()));
+        Emulator {
+            child,
+            _stdout: stdout,
+            addr,
+            key,
+            args,
+        }
+    }
+
+    /// One Running cluster ([`CLUSTER`]), one Running instance ([`INSTANCE`]), 300 ms backups.
+    pub fn start_default() -> Emulator {
+        Emulator::start(&[
+            "--cluster",
+            CLUSTER,
+            "--instance",
+            INSTANCE,
+            "--backup-duration",
+            "300ms",
+        ])
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub fn addr(&self) -> &str {
+        &self.addr
+    }
+
+    pub fn access_key(&self) -> &str {
+        &self.key.0
+    }
+
+    pub fn secret(&self) -> &str {
+        &self.key.1
+    }
+
+    /// The arguments it was started with (without `--port 0`), e.g. to restart it.
+    pub fn args(&self) -> Vec<&str> {
+        self.args.iter().map(String::as_str).collect()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(mut self) -> ExitStatus {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        for _ in 0..100 {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        self.child.wait().unwrap_or_else(|e| panic!("wait: {e}"))
+    }
+
+    /// Every backup of both products:
+    /// `[{"product","id","db_cluster_id"|"db_instance_name","status","client_token",..}]`.
+    pub fn backups(&self) -> Value {
+        self.admin("GET", "backups", None).1
+    }
+
+    /// The request log: `[{"time","request_id","product","action","signature","params",
+    /// "outcome","http_status","fault"}]`.
+    pub fn requests(&self) -> Value {
+        self.admin("GET", "requests", None).1
+    }
+
+    /// Replaces the fault rules: `{"CreateBackup": {"throttle_rate": 1.0}, "*": {..}}`.
+    pub fn set_faults(&self, faults: Value) {
+        let (status, body) = self.admin("POST", "faults", Some(&faults));
+        assert_eq!(status, 200, "set_faults: {body}");
+    }
+
+    /// Merges settings: `{"backup_duration_ms","polardbx_data_as_object","fail_next_backups"}`.
+    pub fn settings(&self, settings: Value) -> Value {
+        let (status, body) = self.admin("POST", "settings", Some(&settings));
+        assert_eq!(status, 200, "settings: {body}");
+        body
+    }
+
+    /// Deletes a backup of either product behind the client's back; false when there was none.
+    pub fn delete_backup(&self, id: &str) -> bool {
+        self.admin("DELETE", &format!("backups/{id}"), None).0 == 200
+    }
+
+    /// Adds a cluster or changes its status.
+    pub fn set_cluster(&self, id: &str, status: &str) {
+        let body = serde_json::json!({ "id": id, "status": status });
+        assert_eq!(self.admin("POST", "clusters", Some(&body)).0, 200);
+    }
+
+    /// Adds an instance or changes its status.
+    pub fn set_instance(&self, id: &str, status: &str) {
+        let body = serde_json::json!({ "id": id, "status": status });
+        assert_eq!(self.admin("POST", "instances", Some(&body)).0, 200);
+    }
+
+    pub fn reset(&self) {
+        assert_eq!(self.admin("POST", "reset", None).0, 200);
+    }
+
+    /// One admin call over a plain blocking socket (usable from sync and async tests alike).
+    pub fn admin(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let mut s = TcpStream::connect(&self.addr)
+            .unwrap_or_else(|e| panic!("connect to emulator {}: {e}", self.addr));
+        let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+        let req = format!(
+            "{method} /_emulator/{path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            self.addr,
+            body.len()
+        );
+        s.write_all(req.as_bytes())
+            .unwrap_or_else(|e| panic!("admin {method} {path}: {e}"));
+        let mut raw = String::new();
+        let _ = s.read_to_string(&mut raw);
+        let (head, payload) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let value = serde_json::from_str(payload)
+            .unwrap_or_else(|e| panic!("admin {method} {path}: bad JSON ({e}): {raw}"));
+        (status, value)
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
