@@ -12,6 +12,7 @@ use std::process::Command;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
+use crate::util::emulator::{self as emu_util, Emulator};
 use crate::util::{bin, run_ok, TempDir};
 
 /// The one source address of this provider (see docs/README-draft.md).
@@ -225,6 +226,133 @@ fn install_script_then_init_offline_without_cli_config() {
         locked.hashes.contains(&expected),
         "lock file hashes {:?} lack the installed binary's {expected}",
         locked.hashes
+    );
+}
+
+/// The emulator's endpoints and AccessKey for a terraform command, with the proxy bypassed for
+/// loopback only (the registry stays unreachable) and the machine's own credentials removed.
+fn against_emulator<'a>(cmd: &'a mut Command, emu: &Emulator) -> &'a mut Command {
+    for var in [
+        "ALIBABA_CLOUD_SECURITY_TOKEN",
+        "ALICLOUD_SECURITY_TOKEN",
+        "ALIBABA_CLOUD_PROFILE",
+        "ALICLOUD_PROFILE",
+        "ALICLOUD_ACCESS_KEY",
+        "ALICLOUD_SECRET_KEY",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("NO_PROXY", "127.0.0.1,localhost")
+        .env("no_proxy", "127.0.0.1,localhost")
+        .env("ALIBABA_CLOUD_ENDPOINT_POLARDB", emu.url())
+        .env("ALIBABA_CLOUD_ENDPOINT_POLARDBX", emu.url())
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", emu.access_key())
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", emu.secret())
+        .env("ALIBABA_CLOUD_REGION", "cn-hangzhou")
+        .env("TF_VAR_db_cluster_id", emu_util::CLUSTER)
+        .env("TF_VAR_db_instance_name", emu_util::INSTANCE)
+}
+
+/// The README's path for real use, end to end: install.sh, then `terraform init` with no CLI
+/// config and no network, then the quickstart applies against the emulator through the
+/// installed binary (no dev_overrides), its backups exist in the emulator with the IDs in the
+/// outputs, a second plan is empty, and destroy deletes the PolarDB backup.
+#[test]
+fn installed_provider_applies_the_quickstart_against_the_emulator() {
+    let emu = Emulator::start_default();
+    let tmp = TempDir::new("dist-apply");
+    let home = tmp.path().join("home");
+    let provider = bin("terraform-provider-alicloud");
+    run_script(
+        "install.sh",
+        &home,
+        &["--binary", provider.to_str().expect("utf-8 path")],
+    );
+    let cli = empty_cli_config(&tmp);
+    let work = quickstart_in(tmp.path());
+    let tf = |args: &[&str]| {
+        let mut cmd = terraform(&home, &cli, &work);
+        against_emulator(&mut cmd, &emu).args(args);
+        cmd
+    };
+
+    run_ok(&mut tf(&["init", "-input=false", "-no-color"]));
+    assert_eq!(locked_provider(&work).version, VERSION);
+    let out = run_ok(&mut tf(&[
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+    ]));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !stdout.contains("development overrides"),
+        "apply ran through dev_overrides, not the installed provider:\n{stdout}"
+    );
+
+    let out = run_ok(&mut tf(&["output", "-json"]));
+    let outputs: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("terraform output -json");
+    let polardb_id = outputs["polardb_backup_id"]["value"]
+        .as_str()
+        .expect("polardb_backup_id output")
+        .to_string();
+    let polardbx_id = outputs["polardbx_backup_set_id"]["value"]
+        .as_str()
+        .expect("polardbx_backup_set_id output")
+        .to_string();
+    assert_eq!(
+        outputs["resource_ids"]["value"]["polardb"],
+        format!("{}:{polardb_id}", emu_util::CLUSTER)
+    );
+    assert_eq!(
+        outputs["resource_ids"]["value"]["polardbx"],
+        format!("cn-hangzhou:{}:{polardbx_id}", emu_util::INSTANCE)
+    );
+    let backups = emu.backups();
+    let find = |product: &str, id: &str| {
+        backups
+            .as_array()
+            .expect("backups list")
+            .iter()
+            .find(|b| b["product"] == product && b["id"] == id)
+            .cloned()
+    };
+    let pb = find("polardb", &polardb_id).expect("the PolarDB backup exists in the emulator");
+    assert_eq!(pb["db_cluster_id"], emu_util::CLUSTER);
+    assert_eq!(pb["status"], "Success", "apply waited for completion");
+    let px = find("polardbx", &polardbx_id).expect("the PolarDB-X backup set exists");
+    assert_eq!(px["db_instance_name"], emu_util::INSTANCE);
+    assert_eq!(px["status"], "Success");
+
+    let plan = tf(&["plan", "-detailed-exitcode", "-input=false", "-no-color"])
+        .output()
+        .expect("run terraform plan");
+    assert_eq!(
+        plan.status.code(),
+        Some(0),
+        "second plan is not empty:\n{}{}",
+        String::from_utf8_lossy(&plan.stdout),
+        String::from_utf8_lossy(&plan.stderr)
+    );
+
+    run_ok(&mut tf(&[
+        "destroy",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+    ]));
+    let after = emu.backups();
+    let ids: Vec<&serde_json::Value> = after
+        .as_array()
+        .expect("backups list")
+        .iter()
+        .filter(|b| b["product"] == "polardb")
+        .map(|b| &b["id"])
+        .collect();
+    assert!(
+        ids.is_empty(),
+        "destroy left PolarDB backups behind: {ids:?}"
     );
 }
 
@@ -482,6 +610,56 @@ fn examples_use_the_one_source_address_and_document_import_ids() {
             parts[3].split(':').count(),
             id_shape.split(':').count(),
             "{cmd} does not have the shape {id_shape}"
+        );
+    }
+}
+
+/// Every example passes `terraform validate` with the built provider, through `dev_overrides`
+/// keyed by the one source address. Resource and data-source examples carry no `terraform`
+/// block (the registry shows them bare), so the test adds one, as a user's root module would.
+#[test]
+fn examples_validate_with_the_built_provider() {
+    let tmp = TempDir::new("dist-validate");
+    let provider = bin("terraform-provider-alicloud");
+    let provider_dir = provider.parent().expect("binary has a directory");
+    let cli = tmp.write(
+        "dev.tfrc",
+        &format!(
+            "provider_installation {{\n  dev_overrides {{\n    {SOURCE:?} = {:?}\n  }}\n  direct {{}}\n}}\n",
+            provider_dir.to_str().expect("utf-8 path")
+        ),
+    );
+    let short = SOURCE.trim_start_matches("registry.terraform.io/");
+    let examples = repo_root().join("examples");
+    for (i, dir) in example_dirs().into_iter().enumerate() {
+        let rel = dir.strip_prefix(&examples).expect("under examples/");
+        let work = tmp.path().join(format!("ex{i}"));
+        copy_dir(&dir, &work);
+        let declares = std::fs::read_dir(&work).expect("read copy").any(|e| {
+            std::fs::read_to_string(e.expect("entry").path())
+                .is_ok_and(|t| t.contains("required_providers"))
+        });
+        if !declares {
+            std::fs::write(
+                work.join("zz_versions.tf"),
+                format!(
+                    "terraform {{\n  required_providers {{\n    alicloud = {{ source = {short:?} }}\n  }}\n}}\n"
+                ),
+            )
+            .expect("write versions");
+        }
+        let home = tmp.path().join("home");
+        if work.join("modules").is_dir() {
+            run_ok(terraform(&home, &cli, &work).args(["get", "-no-color"]));
+        }
+        let mut cmd = terraform(&home, &cli, &work);
+        cmd.args(["validate", "-no-color"]);
+        let out = cmd.output().expect("run terraform validate");
+        assert!(
+            out.status.success(),
+            "examples/{} does not validate:{}",
+            rel.display(),
+            crate::util::describe(&cmd, &out)
         );
     }
 }
