@@ -93,12 +93,18 @@ export CHECKPOINT_DISABLE=1
 export TF_IN_AUTOMATION=1
 export TF_INPUT=0
 unset TF_CLI_ARGS TF_CLI_ARGS_plan TF_CLI_ARGS_apply TF_CLI_ARGS_destroy TF_WORKSPACE TF_DATA_DIR
+# Only the emulator's key: any Alibaba Cloud setting of this shell (a real AccessKey, a profile,
+# a role to assume) must not reach the provider.
+for var in $(compgen -e); do
+    case "$var" in
+        ALICLOUD_* | ALIBABA_CLOUD_*) unset "$var" ;;
+    esac
+done
 export ALIBABA_CLOUD_ENDPOINT_POLARDB="$endpoint"
 export ALIBABA_CLOUD_ENDPOINT_POLARDBX="$endpoint"
 export ALIBABA_CLOUD_ACCESS_KEY_ID="LTAIEmulatorKey"
 export ALIBABA_CLOUD_ACCESS_KEY_SECRET="EmulatorSecret"
 export ALIBABA_CLOUD_REGION="$region"
-unset ALIBABA_CLOUD_SECURITY_TOKEN ALICLOUD_SECURITY_TOKEN ALIBABA_CLOUD_PROFILE ALICLOUD_PROFILE
 export TF_VAR_region="$region"
 export TF_VAR_db_cluster_id="$cluster_id"
 export TF_VAR_db_instance_name="$instance_name"

@@ -232,15 +232,11 @@ fn install_script_then_init_offline_without_cli_config() {
 /// The emulator's endpoints and AccessKey for a terraform command, with the proxy bypassed for
 /// loopback only (the registry stays unreachable) and the machine's own credentials removed.
 fn against_emulator<'a>(cmd: &'a mut Command, emu: &Emulator) -> &'a mut Command {
-    for var in [
-        "ALIBABA_CLOUD_SECURITY_TOKEN",
-        "ALICLOUD_SECURITY_TOKEN",
-        "ALIBABA_CLOUD_PROFILE",
-        "ALICLOUD_PROFILE",
-        "ALICLOUD_ACCESS_KEY",
-        "ALICLOUD_SECRET_KEY",
-    ] {
-        cmd.env_remove(var);
+    for (var, _) in std::env::vars_os() {
+        let name = var.to_string_lossy();
+        if name.starts_with("ALICLOUD_") || name.starts_with("ALIBABA_CLOUD_") {
+            cmd.env_remove(&var);
+        }
     }
     cmd.env("NO_PROXY", "127.0.0.1,localhost")
         .env("no_proxy", "127.0.0.1,localhost")
