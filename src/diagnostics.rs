@@ -124,6 +124,254 @@ pub fn undecodable(what: &str, err: &dyn std::fmt::Display) -> Diagnostic {
     )
 }
 
+/// A duration that does not parse: names the attribute (e.g. `timeouts.create`) and the form.
+pub fn invalid_duration(path: AttributePath, problem: &str) -> Diagnostic {
+    Diagnostic::error(
+        format!("Invalid duration for \"{path}\""),
+        format!(
+            "{problem}.\n\nWrite a positive duration as whole numbers with units h, m, s or ms, \
+             for example \"2h\", \"20m\", \"90s\" or \"1h30m\"."
+        ),
+    )
+    .at(path)
+}
+
+/// A provider argument that is unknown when the provider is configured.
+pub fn unknown_provider_argument(name: &str) -> Diagnostic {
+    Diagnostic::error(
+        format!("The provider argument \"{name}\" is not known yet"),
+        format!(
+            "\"{name}\" depends on a value that is only known after apply, but the provider needs \
+             it to reach the API. Set it from a variable or a literal, or apply the resources it \
+             depends on first with -target."
+        ),
+    )
+    .at(AttributePath::attr(name))
+}
+
+/// No region in the provider block nor in the environment.
+pub fn missing_region() -> Diagnostic {
+    Diagnostic::error(
+        "No region configured",
+        "The provider needs a region, e.g. \"cn-hangzhou\". Set `region` in the provider block, \
+         or the environment variable ALIBABA_CLOUD_REGION (or ALICLOUD_REGION).",
+    )
+    .at(AttributePath::attr("region"))
+}
+
+/// A region that is well-formed but unknown to this provider, with no endpoint override.
+pub fn unknown_region(region: &str) -> Diagnostic {
+    Diagnostic::error(
+        format!("Unknown region \"{region}\""),
+        format!(
+            "\"{region}\" is not a region this provider knows. Check the spelling (e.g. \
+             \"cn-hangzhou\", \"ap-southeast-1\"). If it is a new region, set \
+             `endpoints {{ polardb = ..., polardbx = ... }}` in the provider block to its endpoints."
+        ),
+    )
+    .at(AttributePath::attr("region"))
+}
+
+/// The credentials chain found nothing usable: one diagnostic listing where it looked.
+pub fn no_credentials(err: &crate::alicloud::credentials::NoCredentials) -> Diagnostic {
+    let looked = err
+        .searched
+        .iter()
+        .map(|s| format!("  - {s}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let problem = err
+        .problem
+        .as_deref()
+        .map(|p| format!("{p}\n\n"))
+        .unwrap_or_default();
+    Diagnostic::error(
+        "No usable Alibaba Cloud credentials",
+        format!(
+            "{problem}The provider looked for credentials in:\n{looked}\n\nSet `access_key` and \
+             `secret_key` in the provider block, or ALIBABA_CLOUD_ACCESS_KEY_ID and \
+             ALIBABA_CLOUD_ACCESS_KEY_SECRET in the environment, or name an Alibaba Cloud CLI \
+             profile with `profile`, or an ECS RAM role with `ecs_role_name`."
+        ),
+    )
+}
+
+/// `insecure = true`: TLS certificates of the API endpoints are not checked.
+pub fn insecure_warning() -> Diagnostic {
+    Diagnostic::warning(
+        "TLS certificate verification is off",
+        "`insecure = true` makes the provider accept any certificate from the API endpoints, so \
+         anyone on the network path could read your requests and signatures. Use it only with \
+         test endpoints such as a local emulator, never with the real cloud.",
+    )
+    .at(AttributePath::attr("insecure"))
+}
+
+/// Maps an API error to a diagnostic by its kind: what was being done, what happened, what to
+/// do, and always the RequestId. `doing` completes "Could not ...", e.g. "create the PolarDB
+/// backup of pc-123".
+pub fn api_error(doing: &str, err: &crate::alicloud::ApiError) -> Diagnostic {
+    use crate::alicloud::ErrorKind as K;
+    let (headline, advice): (&str, String) = match err.kind {
+        K::Quota if err.action == "CreateBackup" => (
+            "the cluster already has the maximum of 3 manual backups",
+            "A PolarDB cluster keeps at most 3 manual backups. An existing manual backup must be \
+             deleted first (destroy one of the backup resources, or delete a manual backup in \
+             the console), then apply again."
+                .into(),
+        ),
+        K::Quota => (
+            "a quota or limit was reached",
+            "Free some of the quota (or ask for a higher one), then apply again.".into(),
+        ),
+        K::NotFound => (
+            "the cluster, instance or backup does not exist",
+            "Check the ID and that the provider's region (or `region_id`) is the one it lives in. \
+             The error message above names what the service could not find."
+                .into(),
+        ),
+        K::InvalidState => (
+            "the target is not in a state that allows this",
+            "Backups can be taken and deleted only while the cluster or instance is running and \
+             no other operation is in progress. Wait until it is running, then apply again."
+                .into(),
+        ),
+        K::Throttling | K::ServerError | K::Connect if err.budget_exhausted => (
+            "the service kept refusing or failing until the retry budget ran out",
+            format!(
+                "The provider retried for the whole `max_retry_timeout` ({} attempts) and the \
+                 failure never cleared. Apply again later, or raise `max_retry_timeout` in the \
+                 provider block.",
+                err.attempts
+            ),
+        ),
+        K::Throttling => (
+            "the service throttled the request",
+            "Too many requests: apply again later, reduce -parallelism, or raise \
+             `max_retry_timeout` in the provider block."
+                .into(),
+        ),
+        K::ServerError => (
+            "the service failed",
+            "This is a problem on the service side. Apply again later.".into(),
+        ),
+        K::Connect => (
+            "the API endpoint could not be reached",
+            "Check the network, a proxy (HTTPS_PROXY), and any `endpoints` override in the \
+             provider block."
+                .into(),
+        ),
+        K::Ambiguous => (
+            "the request was sent but no answer came",
+            "The operation may or may not have happened. Run `terraform apply` again: the \
+             provider recognises an operation that did happen and does not repeat it."
+                .into(),
+        ),
+        K::Auth => (
+            "the credentials were refused",
+            "Check `access_key` / `secret_key` (or the profile, environment variables or role \
+             the provider used), that the key is enabled, that the clock of this machine is \
+             right, and that the RAM user or role may call this action on this resource."
+                .into(),
+        ),
+        K::InvalidInput => (
+            "the service refused a parameter",
+            "Fix the argument the message names, then apply again.".into(),
+        ),
+        K::Other => (
+            "the call failed",
+            "Apply again; if it keeps failing, report it with the RequestId below.".into(),
+        ),
+    };
+    let request_id = err
+        .request_id
+        .as_deref()
+        .unwrap_or("none (no response reached the provider)");
+    let mut detail = format!(
+        "{} failed with {}: {}\n\n{advice}",
+        err.action, err.code, err.message
+    );
+    if let Some(recommend) = err.recommend.as_deref().filter(|r| !r.is_empty()) {
+        detail.push_str(&format!("\n\nDiagnosis: {recommend}"));
+    }
+    detail.push_str(&format!("\n\nRequestId: {request_id}"));
+    Diagnostic::error(format!("Could not {doing}: {headline}"), detail)
+}
+
+/// Waiting for a backup ran past its timeout. The backup exists and its ID is in state.
+pub fn wait_timeout(what: &str, id: &str, waited: std::time::Duration, status: &str) -> Diagnostic {
+    Diagnostic::error(
+        format!("Timed out waiting for {what}"),
+        format!(
+            "{what} {id} was created, but it was not finished after {}s (last status: {status}). \
+             Its ID is saved in the state, marked tainted.\n\nTo keep it, wait until it finishes, \
+             run `terraform untaint` on this resource and then `terraform apply -refresh-only`. \
+             Otherwise the next apply replaces it. For long backups, raise `timeouts.create`, or \
+             set `wait_for_completion = false`.",
+            waited.as_secs()
+        ),
+    )
+    .at(AttributePath::attr("timeouts").then("create"))
+}
+
+/// Terraform was interrupted while a created backup was being waited on.
+pub fn wait_stopped(what: &str, id: &str) -> Diagnostic {
+    Diagnostic::error(
+        format!("Interrupted while waiting for {what}"),
+        format!(
+            "{what} {id} was created and its ID is saved in the state, marked tainted. It keeps \
+             running in the cloud. Run `terraform untaint` on this resource to keep it, then \
+             `terraform apply` again to finish waiting."
+        ),
+    )
+}
+
+/// A backup ended in the `Failed` state.
+pub fn backup_failed(what: &str, id: &str) -> Diagnostic {
+    Diagnostic::error(
+        format!("{what} failed"),
+        format!(
+            "{what} {id} ended in the Failed state. It is saved in the state, marked tainted, so \
+             the next apply replaces it. Check the cluster's health in the console if it fails \
+             again."
+        ),
+    )
+}
+
+/// Waiting failed on an API error after the backup was created: the ID is in state.
+pub fn wait_api_error(what: &str, id: &str, err: &crate::alicloud::ApiError) -> Diagnostic {
+    let mut d = api_error(&format!("check on {what} {id}"), err);
+    d.detail = format!(
+        "{what} {id} was created and its ID is saved in the state (marked tainted; run \
+         `terraform untaint` on it to keep it).\n\n{}",
+        d.detail
+    );
+    d
+}
+
+/// `deletion_policy = "Retain"`: destroy forgets the backup and leaves it in the cloud.
+pub fn retained_warning(id: &str) -> Diagnostic {
+    Diagnostic::warning(
+        "Backup kept in the cloud",
+        format!(
+            "deletion_policy is \"Retain\", so PolarDB backup {id} was removed from the Terraform \
+             state but not deleted. It still counts toward the cluster's 3 manual backups until \
+             you delete it (console or API) or it expires."
+        ),
+    )
+}
+
+/// PolarDB-X has no API to delete a backup set: destroy forgets it.
+pub fn polardbx_forgotten_warning(id: &str) -> Diagnostic {
+    Diagnostic::warning(
+        "PolarDB-X backup set kept until its retention ends",
+        format!(
+            "PolarDB-X has no API to delete a backup set, so {id} was removed from the Terraform \
+             state only. It stays in the cloud until its retention period ends."
+        ),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,5 +395,82 @@ mod tests {
         assert!(d.summary.contains("db_cluster_id"));
         assert!(d.detail.contains("Use pc-"));
         assert_eq!(d.attribute, Some(AttributePath::attr("db_cluster_id")));
+    }
+
+    fn api(kind: crate::alicloud::ErrorKind, code: &str) -> crate::alicloud::ApiError {
+        crate::alicloud::ApiError {
+            kind,
+            action: "CreateBackup".into(),
+            code: code.into(),
+            message: "msg".into(),
+            request_id: Some("REQ-123".into()),
+            host_id: None,
+            recommend: None,
+            http_status: Some(400),
+            attempts: 4,
+            budget_exhausted: false,
+        }
+    }
+
+    /// The quota error names the 3-backup limit and that one must be deleted; all carry the RequestId.
+    #[test]
+    fn api_error_quota_and_request_id() {
+        use crate::alicloud::ErrorKind as K;
+        let d = api_error("create the backup", &api(K::Quota, "QuotaExceeded"));
+        assert!(d.summary.contains("3 manual backups"), "{}", d.summary);
+        assert!(d.detail.contains("deleted first"));
+        for kind in [
+            K::NotFound,
+            K::Auth,
+            K::InvalidState,
+            K::Throttling,
+            K::Other,
+            K::Ambiguous,
+        ] {
+            let d = api_error("x", &api(kind, "C"));
+            assert!(d.detail.contains("RequestId: REQ-123"), "{kind:?}");
+            assert!(d.is_error());
+        }
+    }
+
+    /// Throttling that outlasted the budget says so and names max_retry_timeout.
+    #[test]
+    fn api_error_budget_exhausted() {
+        let mut e = api(crate::alicloud::ErrorKind::Throttling, "Throttling.User");
+        e.budget_exhausted = true;
+        let d = api_error("create the backup", &e);
+        assert!(d.summary.contains("retry budget"));
+        assert!(d.detail.contains("max_retry_timeout"));
+        assert!(d.detail.contains("4 attempts"));
+    }
+
+    /// A wait timeout says the ID is in state and how to continue.
+    #[test]
+    fn wait_timeout_explains_next_steps() {
+        let d = wait_timeout(
+            "PolarDB backup",
+            "pc-a:1",
+            std::time::Duration::from_secs(90),
+            "Backing",
+        );
+        assert!(d.detail.contains("pc-a:1"));
+        assert!(d.detail.contains("saved in the state"));
+        assert!(d.detail.contains("timeouts.create"));
+        assert_eq!(
+            d.attribute,
+            Some(AttributePath::attr("timeouts").then("create"))
+        );
+    }
+
+    /// The no-credentials diagnostic lists every place searched and the problem, if any.
+    #[test]
+    fn no_credentials_lists_sources() {
+        let e = crate::alicloud::credentials::NoCredentials {
+            searched: vec!["provider arguments".into(), "environment".into()],
+            problem: Some("profile \"x\" does not exist".into()),
+        };
+        let d = no_credentials(&e);
+        assert!(d.detail.contains("  - provider arguments\n  - environment"));
+        assert!(d.detail.starts_with("profile \"x\""));
     }
 }

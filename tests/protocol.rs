@@ -1,1 +1,629 @@
-//! (to be written)
+//! Plays Terraform's part: starts the provider binary with Terraform's environment, reads the
+//! handshake line, connects over mTLS with a P-521 client certificate (like Terraform's), and
+//! drives the RPCs with msgpack values built by hand from the served schema.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use terraform_provider_alicloud::plugin::proto::plugin::grpc_controller_client::GrpcControllerClient;
+use terraform_provider_alicloud::plugin::proto::plugin::Empty;
+use terraform_provider_alicloud::plugin::proto::tfplugin6 as pb;
+use terraform_provider_alicloud::plugin::proto::tfplugin6::provider_client::ProviderClient;
+use tonic::transport::{Channel, Endpoint};
+
+use crate::util::bin;
+
+const COOKIE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+
+/// A client identity as Terraform makes it: self-signed ECDSA P-521 / SHA-512, CA:TRUE.
+struct Identity {
+    cert_pem: String,
+    cert_der: Vec<u8>,
+    key_der: Vec<u8>,
+}
+
+fn identity() -> Identity {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).expect("key");
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).expect("params");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "localhost");
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        rcgen::KeyUsagePurpose::DigitalSignature,
+        rcgen::KeyUsagePurpose::KeyCertSign,
+    ];
+    params.extended_key_usages = vec![
+        rcgen::ExtendedKeyUsagePurpose::ClientAuth,
+        rcgen::ExtendedKeyUsagePurpose::ServerAuth,
+    ];
+    let cert = params.self_signed(&key).expect("self-signed");
+    Identity {
+        cert_pem: cert.pem(),
+        cert_der: cert.der().to_vec(),
+        key_der: key.serialize_der(),
+    }
+}
+
+/// A running provider process, killed on drop if still alive.
+struct Plugin {
+    child: Child,
+    socket: PathBuf,
+    server_cert: Vec<u8>,
+    identity: Identity,
+    started: Instant,
+}
+
+impl Drop for Plugin {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The provider command with Terraform's environment (and nothing of ours that could leak in).
+fn provider_command() -> Command {
+    let mut cmd = Command::new(bin("terraform-provider-alicloud"));
+    cmd.env_remove("TF_LOG")
+        .env_remove("TF_LOG_PROVIDER")
+        .env_remove("PLUGIN_CLIENT_CERT")
+        .env("PLUGIN_MIN_PORT", "10000")
+        .env("PLUGIN_MAX_PORT", "25000")
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// Starts the provider as Terraform does and reads its handshake line.
+fn start() -> Plugin {
+    let identity = identity();
+    let started = Instant::now();
+    let mut child = provider_command()
+        .env("TF_PLUGIN_MAGIC_COOKIE", COOKIE)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
+        .env("PLUGIN_CLIENT_CERT", &identity.cert_pem)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start provider");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read handshake");
+    let fields: Vec<&str> = line.trim_end().split('|').collect();
+    assert_eq!(fields.len(), 6, "handshake line: {line:?}");
+    assert_eq!(
+        &fields[..3],
+        &["1", "6", "unix"],
+        "handshake line: {line:?}"
+    );
+    assert_eq!(fields[4], "grpc");
+    assert!(!fields[5].ends_with('='), "certificate must be unpadded");
+    let server_cert = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(fields[5])
+        .expect("certificate is unpadded standard base64");
+    let socket = PathBuf::from(fields[3]);
+    Plugin {
+        child,
+        socket,
+        server_cert,
+        identity,
+        started,
+    }
+}
+
+/// Trusts exactly the server certificate announced in the handshake (as go-plugin does).
+#[derive(Debug)]
+struct PinnedServer {
+    der: Vec<u8>,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl ServerCertVerifier for PinnedServer {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if end_entity.as_ref() == self.der.as_slice() {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::General(
+                "unexpected server certificate".into(),
+            ))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+impl Plugin {
+    /// A gRPC channel over mTLS on the Unix socket, presenting `identity` (or no certificate).
+    async fn channel_as(
+        &self,
+        identity: Option<&Identity>,
+    ) -> Result<Channel, tonic::transport::Error> {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(PinnedServer {
+                der: self.server_cert.clone(),
+                provider,
+            }));
+        let mut config = match identity {
+            Some(id) => builder
+                .with_client_auth_cert(
+                    vec![CertificateDer::from(id.cert_der.clone())],
+                    PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(id.key_der.clone())),
+                )
+                .expect("client cert"),
+            None => builder.with_no_client_auth(),
+        };
+        config.alpn_protocols = vec![b"h2".to_vec()];
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+        let socket = self.socket.clone();
+        Endpoint::from_static("http://localhost")
+            .connect_with_connector(tower::service_fn(move |_: http::Uri| {
+                let connector = connector.clone();
+                let socket = socket.clone();
+                async move {
+                    let stream = tokio::net::UnixStream::connect(&socket).await?;
+                    let name = ServerName::try_from("localhost").expect("name");
+                    let tls = connector.connect(name, stream).await?;
+                    Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(tls))
+                }
+            }))
+            .await
+    }
+
+    async fn provider(&self) -> ProviderClient<Channel> {
+        let channel = self
+            .channel_as(Some(&self.identity))
+            .await
+            .expect("connect with Terraform's certificate");
+        ProviderClient::new(channel).max_decoding_message_size(256 * 1024 * 1024)
+    }
+
+    /// Waits up to `limit` for the process to exit; returns its status.
+    fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    }
+}
+
+// ---- msgpack by hand, so the test checks the wire format independently of our codec ----
+
+/// A value to encode: unknown (extension 0) or a string. Unset attributes are null.
+enum Mp<'a> {
+    Unknown,
+    Str(&'a str),
+}
+
+/// An object value: every attribute of the block (nested blocks null), with `set` overrides.
+fn object_msgpack(block: &pb::schema::Block, set: &[(&str, Mp<'_>)]) -> Vec<u8> {
+    let mut names: Vec<&str> = block.attributes.iter().map(|a| a.name.as_str()).collect();
+    names.extend(block.block_types.iter().map(|b| b.type_name.as_str()));
+    let mut buf = Vec::new();
+    rmp::encode::write_map_len(&mut buf, names.len() as u32).expect("map");
+    for name in names {
+        rmp::encode::write_str(&mut buf, name).expect("key");
+        match set.iter().find(|(n, _)| *n == name).map(|(_, v)| v) {
+            None => rmp::encode::write_nil(&mut buf).expect("nil"),
+            Some(Mp::Unknown) => buf.extend_from_slice(&[0xd4, 0x00, 0x00]),
+            Some(Mp::Str(s)) => rmp::encode::write_str(&mut buf, s).expect("str"),
+        }
+    }
+    buf
+}
+
+fn dv(msgpack: Vec<u8>) -> Option<pb::DynamicValue> {
+    Some(pb::DynamicValue {
+        msgpack,
+        json: Vec::new(),
+    })
+}
+
+fn errors(diags: &[pb::Diagnostic]) -> Vec<String> {
+    diags
+        .iter()
+        .filter(|d| d.severity == pb::diagnostic::Severity::Error as i32)
+        .map(|d| format!("{}: {}", d.summary, d.detail))
+        .collect()
+}
+
+/// The attribute `name` of a msgpack object, decoded generically.
+fn attr(msgpack: &[u8], name: &str) -> rmpv::Value {
+    let v = rmpv::decode::read_value(&mut &msgpack[..]).expect("msgpack");
+    let map = v.as_map().expect("object");
+    map.iter()
+        .find(|(k, _)| k.as_str() == Some(name))
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| panic!("no attribute {name} in {v}"))
+}
+
+const POLARDB: &str = "alicloud_polardb_backup";
+
+// ---- tests ----
+
+/// Handshake, schema, validation with unknowns, planning, upgrade, import, stop and shutdown,
+/// in the order Terraform uses them; then the process exits promptly and the socket is gone.
+#[tokio::test]
+async fn full_session_over_mtls() {
+    let mut plugin = start();
+    let handshake_time = plugin.started.elapsed();
+    assert!(
+        handshake_time < Duration::from_secs(5),
+        "{handshake_time:?}"
+    );
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&plugin.socket)
+            .expect("socket exists")
+            .permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600, "socket must be owner-only");
+    let mut client = plugin.provider().await;
+
+    let schema = client
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .expect("GetProviderSchema")
+        .into_inner();
+    let caps = schema.server_capabilities.expect("capabilities");
+    assert!(caps.get_provider_schema_optional && caps.plan_destroy);
+    assert!(schema.provider.is_some());
+    for name in [POLARDB, "alicloud_polardbx_backup"] {
+        assert!(schema.resource_schemas.contains_key(name), "missing {name}");
+    }
+    let provider_block = schema
+        .provider
+        .and_then(|s| s.block)
+        .expect("provider block");
+    let block = schema.resource_schemas[POLARDB]
+        .block
+        .clone()
+        .expect("block");
+    assert!(block
+        .attributes
+        .iter()
+        .any(|a| a.name == "db_cluster_id" && a.required));
+
+    let v = client
+        .validate_provider_config(pb::validate_provider_config::Request {
+            config: dv(object_msgpack(&provider_block, &[])),
+        })
+        .await
+        .expect("ValidateProviderConfig")
+        .into_inner();
+    assert!(errors(&v.diagnostics).is_empty(), "{:?}", v.diagnostics);
+
+    let config_unknown = object_msgpack(&block, &[("db_cluster_id", Mp::Unknown)]);
+    let v = client
+        .validate_resource_config(pb::validate_resource_config::Request {
+            type_name: POLARDB.into(),
+            config: dv(config_unknown.clone()),
+        })
+        .await
+        .expect("ValidateResourceConfig")
+        .into_inner();
+    assert!(errors(&v.diagnostics).is_empty(), "{:?}", v.diagnostics);
+
+    let known = object_msgpack(&block, &[("db_cluster_id", Mp::Str("pc-abc123"))]);
+    let v = client
+        .validate_resource_config(pb::validate_resource_config::Request {
+            type_name: POLARDB.into(),
+            config: dv(known),
+        })
+        .await
+        .expect("ValidateResourceConfig known")
+        .into_inner();
+    assert!(errors(&v.diagnostics).is_empty(), "{:?}", v.diagnostics);
+
+    let v = client
+        .validate_resource_config(pb::validate_resource_config::Request {
+            type_name: "alicloud_nope".into(),
+            config: dv(vec![0xc0]),
+        })
+        .await
+        .expect("ValidateResourceConfig unknown type")
+        .into_inner();
+    assert_eq!(
+        errors(&v.diagnostics).len(),
+        1,
+        "unknown type is an error diagnostic"
+    );
+
+    let plan = client
+        .plan_resource_change(pb::plan_resource_change::Request {
+            type_name: POLARDB.into(),
+            prior_state: dv(vec![0xc0]),
+            proposed_new_state: dv(config_unknown.clone()),
+            config: dv(config_unknown),
+            ..Default::default()
+        })
+        .await
+        .expect("PlanResourceChange")
+        .into_inner();
+    assert!(
+        errors(&plan.diagnostics).is_empty(),
+        "{:?}",
+        plan.diagnostics
+    );
+    let planned = plan.planned_state.expect("planned state").msgpack;
+    let unknown = rmpv::Value::Ext(0, vec![0]);
+    assert_eq!(attr(&planned, "db_cluster_id"), unknown);
+    assert_eq!(
+        attr(&planned, "id"),
+        unknown,
+        "computed id is unknown on create"
+    );
+
+    let raw = serde_json::json!({"id": "pc-abc/123", "db_cluster_id": "pc-abc"});
+    let up = client
+        .upgrade_resource_state(pb::upgrade_resource_state::Request {
+            type_name: POLARDB.into(),
+            version: 0,
+            raw_state: Some(pb::RawState {
+                json: raw.to_string().into_bytes(),
+                flatmap: Default::default(),
+            }),
+        })
+        .await
+        .expect("UpgradeResourceState")
+        .into_inner();
+    assert!(errors(&up.diagnostics).is_empty(), "{:?}", up.diagnostics);
+    let upgraded = up.upgraded_state.expect("upgraded").msgpack;
+    assert_eq!(attr(&upgraded, "db_cluster_id").as_str(), Some("pc-abc"));
+
+    let imp = client
+        .import_resource_state(pb::import_resource_state::Request {
+            type_name: POLARDB.into(),
+            id: "not an id".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("ImportResourceState")
+        .into_inner();
+    assert!(
+        !errors(&imp.diagnostics).is_empty(),
+        "bad id must be an error"
+    );
+    assert!(imp.imported_resources.is_empty());
+
+    let fns = client
+        .get_functions(pb::get_functions::Request {})
+        .await
+        .expect("GetFunctions")
+        .into_inner();
+    assert!(fns.functions.is_empty());
+    let status = client
+        .call_function(pb::call_function::Request::default())
+        .await
+        .expect_err("CallFunction is unimplemented");
+    assert_eq!(status.code(), tonic::Code::Unimplemented);
+
+    let started = Instant::now();
+    client
+        .stop_provider(pb::stop_provider::Request {})
+        .await
+        .expect("StopProvider");
+    assert!(started.elapsed() < Duration::from_secs(1));
+
+    let channel = plugin
+        .channel_as(Some(&plugin.identity))
+        .await
+        .expect("controller channel");
+    let started = Instant::now();
+    GrpcControllerClient::new(channel)
+        .shutdown(Empty {})
+        .await
+        .expect("Shutdown");
+    let status = plugin
+        .wait_exit(Duration::from_secs(2))
+        .expect("process exits after Shutdown");
+    assert!(status.success(), "exit status {status:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(!plugin.socket.exists(), "socket file removed");
+}
+
+/// StopProvider answers promptly, and Shutdown ends the process with status 0 and removes the
+/// socket (Terraform otherwise waits 2 s per process and kills it).
+#[tokio::test]
+async fn stop_then_shutdown_exits_cleanly() {
+    let mut plugin = start();
+    let mut client = plugin.provider().await;
+    let started = Instant::now();
+    let stop = client
+        .stop_provider(pb::stop_provider::Request {})
+        .await
+        .expect("StopProvider")
+        .into_inner();
+    assert!(stop.error.is_empty());
+    assert!(started.elapsed() < Duration::from_secs(1));
+    let channel = plugin
+        .channel_as(Some(&plugin.identity))
+        .await
+        .expect("channel");
+    let started = Instant::now();
+    GrpcControllerClient::new(channel)
+        .shutdown(Empty {})
+        .await
+        .expect("Shutdown");
+    let status = plugin
+        .wait_exit(Duration::from_secs(2))
+        .expect("process exits after Shutdown");
+    assert!(status.success(), "exit status {status:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(!plugin.socket.exists(), "socket file removed");
+}
+
+/// SIGINT (Terraform relays Ctrl-C to the process group) does not kill the provider; SIGTERM
+/// ends it and removes the socket.
+#[tokio::test]
+async fn sigint_ignored_sigterm_cleans_up() {
+    let mut plugin = start();
+    let pid = plugin.child.id().to_string();
+    let kill = |sig: &str| {
+        let ok = Command::new("kill")
+            .args([sig, &pid])
+            .status()
+            .expect("kill");
+        assert!(ok.success());
+    };
+    kill("-INT");
+    assert!(
+        plugin.wait_exit(Duration::from_millis(300)).is_none(),
+        "survives SIGINT"
+    );
+    let mut client = plugin.provider().await;
+    client
+        .get_metadata(pb::get_metadata::Request {})
+        .await
+        .expect("still serving after SIGINT");
+    kill("-TERM");
+    assert!(
+        plugin.wait_exit(Duration::from_secs(2)).is_some(),
+        "exits on SIGTERM"
+    );
+    assert!(!plugin.socket.exists(), "socket file removed");
+}
+
+/// Only the holder of PLUGIN_CLIENT_CERT gets in: another certificate, or none, is refused.
+#[tokio::test]
+async fn other_clients_are_refused() {
+    let plugin = start();
+    for (label, id) in [
+        ("other certificate", Some(identity())),
+        ("no certificate", None),
+    ] {
+        let refused = match plugin.channel_as(id.as_ref()).await {
+            Err(_) => true,
+            Ok(channel) => ProviderClient::new(channel)
+                .get_provider_schema(pb::get_provider_schema::Request {})
+                .await
+                .is_err(),
+        };
+        assert!(refused, "{label} must be refused");
+    }
+    // The rightful client still works afterwards.
+    let mut client = plugin.provider().await;
+    client
+        .get_metadata(pb::get_metadata::Request {})
+        .await
+        .expect("GetMetadata");
+}
+
+/// The health service reports "plugin" as SERVING, as go-plugin requires.
+#[tokio::test]
+async fn health_serving() {
+    use terraform_provider_alicloud::plugin::proto::health::health_client::HealthClient;
+    use terraform_provider_alicloud::plugin::proto::health::HealthCheckRequest;
+    let plugin = start();
+    let channel = plugin
+        .channel_as(Some(&plugin.identity))
+        .await
+        .expect("channel");
+    let resp = HealthClient::new(channel)
+        .check(HealthCheckRequest {
+            service: "plugin".into(),
+        })
+        .await
+        .expect("Check")
+        .into_inner();
+    assert_eq!(resp.status, 1, "SERVING");
+}
+
+/// Run by hand (no magic cookie), the binary explains itself on stderr and exits non-zero.
+#[test]
+fn missing_cookie_explains() {
+    let out = provider_command()
+        .env_remove("TF_PLUGIN_MAGIC_COOKIE")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty(), "nothing on stdout");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("plugin for Terraform"), "{stderr}");
+}
+
+/// Without protocol 6 on offer, the error says which versions were offered and what we speak.
+#[test]
+fn no_protocol_6_is_a_clear_error() {
+    let out = provider_command()
+        .env("TF_PLUGIN_MAGIC_COOKIE", COOKIE)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "4,5")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty(), "no handshake line");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("\"4,5\"") && stderr.contains("protocol 6"),
+        "{stderr}"
+    );
+}
+
+/// `--version` prints the version and exits 0.
+#[test]
+fn version_flag() {
+    let out = provider_command().arg("--version").output().expect("run");
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains(env!("CARGO_PKG_VERSION")));
+}

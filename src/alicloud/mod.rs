@@ -14,6 +14,8 @@ pub mod polardb;
 pub mod polardbx;
 pub mod retry;
 pub mod sign;
+#[cfg(test)]
+pub(crate) mod test_server;
 
 pub use client::{CallOptions, Client, ClientConfig, Product, SignatureVersion};
 pub use credentials::{Credentials, CredentialsProvider, Secret};

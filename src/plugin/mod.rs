@@ -1,1 +1,20 @@
 //! The go-plugin handshake, mTLS, and the gRPC services Terraform calls. No business logic.
+//!
+//! - [`handshake`]: magic cookie, protocol negotiation, the stdout handshake line.
+//! - [`tls`]: the per-launch server certificate and the pinned client-certificate verifier.
+//! - [`listener`]: the private Unix socket (or loopback TCP) and the connection IO type.
+//! - [`server`]: the gRPC server: controller, stdio, broker, health, provider.
+//! - [`provider_service`]: tfplugin6 `Provider`, dispatching to [`crate::provider`] and
+//!   [`crate::resource`].
+//! - [`run`]: the managed (Terraform) and `--debug` modes `main` chooses between.
+//! - [`convert`]: schemas, diagnostics and values to and from wire messages.
+//! - [`proto`]: generated code.
+
+pub mod convert;
+pub mod handshake;
+pub mod listener;
+pub mod proto;
+pub mod provider_service;
+pub mod run;
+pub mod server;
+pub mod tls;

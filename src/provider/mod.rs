@@ -1,12 +1,25 @@
 //! The provider block: its schema, validation, and configuration into API clients.
+//!
+//! - [`schema`](mod@schema): the block's arguments and nested blocks.
+//! - [`settings`]: reading the block into typed settings with environment fallbacks.
+//! - [`regions`]: the known regions, to refuse a misspelt one before any call.
 
-use std::sync::Arc;
+pub mod regions;
+mod schema;
+pub mod settings;
 
-use crate::alicloud::Client;
-use crate::diagnostics::Diagnostics;
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use crate::alicloud::client::{ClientConfig, Product};
+use crate::alicloud::{credentials, endpoints, ApiError, Client};
+use crate::diagnostics::{self as diag, Diagnostics};
 use crate::resource::{DataSource, Resource};
-use crate::schema::{Block, Schema};
+use crate::schema::Schema;
 use crate::tfvalue::Value;
+
+pub use settings::Settings;
 
 /// What `ConfigureProvider` produces and every resource call uses.
 #[derive(Debug)]
@@ -15,28 +28,102 @@ pub struct ProviderData {
     pub region: String,
     pub polardb: Client,
     pub polardbx: Client,
+    /// The PolarDB-X endpoint override (block or environment), used for every region; `None`
+    /// means each region's public endpoint.
+    pub polardbx_endpoint: Option<String>,
+    /// PolarDB-X backup sets this process created or adopted, so that two creates on one
+    /// instance, recovering from lost answers at once, never adopt the same backup set.
+    pub claimed_backup_sets: Mutex<HashSet<String>>,
+}
+
+impl ProviderData {
+    /// A PolarDB-X client for `region` (a resource's `region_id` may differ from the provider's).
+    // `ApiError` is the crate's one error type for API work; callers map it to a diagnostic.
+    #[allow(clippy::result_large_err)]
+    pub fn polardbx_in(&self, region: &str) -> Result<Client, ApiError> {
+        if region == self.region {
+            return Ok(self.polardbx.clone());
+        }
+        let mut config = self.polardbx.config().clone();
+        config.region = region.to_string();
+        config.endpoint = match &self.polardbx_endpoint {
+            Some(e) => e.clone(),
+            None => endpoints::resolve(Product::Polardbx, region, None, &|_| None),
+        };
+        Client::new(config)
+    }
+
+    /// Records `key` (`<instance>:<set id>`) as taken by a resource; false if it already was.
+    pub fn claim_backup_set(&self, key: &str) -> bool {
+        match self.claimed_backup_sets.lock() {
+            Ok(mut set) => set.insert(key.to_string()),
+            Err(poisoned) => poisoned.into_inner().insert(key.to_string()),
+        }
+    }
 }
 
 /// The provider block's schema.
 pub fn schema() -> Schema {
-    Schema::new(
-        0,
-        Block::new("The alicloud provider for PolarDB and PolarDB-X backups."),
-    )
+    schema::schema()
 }
 
 /// Checks the provider block without calling any API. Unknown values pass.
-pub fn validate(_config: &Value) -> Diagnostics {
-    Vec::new()
+pub fn validate(config: &Value) -> Diagnostics {
+    settings::validate(config)
 }
 
 /// Builds the API clients from the provider block, the environment and the credentials chain.
 /// Warnings come back alongside the data.
-pub async fn configure(_config: &Value) -> Result<(ProviderData, Diagnostics), Diagnostics> {
-    Err(vec![crate::diagnostics::Diagnostic::error(
-        "Provider configuration not implemented",
-        "",
-    )])
+pub async fn configure(config: &Value) -> Result<(ProviderData, Diagnostics), Diagnostics> {
+    let env = |k: &str| std::env::var(k).ok();
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    configure_with(config, &env, home.as_deref())
+}
+
+/// [`configure`] with the environment and home directory given (for tests).
+pub fn configure_with(
+    config: &Value,
+    env: &dyn Fn(&str) -> Option<String>,
+    home: Option<&std::path::Path>,
+) -> Result<(ProviderData, Diagnostics), Diagnostics> {
+    let (s, warnings) = settings::settings(config, env)?;
+    let creds = credentials::resolve(&s.credentials, env, home)
+        .map_err(|e| vec![diag::no_credentials(&e)])?;
+    let client_for = |product: Product, configured: Option<&str>| {
+        Client::new(ClientConfig {
+            product,
+            region: s.region.clone(),
+            endpoint: endpoints::resolve(product, &s.region, configured, env),
+            signature: s.signature,
+            credentials: creds.clone(),
+            max_retry_timeout: s.max_retry_timeout,
+            connect_timeout: s.connect_timeout,
+            read_timeout: s.read_timeout,
+            insecure_skip_verify: s.insecure,
+            user_agent: format!("terraform-provider-alicloud/{}", env!("CARGO_PKG_VERSION")),
+        })
+        .map_err(|e| vec![diag::api_error("set up the API client", &e)])
+    };
+    let polardb = client_for(Product::Polardb, s.polardb_endpoint.as_deref())?;
+    let polardbx = client_for(Product::Polardbx, s.polardbx_endpoint.as_deref())?;
+    let polardbx_endpoint = s
+        .polardbx_endpoint
+        .clone()
+        .or_else(|| env("ALIBABA_CLOUD_ENDPOINT_POLARDBX").filter(|v| !v.is_empty()));
+    tracing::debug!(
+        region = s.region.as_str(),
+        polardb = polardb.config().endpoint.as_str(),
+        polardbx = polardbx.config().endpoint.as_str(),
+        "provider configured"
+    );
+    let data = ProviderData {
+        region: s.region,
+        polardb,
+        polardbx,
+        polardbx_endpoint,
+        claimed_backup_sets: Mutex::new(HashSet::new()),
+    };
+    Ok((data, warnings))
 }
 
 /// Every resource the provider serves.
@@ -47,4 +134,56 @@ pub fn resources() -> Vec<Arc<dyn Resource>> {
 /// Every data source the provider serves.
 pub fn data_sources() -> Vec<Arc<dyn DataSource>> {
     crate::resources::data_sources()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, Value)]) -> Value {
+        let mut v = Value::null_object(&schema().value_type());
+        for (k, val) in pairs {
+            v.set(k, val.clone());
+        }
+        v
+    }
+
+    /// Keys in the block and an endpoint override configure both clients; nothing leaks.
+    #[test]
+    fn configures_clients_with_overrides() {
+        let cfg = config(&[
+            ("region", Value::string("cn-hangzhou")),
+            ("access_key", Value::string("AKID")),
+            ("secret_key", Value::string("s3cr3t-never-shown")),
+            (
+                "endpoints",
+                Value::object([
+                    ("polardb", Value::string("http://127.0.0.1:9")),
+                    ("polardbx", Value::string("http://127.0.0.1:9")),
+                    ("sts", Value::Null),
+                ]),
+            ),
+        ]);
+        let (data, warnings) = configure_with(&cfg, &|_| None, None).unwrap();
+        assert!(warnings.is_empty());
+        assert_eq!(data.region, "cn-hangzhou");
+        assert_eq!(data.polardb.config().endpoint, "http://127.0.0.1:9");
+        assert_eq!(data.polardbx.config().product, Product::Polardbx);
+        let other = data.polardbx_in("cn-beijing").unwrap();
+        assert_eq!(other.config().region, "cn-beijing");
+        assert_eq!(other.config().endpoint, "http://127.0.0.1:9");
+        assert!(!format!("{data:?}").contains("s3cr3t-never-shown"));
+        assert!(data.claim_backup_set("pxc-a:1"));
+        assert!(!data.claim_backup_set("pxc-a:1"));
+    }
+
+    /// No credentials anywhere gives one diagnostic saying where the provider looked.
+    #[test]
+    fn no_credentials_is_one_diagnostic() {
+        let cfg = config(&[("region", Value::string("cn-hangzhou"))]);
+        let err = configure_with(&cfg, &|_| None, None).unwrap_err();
+        assert_eq!(err.len(), 1);
+        assert!(err[0].summary.contains("credentials"));
+        assert!(err[0].detail.contains("looked"));
+    }
 }

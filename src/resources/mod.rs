@@ -1,16 +1,117 @@
 //! One file per resource and per data source, each in the same section order (see
-//! [`crate::resource::Resource`]).
+//! [`crate::resource::Resource`]), plus what they share:
+//!
+//! - [`ids`]: ID formats, their validation, and the composite IDs in state and import.
+//! - [`timeouts`]: duration parsing and the `timeouts` block.
+//! - [`waiter`]: the one waiter (immediate first check, jittered backoff, timeout, stop).
+//!
+//! Resources: [`polardb_backup`] (`alicloud_polardb_backup`), [`polardbx_backup`]
+//! (`alicloud_polardbx_backup`). Data sources: [`polardb_backups`], [`polardbx_backups`].
 
 use std::sync::Arc;
 
 use crate::resource::{DataSource, Resource};
 
+pub mod ids;
+pub mod polardb_backup;
+pub mod polardb_backups;
+pub mod polardbx_backup;
+pub mod polardbx_backups;
+pub mod timeouts;
+pub mod waiter;
+
 /// Every resource the provider serves.
 pub fn resources() -> Vec<Arc<dyn Resource>> {
-    Vec::new()
+    vec![
+        Arc::new(polardb_backup::PolardbBackup::new()),
+        Arc::new(polardbx_backup::PolardbxBackup::new()),
+    ]
 }
 
 /// Every data source the provider serves.
 pub fn data_sources() -> Vec<Arc<dyn DataSource>> {
-    Vec::new()
+    vec![
+        Arc::new(polardb_backups::PolardbBackups::new()),
+        Arc::new(polardbx_backups::PolardbxBackups::new()),
+    ]
+}
+
+use crate::diagnostics::{invalid_attribute, Diagnostic};
+use crate::tfvalue::Value;
+
+/// Checks the known string attribute `name` of `config` with `check`; null and unknown pass
+/// (an unknown value is checked once it is known, at apply).
+fn check_attr(
+    config: &Value,
+    name: &str,
+    check: impl Fn(&str) -> Result<(), String>,
+    fix: &str,
+) -> Option<Diagnostic> {
+    let value = config.str_attr(name)?;
+    check(value)
+        .err()
+        .map(|problem| invalid_attribute(name, &problem, fix))
+}
+
+/// Replaces every unknown left in a state by null: a state after apply must be wholly known.
+fn null_unknowns(value: &mut Value) {
+    match value {
+        Value::Unknown => *value = Value::Null,
+        Value::Object(m) | Value::Map(m) => m.values_mut().for_each(null_unknowns),
+        Value::List(v) | Value::Set(v) | Value::Tuple(v) => v.iter_mut().for_each(null_unknowns),
+        _ => {}
+    }
+}
+
+/// A string from an API answer as a state value: empty means "not reported", i.e. null.
+fn text(s: &str) -> Value {
+    if s.is_empty() {
+        Value::Null
+    } else {
+        Value::string(s)
+    }
+}
+
+/// Sets attribute `name` to `default` when it is null (after import or an upgrade), so that
+/// Read reports what the configuration's defaults plan and nothing drifts.
+fn default_if_null(state: &mut Value, name: &str, default: Value) {
+    if state.get(name).is_none_or(Value::is_null) {
+        state.set(name, default);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Unknowns nested anywhere become null; known values stay.
+    #[test]
+    fn null_unknowns_everywhere() {
+        let mut v = Value::object([
+            ("a", Value::Unknown),
+            ("b", Value::string("x")),
+            ("c", Value::List(vec![Value::Unknown, Value::int(1)])),
+        ]);
+        null_unknowns(&mut v);
+        assert!(v.is_wholly_known());
+        assert_eq!(v.get("a"), Some(&Value::Null));
+        assert_eq!(v.str_attr("b"), Some("x"));
+    }
+
+    /// check_attr names the attribute for a bad known value and lets unknown pass.
+    #[test]
+    fn check_attr_known_only() {
+        let check = |s: &str| {
+            if s == "ok" {
+                Ok(())
+            } else {
+                Err("bad".to_string())
+            }
+        };
+        let bad = Value::object([("n", Value::string("no"))]);
+        let d = check_attr(&bad, "n", check, "fix it").unwrap();
+        assert!(d.summary.contains("\"n\""));
+        let unknown = Value::object([("n", Value::Unknown)]);
+        assert!(check_attr(&unknown, "n", check, "fix it").is_none());
+    }
 }

@@ -1,11 +1,247 @@
-//! The JSON codec (`RawState.json` in UpgradeResourceState) and cty type JSON.
+//! The JSON codec of values: `RawState.json` in UpgradeResourceState, in cty's JSON form.
+//!
+//! JSON has no unknowns. Objects may omit attributes (they read as null), which is how older
+//! states look after the schema gained attributes. A `dynamic` value is
+//! `{"value": ..., "type": <type JSON>}`. Like cty, a string is accepted where a number or bool is
+//! expected (`"12"`, `"true"`), and a number or bool where a string is.
 
-use super::{CodecError, Type, Value};
+use std::collections::BTreeMap;
 
-pub fn from_json(_bytes: &[u8], _ty: &Type) -> Result<Value, CodecError> {
-    Err(CodecError::Eof)
+use super::jsontext::{self, Json};
+use super::{number, typejson, CodecError, Seg, Type, Value, MAX_DEPTH};
+
+/// Decodes JSON of type `ty`; an object attribute the type does not have is an error.
+pub fn from_json(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
+    decode(&jsontext::parse(bytes)?, ty, false).map_err(CodecError::rooted)
 }
 
-pub fn to_json(_value: &Value, _ty: &Type) -> Result<Vec<u8>, CodecError> {
-    Err(CodecError::Eof)
+/// Like [`from_json`], but silently drops object attributes the type does not have, at every
+/// level: a prior state written before attributes were removed from the schema still upgrades.
+pub fn from_json_ignoring_unknown_attributes(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
+    decode(&jsontext::parse(bytes)?, ty, true).map_err(CodecError::rooted)
 }
+
+/// Encodes `value` of type `ty` as compact JSON. Unknown values cannot be encoded.
+pub fn to_json(value: &Value, ty: &Type) -> Result<Vec<u8>, CodecError> {
+    let mut out = String::new();
+    write(&mut out, value, ty, 0).map_err(CodecError::rooted)?;
+    Ok(out.into_bytes())
+}
+
+fn decode(j: &Json, ty: &Type, lenient: bool) -> Result<Value, CodecError> {
+    let bad_number = |text: &str| {
+        let shown: String = text.chars().take(40).collect();
+        CodecError::invalid(format!("{shown:?} is not a decimal number"))
+    };
+    Ok(match (j, ty) {
+        (Json::Null, _) => Value::Null,
+        (Json::Bool(b), Type::Bool) => Value::Bool(*b),
+        (Json::String(s), Type::Bool) => match s.as_str() {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            _ => return Err(CodecError::mismatch("bool", format!("string {s:?}"))),
+        },
+        (Json::Number(text) | Json::String(text), Type::Number) => {
+            Value::Number(number::parse(text).ok_or_else(|| bad_number(text))?)
+        }
+        (Json::String(s), Type::String) => Value::String(s.clone()),
+        (Json::Number(text), Type::String) => Value::String(text.clone()),
+        (Json::Bool(b), Type::String) => Value::String(b.to_string()),
+        (Json::Array(items), Type::List(el)) => Value::List(elements(items, el, lenient)?),
+        (Json::Array(items), Type::Set(el)) => Value::Set(elements(items, el, lenient)?),
+        (Json::Array(items), Type::Tuple(tys)) => {
+            if items.len() != tys.len() {
+                return Err(CodecError::invalid(format!(
+                    "a tuple of {} elements, found {}",
+                    tys.len(),
+                    items.len()
+                )));
+            }
+            let mut out = Vec::new();
+            for (i, (item, ety)) in items.iter().zip(tys).enumerate() {
+                out.push(decode(item, ety, lenient).map_err(|e| e.at(Seg::Index(i)))?);
+            }
+            Value::Tuple(out)
+        }
+        (Json::Object(members), Type::Map(el)) => {
+            let mut out = BTreeMap::new();
+            for (key, item) in members {
+                let v = decode(item, el, lenient).map_err(|e| e.at(Seg::Key(key)))?;
+                if out.insert(key.clone(), v).is_some() {
+                    return Err(CodecError::invalid(format!("key {key:?} twice")));
+                }
+            }
+            Value::Map(out)
+        }
+        (Json::Object(members), Type::Object(attrs)) => object(members, attrs, lenient)?,
+        (Json::Object(members), Type::Dynamic) => dynamic(members, lenient)?,
+        (other, ty) => return Err(CodecError::mismatch(ty.kind(), other.kind())),
+    })
+}
+
+fn elements(items: &[Json], el: &Type, lenient: bool) -> Result<Vec<Value>, CodecError> {
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        out.push(decode(item, el, lenient).map_err(|e| e.at(Seg::Index(i)))?);
+    }
+    Ok(out)
+}
+
+fn object(
+    members: &[(String, Json)],
+    attrs: &BTreeMap<String, Type>,
+    lenient: bool,
+) -> Result<Value, CodecError> {
+    let mut out = BTreeMap::new();
+    for (name, item) in members {
+        let Some(aty) = attrs.get(name) else {
+            if lenient {
+                continue;
+            }
+            return Err(CodecError::invalid(format!(
+                "unsupported attribute {name:?}"
+            )));
+        };
+        let v = decode(item, aty, lenient).map_err(|e| e.at(Seg::Attr(name)))?;
+        if out.insert(name.clone(), v).is_some() {
+            return Err(CodecError::invalid(format!("attribute {name:?} twice")));
+        }
+    }
+    for name in attrs.keys() {
+        if !out.contains_key(name) {
+            out.insert(name.clone(), Value::Null);
+        }
+    }
+    Ok(Value::Object(out))
+}
+
+/// `{"value": V, "type": T}`, in either order.
+fn dynamic(members: &[(String, Json)], lenient: bool) -> Result<Value, CodecError> {
+    let (mut value, mut ty) = (None, None);
+    for (key, item) in members {
+        let slot = match key.as_str() {
+            "value" => &mut value,
+            "type" => &mut ty,
+            other => {
+                return Err(CodecError::invalid(format!(
+                    "a dynamic value has only \"value\" and \"type\", found {other:?}"
+                )))
+            }
+        };
+        if slot.replace(item).is_some() {
+            return Err(CodecError::invalid(format!("{key:?} twice")));
+        }
+    }
+    let (Some(value), Some(ty)) = (value, ty) else {
+        return Err(CodecError::invalid(
+            "a dynamic value needs both \"value\" and \"type\"",
+        ));
+    };
+    let ty = typejson::from_tree(ty).map_err(|e| e.at(Seg::Attr("type")))?;
+    let v = decode(value, &ty, lenient).map_err(|e| e.at(Seg::Attr("value")))?;
+    Ok(Value::Dynamic(ty, Box::new(v)))
+}
+
+fn write(out: &mut String, value: &Value, ty: &Type, depth: usize) -> Result<(), CodecError> {
+    if depth >= MAX_DEPTH {
+        return Err(CodecError::invalid(format!(
+            "value nested deeper than {MAX_DEPTH} levels"
+        )));
+    }
+    match (value, ty) {
+        (Value::Null, _) => out.push_str("null"),
+        (Value::Unknown, _) => {
+            return Err(CodecError::invalid(
+                "an unknown value cannot be written as JSON",
+            ))
+        }
+        (Value::Bool(b), Type::Bool) => out.push_str(if *b { "true" } else { "false" }),
+        (Value::Number(n), Type::Number) => {
+            let text = number::to_json_text(n)
+                .ok_or_else(|| CodecError::invalid(format!("{n:?} cannot be written as JSON")))?;
+            out.push_str(&text);
+        }
+        (Value::String(s), Type::String) => jsontext::write_string(out, s),
+        (Value::List(items), Type::List(el)) | (Value::Set(items), Type::Set(el)) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write(out, item, el, depth + 1).map_err(|e| e.at(Seg::Index(i)))?;
+            }
+            out.push(']');
+        }
+        (Value::Tuple(items), Type::Tuple(tys)) => {
+            if items.len() != tys.len() {
+                return Err(CodecError::invalid(format!(
+                    "a tuple of {} elements, found {}",
+                    tys.len(),
+                    items.len()
+                )));
+            }
+            out.push('[');
+            for (i, (item, ety)) in items.iter().zip(tys).enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write(out, item, ety, depth + 1).map_err(|e| e.at(Seg::Index(i)))?;
+            }
+            out.push(']');
+        }
+        (Value::Map(entries), Type::Map(el)) => {
+            out.push('{');
+            for (i, (key, item)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                jsontext::write_string(out, key);
+                out.push(':');
+                write(out, item, el, depth + 1).map_err(|e| e.at(Seg::Key(key)))?;
+            }
+            out.push('}');
+        }
+        (Value::Object(fields), Type::Object(attrs)) => {
+            if let Some(extra) = fields.keys().find(|k| !attrs.contains_key(*k)) {
+                return Err(CodecError::invalid(format!(
+                    "unsupported attribute {extra:?}"
+                )));
+            }
+            out.push('{');
+            for (i, (name, aty)) in attrs.iter().enumerate() {
+                let Some(item) = fields.get(name) else {
+                    return Err(CodecError::invalid(format!(
+                        "attribute {name:?} is missing"
+                    )));
+                };
+                if i > 0 {
+                    out.push(',');
+                }
+                jsontext::write_string(out, name);
+                out.push(':');
+                write(out, item, aty, depth + 1).map_err(|e| e.at(Seg::Attr(name)))?;
+            }
+            out.push('}');
+        }
+        (Value::Dynamic(_, inner), Type::Dynamic) if inner.is_null() => out.push_str("null"),
+        (Value::Dynamic(inner_ty, inner), Type::Dynamic) => {
+            out.push_str("{\"value\":");
+            write(out, inner, inner_ty, depth + 1).map_err(|e| e.at(Seg::Attr("value")))?;
+            out.push_str(",\"type\":");
+            out.push_str(&inner_ty.to_json());
+            out.push('}');
+        }
+        (other, Type::Dynamic) => {
+            return Err(CodecError::mismatch(
+                "a dynamic value (Value::Dynamic with its type)",
+                other.kind(),
+            ))
+        }
+        (other, _) => return Err(CodecError::mismatch(ty.kind(), other.kind())),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "json_tests.rs"]
+mod tests;

@@ -7,10 +7,19 @@
 use std::collections::BTreeMap;
 
 mod json;
+mod jsontext;
 mod msgpack;
+mod number;
+#[cfg(test)]
+mod proptests;
+mod typejson;
 
-pub use json::{from_json, to_json};
+pub use json::{from_json, from_json_ignoring_unknown_attributes, to_json};
 pub use msgpack::{from_msgpack, to_msgpack};
+
+/// How deeply values (and types) may nest in decoded input. Real schemas nest a few levels; the
+/// bound keeps hostile input from exhausting the stack.
+pub const MAX_DEPTH: usize = 64;
 
 /// A Terraform (cty) type.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -72,7 +81,73 @@ pub enum CodecError {
     Trailing(usize),
 }
 
+/// One step of the path to a nested value, used to say where a codec error happened.
+pub(crate) enum Seg<'a> {
+    Attr(&'a str),
+    Key(&'a str),
+    Index(usize),
+}
+
+impl CodecError {
+    /// Prefixes the error's path with `seg`, as the error travels up out of a nested value.
+    pub(crate) fn at(mut self, seg: Seg<'_>) -> CodecError {
+        if let CodecError::TypeMismatch { path, .. } | CodecError::Invalid { path, .. } = &mut self
+        {
+            let prefix = match seg {
+                Seg::Attr(name) => format!(".{name}"),
+                Seg::Key(key) => format!("[{key:?}]"),
+                Seg::Index(i) => format!("[{i}]"),
+            };
+            path.insert_str(0, &prefix);
+        }
+        self
+    }
+
+    /// Names the top of the path, so an error about the whole value does not read "at : ...".
+    pub(crate) fn rooted(mut self) -> CodecError {
+        if let CodecError::TypeMismatch { path, .. } | CodecError::Invalid { path, .. } = &mut self
+        {
+            if path.is_empty() {
+                path.push_str("(root)");
+            }
+        }
+        self
+    }
+
+    /// An error about the value at the current position (the path is filled in on the way up).
+    pub(crate) fn invalid(message: impl Into<String>) -> CodecError {
+        CodecError::Invalid {
+            path: String::new(),
+            message: message.into(),
+        }
+    }
+
+    /// A value of the wrong kind at the current position.
+    pub(crate) fn mismatch(expected: impl Into<String>, found: impl Into<String>) -> CodecError {
+        CodecError::TypeMismatch {
+            path: String::new(),
+            expected: expected.into(),
+            found: found.into(),
+        }
+    }
+}
+
 impl Type {
+    /// A short name of the type's kind for error messages (`list`, not the whole element type).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Type::Bool => "bool",
+            Type::Number => "number",
+            Type::String => "string",
+            Type::List(_) => "list",
+            Type::Set(_) => "set",
+            Type::Map(_) => "map",
+            Type::Object(_) => "object",
+            Type::Tuple(_) => "tuple",
+            Type::Dynamic => "dynamic",
+        }
+    }
+
     /// An object type from `(name, type)` pairs.
     pub fn object<I, S>(fields: I) -> Type
     where
@@ -96,6 +171,23 @@ impl Type {
 }
 
 impl Value {
+    /// A short name of the value's kind for error messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Unknown => "unknown",
+            Value::Bool(_) => "bool",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::List(_) => "list",
+            Value::Set(_) => "set",
+            Value::Map(_) => "map",
+            Value::Object(_) => "object",
+            Value::Tuple(_) => "tuple",
+            Value::Dynamic(..) => "dynamic",
+        }
+    }
+
     /// An object value from `(name, value)` pairs.
     pub fn object<I, S>(fields: I) -> Value
     where

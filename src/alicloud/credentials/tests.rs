@@ -1,0 +1,346 @@
+//! Credential chain tests: injected environment, a temporary HOME, and local stand-ins for the
+//! metadata service and STS (never 100.100.100.200).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::*;
+use crate::alicloud::test_server::{Reply, Server};
+
+fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    let map: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    move |k: &str| map.get(k).cloned()
+}
+
+/// A fresh directory under the system temp dir, removed when dropped.
+struct TempHome(PathBuf);
+
+impl Drop for TempHome {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl std::ops::Deref for TempHome {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+fn temp_home(tag: &str) -> TempHome {
+    let mut b = [0u8; 8];
+    let _ = getrandom::fill(&mut b);
+    let dir = std::env::temp_dir().join(format!(
+        "alicloud-cred-{tag}-{}-{}",
+        std::process::id(),
+        u64::from_le_bytes(b)
+    ));
+    std::fs::create_dir_all(dir.join(".aliyun")).expect("mkdir");
+    TempHome(dir)
+}
+
+fn write_config(home: &Path, json: &str) {
+    std::fs::write(home.join(".aliyun").join("config.json"), json).expect("write config");
+}
+
+async fn creds_of(p: &Arc<dyn CredentialsProvider>) -> Credentials {
+    p.credentials().await.expect("credentials")
+}
+
+/// Debug of Secret and Credentials prints exactly the redaction marker, never the values.
+#[test]
+fn debug_redacts_exactly() {
+    let c = Credentials {
+        access_key_id: "AKID".into(),
+        access_key_secret: Secret::new("s3cr3t"),
+        security_token: Some(Secret::new("t0ken")),
+    };
+    assert_eq!(format!("{:?}", Secret::new("s3cr3t")), "Secret(\"***\")");
+    assert_eq!(
+        format!("{c:?}"),
+        "Credentials { access_key_id: \"AKID\", access_key_secret: Secret(\"***\"), security_token: Some(Secret(\"***\")) }"
+    );
+    let settings = CredentialSettings {
+        secret_key: Some(Secret::new("s3cr3t")),
+        security_token: Some(Secret::new("t0ken")),
+        ..Default::default()
+    };
+    let d = format!("{settings:?}");
+    assert!(!d.contains("s3cr3t") && !d.contains("t0ken"), "{d}");
+    let provider = StaticCredentials(c);
+    assert!(!format!("{provider:?}").contains("s3cr3t"));
+}
+
+/// Provider arguments beat the environment.
+#[tokio::test]
+async fn arguments_beat_environment() {
+    let settings = CredentialSettings {
+        access_key: Some("arg-id".into()),
+        secret_key: Some(Secret::new("arg-secret")),
+        ..Default::default()
+    };
+    let env = env_of(&[
+        ("ALICLOUD_ACCESS_KEY", "env-id"),
+        ("ALICLOUD_SECRET_KEY", "env-secret"),
+    ]);
+    let p = resolve(&settings, &env, None).expect("resolves");
+    let c = creds_of(&p).await;
+    assert_eq!(c.access_key_id, "arg-id");
+    assert_eq!(c.access_key_secret.expose(), "arg-secret");
+}
+
+/// Both families of environment names work, with the token.
+#[tokio::test]
+async fn environment_names() {
+    for (id, secret, token) in [
+        (
+            "ALICLOUD_ACCESS_KEY",
+            "ALICLOUD_SECRET_KEY",
+            "ALICLOUD_SECURITY_TOKEN",
+        ),
+        (
+            "ALIBABA_CLOUD_ACCESS_KEY_ID",
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+            "ALIBABA_CLOUD_SECURITY_TOKEN",
+        ),
+    ] {
+        let env = env_of(&[(id, "e-id"), (secret, "e-secret"), (token, "e-token")]);
+        let p = resolve(&CredentialSettings::default(), &env, None).expect("resolves");
+        let c = creds_of(&p).await;
+        assert_eq!(c.access_key_id, "e-id", "{id}");
+        assert_eq!(
+            c.security_token.as_ref().map(Secret::expose),
+            Some("e-token")
+        );
+    }
+}
+
+/// An access key without its secret is a problem, not a silent fallback.
+#[test]
+fn half_given_keys() {
+    let settings = CredentialSettings {
+        access_key: Some("only-id".into()),
+        ..Default::default()
+    };
+    let e = resolve(&settings, &env_of(&[]), None).expect_err("refused");
+    assert!(
+        e.problem.as_deref().unwrap_or("").contains("secret key"),
+        "{e:?}"
+    );
+    let e = resolve(
+        &CredentialSettings::default(),
+        &env_of(&[("ALICLOUD_SECRET_KEY", "x")]),
+        None,
+    )
+    .expect_err("refused");
+    assert!(e.problem.is_some());
+}
+
+/// Nothing anywhere: one error listing every place searched, without a problem.
+#[test]
+fn nothing_found_lists_sources() {
+    let home = temp_home("none");
+    let e = resolve(&CredentialSettings::default(), &env_of(&[]), Some(&home)).expect_err("none");
+    assert_eq!(e.problem, None);
+    assert_eq!(e.searched.len(), 4, "{:?}", e.searched);
+    assert!(e.to_string().contains("ECS RAM role"), "{e}");
+    assert!(e.to_string().contains("config.json"), "{e}");
+}
+
+/// The CLI config's current profile (AK) and a named profile (StsToken) are read.
+#[tokio::test]
+async fn cli_profiles() {
+    let home = temp_home("profiles");
+    write_config(
+        &home,
+        r#"{"current":"main","profiles":[
+            {"name":"main","mode":"AK","access_key_id":"p-id","access_key_secret":"p-secret","region_id":"cn-hangzhou"},
+            {"name":"sts","mode":"StsToken","access_key_id":"s-id","access_key_secret":"s-secret","sts_token":"s-token"},
+            {"name":"odd","mode":"ChainableRamRoleArn"}
+        ]}"#,
+    );
+    let p = resolve(&CredentialSettings::default(), &env_of(&[]), Some(&home)).expect("current");
+    assert_eq!(creds_of(&p).await.access_key_id, "p-id");
+
+    let env = env_of(&[("ALICLOUD_PROFILE", "sts")]);
+    let p = resolve(&CredentialSettings::default(), &env, Some(&home)).expect("named");
+    let c = creds_of(&p).await;
+    assert_eq!(c.access_key_id, "s-id");
+    assert_eq!(
+        c.security_token.as_ref().map(Secret::expose),
+        Some("s-token")
+    );
+
+    let missing = CredentialSettings {
+        profile: Some("nope".into()),
+        ..Default::default()
+    };
+    let e = resolve(&missing, &env_of(&[]), Some(&home)).expect_err("missing profile");
+    assert!(
+        e.problem
+            .as_deref()
+            .unwrap_or("")
+            .contains("\"nope\" does not exist"),
+        "{e:?}"
+    );
+
+    let odd = CredentialSettings {
+        profile: Some("odd".into()),
+        ..Default::default()
+    };
+    let e = resolve(&odd, &env_of(&[]), Some(&home)).expect_err("unsupported mode");
+    assert!(
+        e.problem
+            .as_deref()
+            .unwrap_or("")
+            .contains("supported modes"),
+        "{e:?}"
+    );
+}
+
+/// A named profile with no config file at all is a problem.
+#[test]
+fn named_profile_without_file() {
+    let home = temp_home("nofile");
+    let settings = CredentialSettings {
+        profile: Some("x".into()),
+        ..Default::default()
+    };
+    let e = resolve(&settings, &env_of(&[]), Some(&home)).expect_err("no file");
+    assert!(
+        e.problem.as_deref().unwrap_or("").contains("cannot read"),
+        "{e:?}"
+    );
+}
+
+fn temp_creds_body(id: &str, minutes_valid: i64) -> String {
+    let exp = timefmt::iso8601_seconds(timefmt::from_unix_secs(
+        timefmt::unix_secs(SystemTime::now()) + minutes_valid * 60,
+    ));
+    format!(
+        r#"{{"AccessKeyId":"{id}","AccessKeySecret":"tmp-secret","SecurityToken":"tmp-token","Expiration":"{exp}","Code":"Success"}}"#
+    )
+}
+
+/// The ECS role is fetched from the (overridden) metadata endpoint and cached.
+#[tokio::test]
+async fn ecs_role_from_metadata() {
+    let server = Server::start(Arc::new(|_, _| {
+        Reply::Respond(200, vec![], temp_creds_body("ecs-id", 60))
+    }))
+    .await;
+    let env = env_of(&[
+        ("ALICLOUD_ECS_ROLE_NAME", "my-role"),
+        ("ALIBABA_CLOUD_ECS_METADATA_ENDPOINT", server.url.as_str()),
+    ]);
+    let home = temp_home("ecs");
+    let p = resolve(&CredentialSettings::default(), &env, Some(&home)).expect("resolves");
+    let c = creds_of(&p).await;
+    assert_eq!(c.access_key_id, "ecs-id");
+    assert_eq!(
+        c.security_token.as_ref().map(Secret::expose),
+        Some("tmp-token")
+    );
+    let _ = creds_of(&p).await;
+    let seen = server.seen();
+    assert_eq!(seen.len(), 1, "second call served from cache");
+    assert_eq!(
+        seen[0].target(),
+        "/latest/meta-data/ram/security-credentials/my-role"
+    );
+}
+
+/// Credentials expiring within five minutes are fetched again.
+#[tokio::test]
+async fn short_lived_credentials_are_refreshed() {
+    let server = Server::start(Arc::new(|_, _| {
+        Reply::Respond(200, vec![], temp_creds_body("ecs-id", 3))
+    }))
+    .await;
+    let p = EcsRoleCredentials::new("r", &server.url);
+    let _ = p.credentials().await.expect("first");
+    let _ = p.credentials().await.expect("second");
+    assert_eq!(server.seen().len(), 2);
+}
+
+/// AssumeRole is signed V2 with the base keys, sends the role settings, and is cached.
+#[tokio::test]
+async fn assume_role_via_sts() {
+    let server = Server::start(Arc::new(|_, req| {
+        let params = req.form();
+        let expected = sign::signature_v2(
+            "base-secret",
+            &sign::string_to_sign_v2("POST", &sign::canonical_query(&params)),
+        );
+        if req.param("Signature").as_deref() != Some(expected.as_str()) {
+            return Reply::Respond(
+                400,
+                vec![],
+                r#"{"Code":"SignatureDoesNotMatch","Message":"m","RequestId":"R"}"#.into(),
+            );
+        }
+        Reply::Respond(
+            200,
+            vec![],
+            format!(
+                r#"{{"RequestId":"R","Credentials":{}}}"#,
+                temp_creds_body("sts-id", 60)
+            ),
+        )
+    }))
+    .await;
+    let settings = CredentialSettings {
+        access_key: Some("base-id".into()),
+        secret_key: Some(Secret::new("base-secret")),
+        assume_role: Some(AssumeRoleSettings {
+            role_arn: "acs:ram::123:role/x".into(),
+            session_name: Some("sess".into()),
+            policy: None,
+            session_expiration: Some(1800),
+            external_id: Some("ext".into()),
+        }),
+        sts_endpoint: Some(server.url.clone()),
+        ..Default::default()
+    };
+    let p = resolve(&settings, &env_of(&[]), None).expect("resolves");
+    let c = creds_of(&p).await;
+    assert_eq!(c.access_key_id, "sts-id");
+    let _ = creds_of(&p).await;
+    let seen = server.seen();
+    assert_eq!(seen.len(), 1, "cached");
+    assert_eq!(seen[0].param("Action").as_deref(), Some("AssumeRole"));
+    assert_eq!(seen[0].param("Version").as_deref(), Some("2015-04-01"));
+    assert_eq!(seen[0].param("RoleSessionName").as_deref(), Some("sess"));
+    assert_eq!(seen[0].param("DurationSeconds").as_deref(), Some("1800"));
+    assert_eq!(seen[0].param("ExternalId").as_deref(), Some("ext"));
+    assert_eq!(seen[0].param("AccessKeyId").as_deref(), Some("base-id"));
+    assert!(!format!("{p:?}").contains("base-secret"));
+}
+
+/// An STS refusal surfaces as a typed error with its code.
+#[tokio::test]
+async fn assume_role_refused() {
+    let server = Server::start(Arc::new(|_, _| {
+        Reply::Respond(
+            403,
+            vec![],
+            r#"{"Code":"NoPermission","Message":"denied","RequestId":"R7"}"#.into(),
+        )
+    }))
+    .await;
+    let env = env_of(&[
+        ("ALICLOUD_ACCESS_KEY", "id"),
+        ("ALICLOUD_SECRET_KEY", "secret"),
+        ("ALICLOUD_ASSUME_ROLE_ARN", "acs:ram::1:role/y"),
+        ("ALICLOUD_STS_ENDPOINT", server.url.as_str()),
+    ]);
+    let p = resolve(&CredentialSettings::default(), &env, None).expect("resolves");
+    let e = p.credentials().await.expect_err("refused");
+    assert_eq!(e.kind, ErrorKind::Auth);
+    assert_eq!(e.code, "NoPermission");
+    assert_eq!(e.request_id.as_deref(), Some("R7"));
+}

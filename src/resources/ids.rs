@@ -1,0 +1,220 @@
+//! Identifier formats: PolarDB cluster IDs, PolarDB-X instance names, backup IDs, regions, and
+//! the composite resource IDs used in state and by `terraform import`.
+//!
+//! Checking formats at plan time catches a pasted wrong-product ID (an `rm-` RDS ID, a `pxc-`
+//! name in a PolarDB resource) before any API call, with a message that shows the right shape.
+
+/// A PolarDB cluster ID: `pc-` followed by lowercase letters and digits.
+pub fn check_cluster_id(id: &str) -> Result<(), String> {
+    let rest = id.strip_prefix("pc-").ok_or_else(|| {
+        if id.starts_with("pxc-") {
+            format!("\"{id}\" is a PolarDB-X instance name, not a PolarDB cluster ID.")
+        } else {
+            format!("\"{id}\" is not a PolarDB cluster ID: it must start with \"pc-\".")
+        }
+    })?;
+    if rest.is_empty() || rest.len() > 60 {
+        return Err(format!(
+            "\"{id}\" is not a PolarDB cluster ID: \"pc-\" must be followed by 1 to 60 characters."
+        ));
+    }
+    if !rest
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    {
+        return Err(format!(
+            "\"{id}\" is not a PolarDB cluster ID: after \"pc-\" only lowercase letters and digits are allowed."
+        ));
+    }
+    Ok(())
+}
+
+/// A PolarDB-X 2.0 instance name: `pxc-` followed by lowercase letters, digits and inner hyphens.
+pub fn check_instance_name(name: &str) -> Result<(), String> {
+    let rest = name.strip_prefix("pxc-").ok_or_else(|| {
+        if name.starts_with("pc-") {
+            format!("\"{name}\" is a PolarDB cluster ID, not a PolarDB-X instance name.")
+        } else {
+            format!("\"{name}\" is not a PolarDB-X 2.0 instance name: it must start with \"pxc-\".")
+        }
+    })?;
+    let shape_ok = !rest.is_empty()
+        && rest.len() <= 60
+        && !rest.starts_with('-')
+        && !rest.ends_with('-')
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !shape_ok {
+        return Err(format!(
+            "\"{name}\" is not a PolarDB-X 2.0 instance name: after \"pxc-\" use 1 to 60 lowercase \
+             letters, digits or inner hyphens."
+        ));
+    }
+    Ok(())
+}
+
+/// A backup ID or backup set ID as the APIs return them (digits in practice; letters,
+/// `-` and `_` tolerated).
+pub fn check_backup_id(id: &str) -> Result<(), String> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "\"{id}\" is not a backup ID: use the ID the API returned (usually digits)."
+        ))
+    }
+}
+
+/// A region ID such as `cn-hangzhou` or `ap-southeast-1`: lowercase words joined by hyphens.
+pub fn check_region(region: &str) -> Result<(), String> {
+    let mut parts = region.split('-');
+    let first_ok = parts
+        .next()
+        .is_some_and(|p| p.len() >= 2 && p.bytes().all(|b| b.is_ascii_lowercase()));
+    let rest: Vec<&str> = parts.collect();
+    let rest_ok = !rest.is_empty()
+        && rest.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        });
+    if first_ok && rest_ok && region.len() <= 40 {
+        Ok(())
+    } else {
+        Err(format!(
+            "\"{region}\" is not a region ID: use the form \"cn-hangzhou\" or \"ap-southeast-1\"."
+        ))
+    }
+}
+
+/// The ID of an `alicloud_polardb_backup`: `<db_cluster_id>:<backup_id>`.
+pub fn polardb_backup_id(cluster: &str, backup: &str) -> String {
+    format!("{cluster}:{backup}")
+}
+
+/// Splits `<db_cluster_id>:<backup_id>` (the resource ID and the import ID).
+pub fn parse_polardb_backup_id(id: &str) -> Result<(String, String), String> {
+    let parts: Vec<&str> = id.split(':').collect();
+    let [cluster, backup] = parts.as_slice() else {
+        return Err(format!(
+            "\"{id}\" is not a PolarDB backup ID: use \"<db_cluster_id>:<backup_id>\", e.g. \
+             \"pc-bp1abc2def3gh4ijk:1234567890\"."
+        ));
+    };
+    check_cluster_id(cluster)?;
+    check_backup_id(backup)?;
+    Ok((cluster.to_string(), backup.to_string()))
+}
+
+/// The ID of an `alicloud_polardbx_backup`: `<region_id>:<db_instance_name>:<backup_set_id>`.
+pub fn polardbx_backup_id(region: &str, instance: &str, set: &str) -> String {
+    format!("{region}:{instance}:{set}")
+}
+
+/// Splits `<region_id>:<db_instance_name>:<backup_set_id>`.
+pub fn parse_polardbx_backup_id(id: &str) -> Result<(String, String, String), String> {
+    let parts: Vec<&str> = id.split(':').collect();
+    let [region, instance, set] = parts.as_slice() else {
+        return Err(format!(
+            "\"{id}\" is not a PolarDB-X backup ID: use \
+             \"<region_id>:<db_instance_name>:<backup_set_id>\", e.g. \
+             \"cn-hangzhou:pxc-hzabc123:627833\"."
+        ));
+    };
+    check_region(region)?;
+    check_instance_name(instance)?;
+    check_backup_id(set)?;
+    Ok((region.to_string(), instance.to_string(), set.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Real-looking cluster IDs pass; other products' IDs and bad characters are refused.
+    #[test]
+    fn cluster_ids() {
+        assert!(check_cluster_id("pc-bp1abc2def3gh4ijk").is_ok());
+        assert!(check_cluster_id("pc-1").is_ok());
+        assert!(check_cluster_id("pxc-abc")
+            .unwrap_err()
+            .contains("PolarDB-X"));
+        for bad in [
+            "",
+            "pc-",
+            "rm-bp1abc",
+            "pc-ABC",
+            "pc-a_b",
+            "pc-a b",
+            " pc-abc",
+        ] {
+            assert!(check_cluster_id(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    /// Instance names allow inner hyphens but not a PolarDB ID or a dangling hyphen.
+    #[test]
+    fn instance_names() {
+        assert!(check_instance_name("pxc-hzabc123").is_ok());
+        assert!(check_instance_name("pxc-xdb-abc1").is_ok());
+        assert!(check_instance_name("pc-abc")
+            .unwrap_err()
+            .contains("PolarDB cluster"));
+        for bad in ["", "pxc-", "pxc--a", "pxc-a-", "pxc-A1", "drds-abc"] {
+            assert!(check_instance_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    /// Regions have lowercase hyphenated words.
+    #[test]
+    fn regions() {
+        for ok in [
+            "cn-hangzhou",
+            "ap-southeast-1",
+            "cn-shanghai-finance-1",
+            "us-east-1",
+        ] {
+            assert!(check_region(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "hangzhou",
+            "CN-hangzhou",
+            "cn_hangzhou",
+            "cn-",
+            "-cn",
+            "c-x",
+        ] {
+            assert!(check_region(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    /// Composite IDs round-trip, and wrong shapes explain the expected form.
+    #[test]
+    fn composite_ids() {
+        let id = polardb_backup_id("pc-abc", "123");
+        assert_eq!(
+            parse_polardb_backup_id(&id),
+            Ok(("pc-abc".into(), "123".into()))
+        );
+        assert!(parse_polardb_backup_id("pc-abc")
+            .unwrap_err()
+            .contains("<db_cluster_id>:<backup_id>"));
+        assert!(parse_polardb_backup_id("pc-abc:").is_err());
+        assert!(parse_polardb_backup_id("pc-abc:1:2").is_err());
+
+        let id = polardbx_backup_id("cn-hangzhou", "pxc-abc", "627833");
+        assert_eq!(
+            parse_polardbx_backup_id(&id),
+            Ok(("cn-hangzhou".into(), "pxc-abc".into(), "627833".into()))
+        );
+        assert!(parse_polardbx_backup_id("pxc-abc:627833").is_err());
+        assert!(parse_polardbx_backup_id("cn-hangzhou:pc-abc:1").is_err());
+    }
+}

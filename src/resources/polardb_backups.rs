@@ -1,0 +1,300 @@
+//! Data source `alicloud_polardb_backups`: the backups of a PolarDB cluster in a time window,
+//! every page of them, with the same attribute names as `alicloud_polardb_backup`.
+
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+
+use super::ids::{check_cluster_id, polardb_backup_id};
+use super::{check_attr, text};
+use crate::alicloud::polardb::{self, Backup, DescribeBackups};
+use crate::diagnostics::{self as diag, invalid_attribute, Diagnostics};
+use crate::resource::{Ctx, DataSource, ReadResponse};
+use crate::schema::{Attribute, Block, Schema};
+use crate::tfvalue::{Type, Value};
+use crate::timefmt;
+
+/// The window when `start_time` is left out: manual backups are kept at most about a year.
+const DEFAULT_LOOKBACK: Duration = Duration::from_secs(400 * 86_400);
+const PAGE_SIZE: u32 = 100;
+/// A bound on pages, so a service that never stops paging cannot loop us forever.
+const MAX_PAGES: u32 = 1000;
+
+pub struct PolardbBackups {
+    schema: Schema,
+}
+
+impl PolardbBackups {
+    pub fn new() -> PolardbBackups {
+        PolardbBackups { schema: schema() }
+    }
+}
+
+impl Default for PolardbBackups {
+    fn default() -> PolardbBackups {
+        PolardbBackups::new()
+    }
+}
+
+// ----- schema -----
+
+fn backup_type() -> Type {
+    let s = |n: &str| (n.to_string(), Type::String);
+    Type::object([
+        s("id"),
+        s("db_cluster_id"),
+        s("backup_id"),
+        s("status"),
+        s("backup_method"),
+        s("backup_type"),
+        s("backup_mode"),
+        s("backups_level"),
+        s("start_time"),
+        s("end_time"),
+        ("size_bytes".to_string(), Type::Number),
+        s("consistent_time"),
+        s("expire_time"),
+    ])
+}
+
+fn schema() -> Schema {
+    let opt = |n: &str, d: &str| Attribute::optional(n, Type::String, d);
+    let block = Block::new("The backups of a PolarDB cluster, optionally filtered.")
+        .attribute(Attribute::computed("id", Type::String, "The cluster ID."))
+        .attribute(Attribute::required(
+            "db_cluster_id",
+            Type::String,
+            "The cluster, e.g. `pc-bp1abc2def3gh4ijk`.",
+        ))
+        .attribute(opt(
+            "status",
+            "Only backups in this status, e.g. `Success`.",
+        ))
+        .attribute(opt("backup_mode", "`Automated` or `Manual`."))
+        .attribute(opt(
+            "start_time",
+            "Window start, `yyyy-MM-ddTHH:mmZ` (UTC); default 400 days ago.",
+        ))
+        .attribute(opt(
+            "end_time",
+            "Window end, `yyyy-MM-ddTHH:mmZ` (UTC); default a day from now.",
+        ))
+        .attribute(Attribute::computed(
+            "ids",
+            Type::list(Type::String),
+            "The backups' resource IDs.",
+        ))
+        .attribute(Attribute::computed(
+            "backups",
+            Type::list(backup_type()),
+            "The backups found.",
+        ));
+    Schema::new(0, block)
+}
+
+#[async_trait]
+impl DataSource for PolardbBackups {
+    fn type_name(&self) -> &'static str {
+        "alicloud_polardb_backups"
+    }
+
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    // ----- validate -----
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let time_fix = "Use the form \"2025-01-31T00:00Z\" (UTC).";
+        [
+            check_attr(
+                config,
+                "db_cluster_id",
+                check_cluster_id,
+                "Use a PolarDB cluster ID, e.g. \"pc-bp1abc2def3gh4ijk\".",
+            ),
+            check_attr(config, "start_time", check_time, time_fix),
+            check_attr(config, "end_time", check_time, time_fix),
+            check_attr(
+                config,
+                "backup_mode",
+                |v| match v {
+                    "Automated" | "Manual" => Ok(()),
+                    other => Err(format!("\"{other}\" is not a backup mode.")),
+                },
+                "Use \"Automated\" or \"Manual\".",
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    // ----- read -----
+
+    async fn read(&self, ctx: &Ctx, config: Value) -> ReadResponse {
+        let fail = |d| ReadResponse {
+            diagnostics: vec![d],
+            ..ReadResponse::default()
+        };
+        let provider = match ctx.provider() {
+            Ok(p) => p,
+            Err(d) => return fail(d),
+        };
+        let Some(cluster) = config.str_attr("db_cluster_id").map(str::to_string) else {
+            return fail(invalid_attribute(
+                "db_cluster_id",
+                "The cluster ID is missing.",
+                "Set db_cluster_id.",
+            ));
+        };
+        let now = SystemTime::now();
+        let start = config.str_attr("start_time").map_or_else(
+            || timefmt::iso8601_minutes(now.checked_sub(DEFAULT_LOOKBACK).unwrap_or(now)),
+            str::to_string,
+        );
+        let end = config.str_attr("end_time").map_or_else(
+            || timefmt::iso8601_minutes(now + Duration::from_secs(86_400)),
+            str::to_string,
+        );
+        let mut backups = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let query = DescribeBackups {
+                db_cluster_id: cluster.clone(),
+                backup_status: config.str_attr("status").map(str::to_string),
+                backup_mode: config.str_attr("backup_mode").map(str::to_string),
+                start_time: start.clone(),
+                end_time: end.clone(),
+                page_number: page,
+                page_size: PAGE_SIZE,
+                ..DescribeBackups::default()
+            };
+            match polardb::describe_backups(&provider.polardb, &query).await {
+                Ok(p) => {
+                    let n = p.items.len();
+                    backups.extend(p.items);
+                    if n == 0 || backups.len() as u64 >= p.total_record_count {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    return fail(diag::api_error(
+                        &format!("list the backups of {cluster}"),
+                        &e,
+                    ))
+                }
+            }
+        }
+        let mut state = config;
+        state.set("id", Value::string(&cluster));
+        state.set(
+            "ids",
+            Value::List(
+                backups
+                    .iter()
+                    .map(|b| {
+                        Value::string(polardb_backup_id(&cluster_of(b, &cluster), &b.backup_id))
+                    })
+                    .collect(),
+            ),
+        );
+        state.set(
+            "backups",
+            Value::List(backups.iter().map(|b| item(&cluster, b)).collect()),
+        );
+        ReadResponse {
+            new_state: state,
+            ..ReadResponse::default()
+        }
+    }
+}
+
+// ----- helpers -----
+
+/// The backup's cluster as reported, or the one asked about when the API leaves it out.
+fn cluster_of(b: &Backup, asked: &str) -> String {
+    if b.db_cluster_id.is_empty() {
+        asked.to_string()
+    } else {
+        b.db_cluster_id.clone()
+    }
+}
+
+fn item(cluster: &str, b: &Backup) -> Value {
+    let cluster = cluster_of(b, cluster);
+    Value::object([
+        (
+            "id",
+            Value::string(polardb_backup_id(&cluster, &b.backup_id)),
+        ),
+        ("db_cluster_id", Value::string(cluster)),
+        ("backup_id", Value::string(&b.backup_id)),
+        ("status", text(&b.backup_status)),
+        ("backup_method", text(&b.backup_method)),
+        ("backup_type", text(&b.backup_type)),
+        ("backup_mode", text(&b.backup_mode)),
+        ("backups_level", text(&b.backups_level)),
+        ("start_time", text(&b.backup_start_time)),
+        ("end_time", text(&b.backup_end_time)),
+        (
+            "size_bytes",
+            b.backup_set_size.map_or(Value::Null, Value::int),
+        ),
+        ("consistent_time", text(&b.consistent_time)),
+        ("expire_time", text(&b.expect_expire_time)),
+    ])
+}
+
+/// DescribeBackups times: `yyyy-MM-ddTHH:mmZ`.
+fn check_time(s: &str) -> Result<(), String> {
+    if s.len() == 17 && timefmt::parse_iso8601(s).is_some() {
+        Ok(())
+    } else {
+        Err(format!(
+            "\"{s}\" is not a time in the form yyyy-MM-ddTHH:mmZ."
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Items carry the same attribute names as the resource's computed values.
+    #[test]
+    fn item_matches_type() {
+        let v = item(
+            "pc-a",
+            &Backup {
+                backup_id: "1".into(),
+                backup_status: "Success".into(),
+                ..Backup::default()
+            },
+        );
+        let crate::tfvalue::Type::Object(fields) = backup_type() else {
+            panic!("object type")
+        };
+        let Value::Object(values) = &v else {
+            panic!("object value")
+        };
+        assert_eq!(
+            fields.keys().collect::<Vec<_>>(),
+            values.keys().collect::<Vec<_>>()
+        );
+        assert_eq!(v.str_attr("id"), Some("pc-a:1"));
+    }
+
+    /// Bad times and modes are named; the API's minute format passes.
+    #[test]
+    fn validate_times() {
+        let ds = PolardbBackups::new();
+        let mut cfg = Value::null_object(&schema().value_type());
+        cfg.set("start_time", Value::string("2025-01-01"));
+        cfg.set("end_time", Value::string("2025-01-02T00:00Z"));
+        cfg.set("backup_mode", Value::string("Sometimes"));
+        let d = ds.validate(&cfg);
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert!(d[0].summary.contains("start_time"));
+        assert!(d[1].summary.contains("backup_mode"));
+    }
+}

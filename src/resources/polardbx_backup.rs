@@ -1,0 +1,709 @@
+//! `alicloud_polardbx_backup`: a backup set of a PolarDB-X 2.0 instance (API 2020-02-02).
+//!
+//! CreateBackup has no idempotency token, so when an attempt's answer is lost the provider
+//! looks for a manual backup set of the instance begun since the first attempt and adopts it
+//! before trying again: a retry never leaves two backups where the user declared one. The API
+//! cannot delete a backup set, so destroy only forgets it, with a warning.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use async_trait::async_trait;
+
+use super::ids::{check_instance_name, check_region, parse_polardbx_backup_id, polardbx_backup_id};
+use super::timeouts::{self, Timeouts};
+use super::waiter::{self, Poll, Schedule, WaitError};
+use super::{check_attr, default_if_null, null_unknowns, text};
+use crate::alicloud::polardbx::{self, BackupSet};
+use crate::alicloud::{ApiError, Client, ErrorKind};
+use crate::diagnostics::{self as diag, invalid_attribute, Diagnostic, Diagnostics};
+use crate::provider::ProviderData;
+use crate::resource::{
+    plan_with_schema, ApplyResponse, Ctx, ImportResponse, PlanRequest, PlanResponse, ReadResponse,
+    Resource,
+};
+use crate::schema::{Attribute, Block, Schema};
+use crate::tfvalue::{Type, Value};
+use crate::timefmt;
+
+const WHAT: &str = "PolarDB-X backup set";
+
+const DEFAULT_TIMEOUTS: Timeouts = Timeouts {
+    create: Duration::from_secs(2 * 3600),
+    delete: Duration::from_secs(60),
+};
+
+/// The only backup type the API documents: `"0"`, fast backup.
+const BACKUP_TYPES: &[&str] = &["0"];
+
+/// How many CreateBackup attempts whose answers were lost are tried (each after looking for
+/// the backup set it may have made).
+const MAX_AMBIGUOUS_ATTEMPTS: u32 = 5;
+
+/// Backup sets begun this long before the first attempt still count as its own: allows for
+/// clock skew between this machine and the service.
+const ADOPTION_SLACK: Duration = Duration::from_secs(10);
+
+pub struct PolardbxBackup {
+    schema: Schema,
+}
+
+impl PolardbxBackup {
+    pub fn new() -> PolardbxBackup {
+        PolardbxBackup { schema: schema() }
+    }
+}
+
+impl Default for PolardbxBackup {
+    fn default() -> PolardbxBackup {
+        PolardbxBackup::new()
+    }
+}
+
+// ----- schema -----
+
+fn schema() -> Schema {
+    let computed =
+        |name: &str, description: &str| Attribute::computed(name, Type::String, description);
+    let block = Block::new(
+        "A backup set of a PolarDB-X 2.0 instance. The API cannot delete backup sets: destroy \
+         forgets it, and it stays until its retention period ends.",
+    )
+    .attribute(computed(
+        "id",
+        "`<region_id>:<db_instance_name>:<backup_set_id>`.",
+    ))
+    .attribute(
+        Attribute::required(
+            "db_instance_name",
+            Type::String,
+            "The instance to back up, e.g. `pxc-hzabc123`.",
+        )
+        .force_new(),
+    )
+    .attribute(
+        Attribute::optional_computed(
+            "region_id",
+            Type::String,
+            "The instance's region (default: the provider's region).",
+        )
+        .force_new(),
+    )
+    .attribute(
+        Attribute::optional(
+            "backup_type",
+            Type::String,
+            "`\"0\"` (fast backup, the default and the only documented value).",
+        )
+        .default(Value::string("0"))
+        .force_new(),
+    )
+    .attribute(
+        Attribute::optional(
+            "wait_for_completion",
+            Type::Bool,
+            "Wait until the backup set succeeds or fails (default `true`).",
+        )
+        .default(Value::Bool(true))
+        .force_new(),
+    )
+    .attribute(computed("backup_set_id", "The backup set's ID."))
+    .attribute(computed("status", "`Running`, `Success` or `Failed`."))
+    .attribute(computed(
+        "backup_model",
+        "The API's `BackupModel`: `1` manual, `0` automatic.",
+    ))
+    .attribute(computed("begin_time", "When the backup began (UTC)."))
+    .attribute(computed("end_time", "When the backup ended (UTC)."))
+    .attribute(Attribute::computed(
+        "size_bytes",
+        Type::Number,
+        "Size of the backup set in bytes.",
+    ))
+    .block(timeouts::block(false, "2h", ""));
+    Schema::new(0, block)
+}
+
+#[async_trait]
+impl Resource for PolardbxBackup {
+    fn type_name(&self) -> &'static str {
+        "alicloud_polardbx_backup"
+    }
+
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    // ----- validate -----
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let mut diags: Diagnostics = [
+            check_attr(
+                config,
+                "db_instance_name",
+                check_instance_name,
+                "Use the name of a PolarDB-X 2.0 instance, e.g. \"pxc-hzabc123\" (for PolarDB \
+                 clusters use alicloud_polardb_backup).",
+            ),
+            check_attr(
+                config,
+                "region_id",
+                check_region,
+                "Use a region ID such as \"cn-hangzhou\", or leave it out.",
+            ),
+            check_attr(
+                config,
+                "backup_type",
+                |v| {
+                    if BACKUP_TYPES.contains(&v) {
+                        Ok(())
+                    } else {
+                        Err(format!(
+                            "\"{v}\" is not a backup type the PolarDB-X API accepts."
+                        ))
+                    }
+                },
+                "Valid values: \"0\" (fast backup). Leave it out to use \"0\".",
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        diags.extend(Timeouts::validate(config));
+        diags
+    }
+
+    // ----- plan -----
+
+    /// The generic plan, plus `region_id` defaulting to the provider's region on create.
+    async fn plan(&self, ctx: &Ctx, req: PlanRequest) -> PlanResponse {
+        let creating = req.prior_state.is_null();
+        let mut resp = plan_with_schema(&self.schema, req);
+        if creating
+            && resp
+                .planned_state
+                .get("region_id")
+                .is_some_and(Value::is_unknown)
+        {
+            if let Some(p) = &ctx.provider {
+                resp.planned_state
+                    .set("region_id", Value::string(&p.region));
+            }
+        }
+        resp
+    }
+
+    // ----- create -----
+
+    async fn create(&self, ctx: &Ctx, planned: Value, _config: Value) -> ApplyResponse {
+        let provider = match ctx.provider() {
+            Ok(p) => p,
+            Err(d) => return failed(d),
+        };
+        let timeouts = match Timeouts::from_state(&planned, DEFAULT_TIMEOUTS) {
+            Ok(t) => t,
+            Err(diagnostics) => {
+                return ApplyResponse {
+                    diagnostics,
+                    ..ApplyResponse::default()
+                }
+            }
+        };
+        let Some(instance) = planned.str_attr("db_instance_name").map(str::to_string) else {
+            return failed(invalid_attribute(
+                "db_instance_name",
+                "The instance name is missing.",
+                "Set db_instance_name.",
+            ));
+        };
+        if let Err(problem) = check_instance_name(&instance) {
+            return failed(invalid_attribute(
+                "db_instance_name",
+                &problem,
+                "Use a PolarDB-X instance name (pxc-...).",
+            ));
+        }
+        let region = planned
+            .str_attr("region_id")
+            .unwrap_or(&provider.region)
+            .to_string();
+        let backup_type = planned.str_attr("backup_type").unwrap_or("0").to_string();
+        let client = match provider.polardbx_in(&region) {
+            Ok(c) => c,
+            Err(e) => return failed(diag::api_error("set up the PolarDB-X client", &e)),
+        };
+        let deadline = Instant::now() + timeouts.create;
+
+        let set_id = match create_once(
+            provider,
+            &client,
+            &region,
+            &instance,
+            &backup_type,
+            deadline,
+        )
+        .await
+        {
+            Ok(id) => id,
+            Err(d) => return failed(d),
+        };
+        let id = polardbx_backup_id(&region, &instance, &set_id);
+        tracing::info!(id = id.as_str(), "PolarDB-X backup set created");
+
+        let mut state = planned;
+        state.set("id", Value::string(&id));
+        state.set("region_id", Value::string(&region));
+        state.set("backup_set_id", Value::string(&set_id));
+        null_unknowns(&mut state);
+        if state.bool_attr("wait_for_completion") == Some(false) {
+            return ApplyResponse {
+                new_state: state,
+                ..ApplyResponse::default()
+            };
+        }
+
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let what = format!("{WHAT} {id}");
+        let outcome = waiter::wait_for(&what, remaining, &Schedule::default(), &ctx.stop, || {
+            let (client, region, instance, set_id) = (&client, &region, &instance, &set_id);
+            async move {
+                match polardbx::describe_backup_set(client, region, instance, set_id).await? {
+                    Some(set) if set.status == 1 || set.status == 2 => Ok(Poll::Done(set)),
+                    Some(set) => {
+                        let status = status_name(set.status);
+                        Ok(Poll::Pending(Some(set), status))
+                    }
+                    None => Ok(Poll::Pending(None, "not listed yet".into())),
+                }
+            }
+        })
+        .await;
+        let mut diagnostics = Vec::new();
+        match outcome {
+            Ok(set) => {
+                fill(&mut state, &set);
+                if set.status == 2 {
+                    diagnostics.push(diag::backup_failed(WHAT, &id));
+                }
+            }
+            Err(WaitError::Timeout {
+                waited,
+                status,
+                last,
+            }) => {
+                last.iter().for_each(|s| fill(&mut state, s));
+                diagnostics.push(diag::wait_timeout(WHAT, &id, waited, &status));
+            }
+            Err(WaitError::Stopped { last, .. }) => {
+                last.iter().for_each(|s| fill(&mut state, s));
+                diagnostics.push(diag::wait_stopped(WHAT, &id));
+            }
+            Err(WaitError::Api { error, last }) => {
+                last.iter().for_each(|s| fill(&mut state, s));
+                diagnostics.push(diag::wait_api_error(WHAT, &id, &error));
+            }
+        }
+        ApplyResponse {
+            new_state: state,
+            private: Vec::new(),
+            diagnostics,
+        }
+    }
+
+    // ----- read -----
+
+    async fn read(&self, ctx: &Ctx, current: Value, private: Vec<u8>) -> ReadResponse {
+        let provider = match ctx.provider() {
+            Ok(p) => p,
+            Err(d) => {
+                return ReadResponse {
+                    new_state: current,
+                    private,
+                    diagnostics: vec![d],
+                }
+            }
+        };
+        let Some((region, instance, set_id)) = ids_of(&current) else {
+            return ReadResponse {
+                new_state: current,
+                private,
+                diagnostics: vec![corrupt_state()],
+            };
+        };
+        let client = match provider.polardbx_in(&region) {
+            Ok(c) => c,
+            Err(e) => {
+                return ReadResponse {
+                    new_state: current,
+                    private,
+                    diagnostics: vec![diag::api_error("set up the PolarDB-X client", &e)],
+                }
+            }
+        };
+        match polardbx::describe_backup_set(&client, &region, &instance, &set_id).await {
+            Ok(Some(set)) => {
+                let mut state = current;
+                fill(&mut state, &set);
+                default_if_null(&mut state, "region_id", Value::string(&region));
+                default_if_null(&mut state, "backup_type", Value::string("0"));
+                default_if_null(&mut state, "wait_for_completion", Value::Bool(true));
+                ReadResponse {
+                    new_state: state,
+                    private,
+                    diagnostics: Vec::new(),
+                }
+            }
+            Ok(None) => {
+                tracing::info!(
+                    instance = instance.as_str(),
+                    set_id = set_id.as_str(),
+                    "backup set is gone; removing it from state"
+                );
+                ReadResponse {
+                    new_state: Value::Null,
+                    private,
+                    diagnostics: Vec::new(),
+                }
+            }
+            Err(e) if e.kind == ErrorKind::NotFound => {
+                tracing::info!(
+                    instance = instance.as_str(),
+                    code = e.code.as_str(),
+                    "instance or backup set is gone; removing it from state"
+                );
+                ReadResponse {
+                    new_state: Value::Null,
+                    private,
+                    diagnostics: Vec::new(),
+                }
+            }
+            Err(e) => ReadResponse {
+                new_state: current,
+                private,
+                diagnostics: vec![diag::api_error(
+                    &format!("read backup set {instance}:{set_id}"),
+                    &e,
+                )],
+            },
+        }
+    }
+
+    // ----- delete -----
+
+    /// The API has no delete call: forget the backup set and say it stays until retention ends.
+    async fn delete(&self, _ctx: &Ctx, prior: Value) -> Diagnostics {
+        let id = prior.str_attr("id").unwrap_or("(unknown ID)");
+        vec![diag::polardbx_forgotten_warning(id)]
+    }
+
+    // ----- import -----
+
+    async fn import(&self, _ctx: &Ctx, id: &str) -> ImportResponse {
+        let (region, instance, set_id) = match parse_polardbx_backup_id(id) {
+            Ok(parts) => parts,
+            Err(problem) => {
+                return ImportResponse {
+                    diagnostics: vec![Diagnostic::error(
+                        "Invalid import ID",
+                        format!("{problem}\n\nExample: terraform import alicloud_polardbx_backup.example cn-hangzhou:pxc-hzabc123:627833"),
+                    )],
+                    ..ImportResponse::default()
+                }
+            }
+        };
+        let mut state = Value::null_object(&self.schema.value_type());
+        state.set(
+            "id",
+            Value::string(polardbx_backup_id(&region, &instance, &set_id)),
+        );
+        state.set("region_id", Value::string(region));
+        state.set("db_instance_name", Value::string(instance));
+        state.set("backup_set_id", Value::string(set_id));
+        state.set("backup_type", Value::string("0"));
+        state.set("wait_for_completion", Value::Bool(true));
+        ImportResponse {
+            state,
+            ..ImportResponse::default()
+        }
+    }
+}
+
+// ----- helpers -----
+
+fn failed(d: Diagnostic) -> ApplyResponse {
+    ApplyResponse {
+        diagnostics: vec![d],
+        ..ApplyResponse::default()
+    }
+}
+
+fn corrupt_state() -> Diagnostic {
+    Diagnostic::error(
+        "The state of this backup set has no usable ID",
+        "The state holds neither region_id, db_instance_name and backup_set_id nor an ID of the \
+         form \"<region_id>:<db_instance_name>:<backup_set_id>\". Remove it with \
+         `terraform state rm` and import it again.",
+    )
+}
+
+fn ids_of(state: &Value) -> Option<(String, String, String)> {
+    let non_empty = |n: &str| {
+        state
+            .str_attr(n)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    match (
+        non_empty("region_id"),
+        non_empty("db_instance_name"),
+        non_empty("backup_set_id"),
+    ) {
+        (Some(r), Some(i), Some(s)) => Some((r, i, s)),
+        _ => state
+            .str_attr("id")
+            .and_then(|id| parse_polardbx_backup_id(id).ok()),
+    }
+}
+
+/// Calls CreateBackup until it answers. When an answer is lost ([`ErrorKind::Ambiguous`]), a
+/// backup set may exist: adopt a manual one begun since the first attempt that no other
+/// resource has claimed, else try again (up to [`MAX_AMBIGUOUS_ATTEMPTS`], within `deadline`).
+async fn create_once(
+    provider: &ProviderData,
+    client: &Client,
+    region: &str,
+    instance: &str,
+    backup_type: &str,
+    deadline: Instant,
+) -> Result<String, Diagnostic> {
+    let first_attempt = SystemTime::now();
+    let since_ms = timefmt::unix_millis(first_attempt) - ADOPTION_SLACK.as_millis() as i64;
+    let doing = format!("create a backup of {instance}");
+    for attempt in 1..=MAX_AMBIGUOUS_ATTEMPTS {
+        match polardbx::create_backup(client, region, instance, backup_type).await {
+            Ok(id) if !id.is_empty() => {
+                provider.claim_backup_set(&claim_key(instance, &id));
+                return Ok(id);
+            }
+            Ok(_) => {
+                return Err(Diagnostic::error(
+                    "CreateBackup returned no backup set ID",
+                    format!(
+                        "PolarDB-X accepted the backup request for {instance} but returned no \
+                         BackupSetId. Check the instance's backup sets and import the new one \
+                         with `terraform import <address> {region}:{instance}:<backup_set_id>`."
+                    ),
+                ))
+            }
+            Err(e) if e.kind == ErrorKind::Ambiguous => {
+                tracing::warn!(
+                    instance,
+                    attempt,
+                    request_id = e.request_id.as_deref().unwrap_or(""),
+                    "CreateBackup answer lost; looking for the backup set it may have made"
+                );
+                // Look twice, a moment apart: a new backup set may take a moment to be listed.
+                for look in 0..2 {
+                    if look > 0 {
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                    match adopt(provider, client, region, instance, since_ms).await {
+                        Ok(Some(id)) => {
+                            tracing::info!(
+                                instance,
+                                set_id = id.as_str(),
+                                "adopted the backup set of a lost CreateBackup answer"
+                            );
+                            return Ok(id);
+                        }
+                        Ok(None) => {}
+                        Err(list_err) => {
+                            let mut d = diag::api_error(&doing, &e);
+                            d.detail.push_str(&format!(
+                                "\n\nThe provider could not list the instance's backup sets to \
+                                 check whether the lost request made one ({list_err}). If a new \
+                                 backup set appears, import it instead of applying again."
+                            ));
+                            return Err(d);
+                        }
+                    }
+                }
+                if attempt == MAX_AMBIGUOUS_ATTEMPTS || Instant::now() >= deadline {
+                    return Err(diag::api_error(&doing, &e));
+                }
+            }
+            Err(e) => return Err(diag::api_error(&doing, &e)),
+        }
+    }
+    Err(Diagnostic::error(
+        "CreateBackup kept losing its answers",
+        format!(
+            "No CreateBackup attempt for {instance} got an answer, and no backup set was found."
+        ),
+    ))
+}
+
+/// Finds a manual backup set of `instance` begun at or after `since_ms` that no resource has
+/// claimed, and claims it (the earliest, if several).
+async fn adopt(
+    provider: &ProviderData,
+    client: &Client,
+    region: &str,
+    instance: &str,
+    since_ms: i64,
+) -> Result<Option<String>, ApiError> {
+    let until_ms = timefmt::unix_millis(SystemTime::now()) + 86_400_000;
+    let mut candidates = Vec::new();
+    for page in 1..=20u32 {
+        let sets = polardbx::describe_backup_set_list(
+            client, region, instance, since_ms, until_ms, page, 100,
+        )
+        .await?;
+        let n = sets.len();
+        candidates.extend(
+            sets.into_iter()
+                .filter(|s| s.begin_time >= since_ms && s.backup_model != "0"),
+        );
+        if n < 100 {
+            break;
+        }
+    }
+    candidates.sort_by_key(|s| s.begin_time);
+    Ok(candidates
+        .into_iter()
+        .find(|s| provider.claim_backup_set(&claim_key(instance, &s.backup_set_id)))
+        .map(|s| s.backup_set_id))
+}
+
+fn claim_key(instance: &str, set_id: &str) -> String {
+    format!("{instance}:{set_id}")
+}
+
+/// The API's numeric status as a word, like PolarDB's.
+fn status_name(status: i64) -> String {
+    match status {
+        0 => "Running".into(),
+        1 => "Success".into(),
+        2 => "Failed".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Epoch milliseconds as `yyyy-MM-ddTHH:mm:ssZ`; 0 (not reported) as null.
+fn time_ms(ms: i64) -> Value {
+    if ms <= 0 {
+        Value::Null
+    } else {
+        Value::string(timefmt::iso8601_seconds(timefmt::from_unix_secs(ms / 1000)))
+    }
+}
+
+fn fill(state: &mut Value, s: &BackupSet) {
+    state.set("status", Value::string(status_name(s.status)));
+    state.set("backup_model", text(&s.backup_model));
+    state.set("begin_time", time_ms(s.begin_time));
+    state.set("end_time", time_ms(s.end_time));
+    state.set("size_bytes", Value::int(s.backup_set_size));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostics::AttributePath;
+
+    fn config(pairs: &[(&str, Value)]) -> Value {
+        let mut v = Value::null_object(&schema().value_type());
+        for (k, val) in pairs {
+            v.set(k, val.clone());
+        }
+        v
+    }
+
+    /// An unknown backup_type is refused with the valid values; wrong-product names too.
+    #[test]
+    fn validate_names_attributes() {
+        let r = PolardbxBackup::new();
+        let d = r.validate(&config(&[("backup_type", Value::string("1"))]));
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].attribute, Some(AttributePath::attr("backup_type")));
+        assert!(d[0].detail.contains("Valid values: \"0\""));
+        let d = r.validate(&config(&[("db_instance_name", Value::string("pc-abc"))]));
+        assert_eq!(
+            d[0].attribute,
+            Some(AttributePath::attr("db_instance_name"))
+        );
+        let d = r.validate(&config(&[("region_id", Value::string("hangzhou"))]));
+        assert_eq!(d[0].attribute, Some(AttributePath::attr("region_id")));
+        let d = r.validate(&config(&[(
+            "timeouts",
+            Value::object([("create", Value::string("1x"))]),
+        )]));
+        assert_eq!(
+            d[0].attribute,
+            Some(AttributePath::attr("timeouts").then("create"))
+        );
+        assert!(r
+            .validate(&config(&[
+                ("db_instance_name", Value::Unknown),
+                ("backup_type", Value::Unknown)
+            ]))
+            .is_empty());
+    }
+
+    /// Destroy forgets with a warning, never an error.
+    #[tokio::test]
+    async fn delete_warns() {
+        let r = PolardbxBackup::new();
+        let ctx = Ctx {
+            provider: None,
+            stop: crate::resource::StopSignal::never(),
+        };
+        let d = r
+            .delete(
+                &ctx,
+                config(&[("id", Value::string("cn-hangzhou:pxc-a:1"))]),
+            )
+            .await;
+        assert_eq!(d.len(), 1);
+        assert!(!d[0].is_error());
+        assert!(d[0].detail.contains("cn-hangzhou:pxc-a:1"));
+    }
+
+    /// Import fills the IDs and the defaults; a PolarDB-shaped ID is refused.
+    #[tokio::test]
+    async fn import_ids() {
+        let r = PolardbxBackup::new();
+        let ctx = Ctx {
+            provider: None,
+            stop: crate::resource::StopSignal::never(),
+        };
+        let resp = r.import(&ctx, "cn-hangzhou:pxc-abc:627833").await;
+        assert!(resp.diagnostics.is_empty());
+        assert_eq!(resp.state.str_attr("backup_set_id"), Some("627833"));
+        assert_eq!(resp.state.str_attr("backup_type"), Some("0"));
+        assert!(diag::has_errors(
+            &r.import(&ctx, "pc-abc:1").await.diagnostics
+        ));
+    }
+
+    /// Backup set times render as UTC timestamps and statuses as words.
+    #[test]
+    fn fill_renders_times() {
+        let mut state = config(&[]);
+        fill(
+            &mut state,
+            &BackupSet {
+                backup_set_id: "1".into(),
+                status: 1,
+                backup_model: "1".into(),
+                backup_type: "0".into(),
+                begin_time: 1_650_250_861_754,
+                end_time: 0,
+                backup_set_size: 42,
+            },
+        );
+        assert_eq!(state.str_attr("status"), Some("Success"));
+        assert_eq!(state.str_attr("begin_time"), Some("2022-04-18T03:01:01Z"));
+        assert_eq!(state.get("end_time"), Some(&Value::Null));
+        assert_eq!(state.get("size_bytes").and_then(Value::as_i64), Some(42));
+    }
+}

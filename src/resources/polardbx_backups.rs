@@ -1,0 +1,293 @@
+//! Data source `alicloud_polardbx_backups`: the backup sets of a PolarDB-X instance in a time
+//! window, every page of them, with the same attribute names as `alicloud_polardbx_backup`.
+
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+
+use super::ids::{check_instance_name, check_region, polardbx_backup_id};
+use super::{check_attr, text};
+use crate::alicloud::polardbx::{self, BackupSet};
+use crate::diagnostics::{self as diag, invalid_attribute, Diagnostics};
+use crate::resource::{Ctx, DataSource, ReadResponse};
+use crate::schema::{Attribute, Block, Schema};
+use crate::tfvalue::{Type, Value};
+use crate::timefmt;
+
+const DEFAULT_LOOKBACK: Duration = Duration::from_secs(400 * 86_400);
+const PAGE_SIZE: u32 = 100;
+const MAX_PAGES: u32 = 1000;
+
+pub struct PolardbxBackups {
+    schema: Schema,
+}
+
+impl PolardbxBackups {
+    pub fn new() -> PolardbxBackups {
+        PolardbxBackups { schema: schema() }
+    }
+}
+
+impl Default for PolardbxBackups {
+    fn default() -> PolardbxBackups {
+        PolardbxBackups::new()
+    }
+}
+
+// ----- schema -----
+
+fn set_type() -> Type {
+    let s = |n: &str| (n.to_string(), Type::String);
+    Type::object([
+        s("id"),
+        s("region_id"),
+        s("db_instance_name"),
+        s("backup_set_id"),
+        s("status"),
+        s("backup_model"),
+        s("backup_type"),
+        s("begin_time"),
+        s("end_time"),
+        ("size_bytes".to_string(), Type::Number),
+    ])
+}
+
+fn schema() -> Schema {
+    let opt = |n: &str, d: &str| Attribute::optional(n, Type::String, d);
+    let block = Block::new("The backup sets of a PolarDB-X 2.0 instance in a time window.")
+        .attribute(Attribute::computed(
+            "id",
+            Type::String,
+            "`<region_id>:<db_instance_name>`.",
+        ))
+        .attribute(Attribute::required(
+            "db_instance_name",
+            Type::String,
+            "The instance, e.g. `pxc-hzabc123`.",
+        ))
+        .attribute(Attribute::optional_computed(
+            "region_id",
+            Type::String,
+            "The instance's region (default: the provider's region).",
+        ))
+        .attribute(opt(
+            "start_time",
+            "Window start, `yyyy-MM-ddTHH:mm:ssZ` (UTC); default 400 days ago.",
+        ))
+        .attribute(opt(
+            "end_time",
+            "Window end, `yyyy-MM-ddTHH:mm:ssZ` (UTC); default a day from now.",
+        ))
+        .attribute(Attribute::computed(
+            "ids",
+            Type::list(Type::String),
+            "The backup sets' resource IDs.",
+        ))
+        .attribute(Attribute::computed(
+            "backups",
+            Type::list(set_type()),
+            "The backup sets found.",
+        ));
+    Schema::new(0, block)
+}
+
+#[async_trait]
+impl DataSource for PolardbxBackups {
+    fn type_name(&self) -> &'static str {
+        "alicloud_polardbx_backups"
+    }
+
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    // ----- validate -----
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let time_fix = "Use the form \"2025-01-31T00:00:00Z\" (UTC).";
+        let check_time = |s: &str| {
+            timefmt::parse_iso8601(s)
+                .map(|_| ())
+                .ok_or_else(|| format!("\"{s}\" is not a UTC time."))
+        };
+        [
+            check_attr(
+                config,
+                "db_instance_name",
+                check_instance_name,
+                "Use a PolarDB-X instance name, e.g. \"pxc-hzabc123\".",
+            ),
+            check_attr(
+                config,
+                "region_id",
+                check_region,
+                "Use a region ID such as \"cn-hangzhou\", or leave it out.",
+            ),
+            check_attr(config, "start_time", check_time, time_fix),
+            check_attr(config, "end_time", check_time, time_fix),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    // ----- read -----
+
+    async fn read(&self, ctx: &Ctx, config: Value) -> ReadResponse {
+        let fail = |d| ReadResponse {
+            diagnostics: vec![d],
+            ..ReadResponse::default()
+        };
+        let provider = match ctx.provider() {
+            Ok(p) => p,
+            Err(d) => return fail(d),
+        };
+        let Some(instance) = config.str_attr("db_instance_name").map(str::to_string) else {
+            return fail(invalid_attribute(
+                "db_instance_name",
+                "The instance name is missing.",
+                "Set db_instance_name.",
+            ));
+        };
+        let region = config
+            .str_attr("region_id")
+            .unwrap_or(&provider.region)
+            .to_string();
+        let client = match provider.polardbx_in(&region) {
+            Ok(c) => c,
+            Err(e) => return fail(diag::api_error("set up the PolarDB-X client", &e)),
+        };
+        let now = SystemTime::now();
+        let ms = |name: &str, default: SystemTime| {
+            config
+                .str_attr(name)
+                .and_then(timefmt::parse_iso8601)
+                .map_or_else(
+                    || timefmt::unix_millis(default),
+                    |secs| secs.saturating_mul(1000),
+                )
+        };
+        let start_ms = ms(
+            "start_time",
+            now.checked_sub(DEFAULT_LOOKBACK).unwrap_or(now),
+        );
+        let end_ms = ms("end_time", now + Duration::from_secs(86_400));
+        let mut sets: Vec<BackupSet> = Vec::new();
+        for page in 1..=MAX_PAGES {
+            match polardbx::describe_backup_set_list(
+                &client, &region, &instance, start_ms, end_ms, page, PAGE_SIZE,
+            )
+            .await
+            {
+                Ok(items) => {
+                    let n = items.len();
+                    sets.extend(items);
+                    if n < PAGE_SIZE as usize {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    return fail(diag::api_error(
+                        &format!("list the backup sets of {instance}"),
+                        &e,
+                    ))
+                }
+            }
+        }
+        let mut state = config;
+        state.set("id", Value::string(format!("{region}:{instance}")));
+        state.set("region_id", Value::string(&region));
+        state.set(
+            "ids",
+            Value::List(
+                sets.iter()
+                    .map(|s| {
+                        Value::string(polardbx_backup_id(&region, &instance, &s.backup_set_id))
+                    })
+                    .collect(),
+            ),
+        );
+        state.set(
+            "backups",
+            Value::List(sets.iter().map(|s| item(&region, &instance, s)).collect()),
+        );
+        ReadResponse {
+            new_state: state,
+            ..ReadResponse::default()
+        }
+    }
+}
+
+// ----- helpers -----
+
+fn item(region: &str, instance: &str, s: &BackupSet) -> Value {
+    let time = |ms: i64| {
+        if ms <= 0 {
+            Value::Null
+        } else {
+            Value::string(timefmt::iso8601_seconds(timefmt::from_unix_secs(ms / 1000)))
+        }
+    };
+    let status = match s.status {
+        0 => "Running".to_string(),
+        1 => "Success".to_string(),
+        2 => "Failed".to_string(),
+        other => other.to_string(),
+    };
+    Value::object([
+        (
+            "id",
+            Value::string(polardbx_backup_id(region, instance, &s.backup_set_id)),
+        ),
+        ("region_id", Value::string(region)),
+        ("db_instance_name", Value::string(instance)),
+        ("backup_set_id", Value::string(&s.backup_set_id)),
+        ("status", Value::string(status)),
+        ("backup_model", text(&s.backup_model)),
+        ("backup_type", text(&s.backup_type)),
+        ("begin_time", time(s.begin_time)),
+        ("end_time", time(s.end_time)),
+        ("size_bytes", Value::int(s.backup_set_size)),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Items carry exactly the attributes of the list's element type.
+    #[test]
+    fn item_matches_type() {
+        let v = item(
+            "cn-hangzhou",
+            "pxc-a",
+            &BackupSet {
+                backup_set_id: "9".into(),
+                status: 0,
+                ..BackupSet::default()
+            },
+        );
+        let Type::Object(fields) = set_type() else {
+            panic!("object type")
+        };
+        let Value::Object(values) = &v else {
+            panic!("object value")
+        };
+        assert_eq!(
+            fields.keys().collect::<Vec<_>>(),
+            values.keys().collect::<Vec<_>>()
+        );
+        assert_eq!(v.str_attr("id"), Some("cn-hangzhou:pxc-a:9"));
+        assert_eq!(v.str_attr("status"), Some("Running"));
+    }
+
+    /// A PolarDB cluster ID in place of an instance name is named.
+    #[test]
+    fn validate_instance() {
+        let mut cfg = Value::null_object(&schema().value_type());
+        cfg.set("db_instance_name", Value::string("pc-abc"));
+        let d = PolardbxBackups::new().validate(&cfg);
+        assert_eq!(d.len(), 1);
+        assert!(d[0].summary.contains("db_instance_name"));
+    }
+}
