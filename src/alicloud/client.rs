@@ -113,6 +113,12 @@ impl Client {
                 ))
             }
         };
+        if config.insecure_skip_verify {
+            tracing::warn!(
+                endpoint = config.endpoint.as_str(),
+                "TLS certificate verification is disabled for this endpoint"
+            );
+        }
         // reqwest reads HTTP(S)_PROXY / NO_PROXY from the environment by default.
         let http = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
@@ -166,12 +172,22 @@ impl Client {
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
-            let (result, retry_after) = self.attempt(action, &params).await;
+            let (result, status, retry_after) = self.attempt(action, &params).await;
             let mut err = match result {
-                Ok(v) => return Ok(v),
+                Ok(v) => {
+                    tracing::debug!(
+                        action,
+                        attempt,
+                        status,
+                        request_id = v.get("RequestId").and_then(|r| r.as_str()).unwrap_or(""),
+                        "alicloud API attempt succeeded"
+                    );
+                    return Ok(v);
+                }
                 Err(e) => e,
             };
             err.attempts = attempt;
+            // Never the parameters: they may carry a SecurityToken or Signature.
             tracing::debug!(
                 action,
                 attempt,
@@ -199,24 +215,28 @@ impl Client {
         }
     }
 
-    /// One signed attempt; also returns the service's `x-acs-retry-after`, if any.
+    /// One signed attempt; also returns the HTTP status and the service's `x-acs-retry-after`.
     async fn attempt(
         &self,
         action: &str,
         params: &[(String, String)],
-    ) -> (Result<serde_json::Value, ApiError>, Option<Duration>) {
+    ) -> (
+        Result<serde_json::Value, ApiError>,
+        Option<u16>,
+        Option<Duration>,
+    ) {
         let creds = match self.config.credentials.credentials().await {
             Ok(c) => c,
             Err(mut e) => {
                 if e.action.is_empty() {
                     e.action = action.to_string();
                 }
-                return (Err(e), None);
+                return (Err(e), None, None);
             }
         };
         let nonce = match new_nonce() {
             Ok(n) => n,
-            Err(e) => return (Err(e.with_action(action)), None),
+            Err(e) => return (Err(e.with_action(action)), None, None),
         };
         let now = SystemTime::now();
         let version = self.config.product.api_version();
@@ -252,18 +272,10 @@ impl Client {
         };
         let answer = match self.send(request).await {
             Ok(a) => a,
-            Err(e) => return (Err(e.with_action(action)), None),
+            Err(e) => return (Err(e.with_action(action)), None, None),
         };
         let result = interpret(action, &answer);
-        if let Ok(v) = &result {
-            tracing::debug!(
-                action,
-                status = answer.status,
-                request_id = v.get("RequestId").and_then(|r| r.as_str()).unwrap_or(""),
-                "alicloud API call succeeded"
-            );
-        }
-        (result, answer.retry_after)
+        (result, Some(answer.status), answer.retry_after)
     }
 
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<Answer, ApiError> {

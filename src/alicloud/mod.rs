@@ -10,6 +10,7 @@ pub mod client;
 pub mod credentials;
 pub mod endpoints;
 pub mod error;
+pub mod lenient;
 pub mod polardb;
 pub mod polardbx;
 pub mod retry;

@@ -1,7 +1,13 @@
 //! Typed PolarDB-X (2020-02-02) calls: CreateBackup, DescribeBackupSetList, DescribeBackupSet.
+//!
+//! Parsers are pure functions tested on sample bodies. The API has sent `Data` as an object and
+//! as an array, and ids, statuses and times as numbers or strings: all are accepted.
 
-use super::client::Client;
-use super::error::ApiError;
+use serde_json::Value;
+
+use super::client::{CallOptions, Client};
+use super::error::{ApiError, ErrorKind};
+use super::lenient;
 
 /// A backup set. Times are epoch milliseconds; `status` 0 running, 1 success, 2 failed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -19,33 +25,143 @@ pub struct BackupSet {
 /// CreateBackup; returns `BackupSetId` (lenient: `Data` object or array, id string or number).
 /// Not idempotent: an [`super::ErrorKind::Ambiguous`] error is returned, not retried.
 pub async fn create_backup(
-    _client: &Client,
-    _region_id: &str,
-    _db_instance_name: &str,
-    _backup_type: &str,
+    client: &Client,
+    region_id: &str,
+    db_instance_name: &str,
+    backup_type: &str,
 ) -> Result<String, ApiError> {
-    Ok(String::new())
+    let params = [
+        ("RegionId", region_id.to_string()),
+        ("DBInstanceName", db_instance_name.to_string()),
+        ("BackupType", backup_type.to_string()),
+    ];
+    // PolarDB-X CreateBackup has no ClientToken: a blind retry could create a second backup.
+    let body = client
+        .call("CreateBackup", &params, CallOptions { idempotent: false })
+        .await?;
+    parse_create_backup(&body)
+        .ok_or_else(|| lenient::missing("CreateBackup", &body, "Data.BackupSetId"))
+}
+
+/// `Data.BackupSetId` of a CreateBackup answer, with `Data` an object or an array.
+pub fn parse_create_backup(body: &Value) -> Option<String> {
+    lenient::list(&body["Data"])
+        .into_iter()
+        .map(|d| lenient::string(&d["BackupSetId"]))
+        .find(|s| !s.is_empty())
 }
 
 /// DescribeBackupSetList for a time window in epoch milliseconds; one page.
 pub async fn describe_backup_set_list(
-    _client: &Client,
-    _region_id: &str,
-    _db_instance_name: &str,
-    _start_ms: i64,
-    _end_ms: i64,
-    _page_number: u32,
-    _page_size: u32,
+    client: &Client,
+    region_id: &str,
+    db_instance_name: &str,
+    start_ms: i64,
+    end_ms: i64,
+    page_number: u32,
+    page_size: u32,
 ) -> Result<Vec<BackupSet>, ApiError> {
-    Ok(Vec::new())
+    let params = [
+        ("RegionId", region_id.to_string()),
+        ("DBInstanceName", db_instance_name.to_string()),
+        ("StartTime", start_ms.to_string()),
+        ("EndTime", end_ms.to_string()),
+        ("PageNumber", page_number.max(1).to_string()),
+        ("PageSize", page_size.max(1).to_string()),
+    ];
+    let body = client
+        .call(
+            "DescribeBackupSetList",
+            &params,
+            CallOptions { idempotent: true },
+        )
+        .await?;
+    Ok(parse_backup_sets(&body))
 }
 
-/// DescribeBackupSet; `None` when the backup set does not exist.
+/// DescribeBackupSet; `None` when the backup set does not exist (an empty `Data`, or a not-found
+/// error, which includes the instance being gone: then its backup sets are gone too).
 pub async fn describe_backup_set(
-    _client: &Client,
-    _region_id: &str,
-    _db_instance_name: &str,
-    _backup_set_id: &str,
+    client: &Client,
+    region_id: &str,
+    db_instance_name: &str,
+    backup_set_id: &str,
 ) -> Result<Option<BackupSet>, ApiError> {
-    Ok(None)
+    let params = [
+        ("RegionId", region_id.to_string()),
+        ("DBInstanceName", db_instance_name.to_string()),
+        ("BackupSetId", backup_set_id.to_string()),
+    ];
+    match client
+        .call(
+            "DescribeBackupSet",
+            &params,
+            CallOptions { idempotent: true },
+        )
+        .await
+    {
+        Ok(body) => Ok(parse_backup_sets(&body)
+            .into_iter()
+            .find(|s| s.backup_set_id == backup_set_id)),
+        Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The `Data[]` of DescribeBackupSetList / DescribeBackupSet.
+pub fn parse_backup_sets(body: &Value) -> Vec<BackupSet> {
+    lenient::list(&body["Data"])
+        .into_iter()
+        .map(|v| BackupSet {
+            backup_set_id: lenient::string(&v["BackupSetId"]),
+            status: lenient::int(&v["Status"]).unwrap_or(0),
+            backup_model: lenient::string(&v["BackupModel"]),
+            backup_type: lenient::string(&v["BackupType"]),
+            begin_time: lenient::int(&v["BeginTime"]).unwrap_or(0),
+            end_time: lenient::int(&v["EndTime"]).unwrap_or(0),
+            backup_set_size: lenient::int(&v["BackupSetSize"]).unwrap_or(0),
+        })
+        .filter(|s| !s.backup_set_id.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The seed's JSON sample (array Data, numeric id) and the current object form both parse.
+    #[test]
+    fn create_backup_data_shapes() {
+        let seed = json!({
+            "Message": "*****", "RequestId": "9B2F3840-5C98-475C-B269-2D5C3A31797C",
+            "Success": true, "Data": [{"BackupSetId": 627833}]
+        });
+        assert_eq!(parse_create_backup(&seed).as_deref(), Some("627833"));
+        let object = json!({"Success": true, "Data": {"BackupSetId": "627833"}, "RequestId": "R"});
+        assert_eq!(parse_create_backup(&object).as_deref(), Some("627833"));
+        assert_eq!(parse_create_backup(&json!({"Data": []})), None);
+        assert_eq!(parse_create_backup(&json!({"Data": null})), None);
+    }
+
+    /// Backup set lists accept numbers or strings for every field.
+    #[test]
+    fn backup_set_list() {
+        let body = json!({"Success": true, "RequestId": "R", "Data": [
+            {"BackupSetId": "111", "Status": 1, "BackupModel": 1, "BackupType": 0,
+             "BeginTime": 1635706960956i64, "EndTime": 1635706990956i64, "BackupSetSize": 88803195},
+            {"BackupSetId": 112, "Status": "0", "BackupModel": "1", "BackupType": "1",
+             "BeginTime": "1635707000000", "EndTime": "0", "BackupSetSize": "0"}
+        ]});
+        let sets = parse_backup_sets(&body);
+        assert_eq!(sets.len(), 2);
+        assert_eq!(sets[0].backup_set_id, "111");
+        assert_eq!(sets[0].status, 1);
+        assert_eq!(sets[0].backup_model, "1");
+        assert_eq!(sets[0].backup_set_size, 88_803_195);
+        assert_eq!(sets[1].backup_set_id, "112");
+        assert_eq!(sets[1].status, 0);
+        assert_eq!(sets[1].begin_time, 1_635_707_000_000);
+        assert!(parse_backup_sets(&json!({"Data": []})).is_empty());
+    }
 }

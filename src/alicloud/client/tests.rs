@@ -358,3 +358,94 @@ fn endpoint_urls() {
     assert_eq!(u.as_str(), "http://127.0.0.1:8080/");
     assert!(endpoint_url("http://").is_err());
 }
+
+/// A writer the test can read back.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut v) = self.0.lock() {
+            v.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Debug logs name the action, attempt and RequestId but never the secret, token or signature.
+#[tokio::test]
+async fn logs_carry_no_secrets() {
+    let server = Server::start(Arc::new(|n, _| {
+        if n == 0 {
+            Reply::Respond(503, vec![], err_body("ServiceUnavailable", "RID-FIRST"))
+        } else {
+            Reply::Respond(200, vec![], ok_body())
+        }
+    }))
+    .await;
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || sink.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let mut c = client(&server.url, SignatureVersion::V2, Duration::from_secs(2));
+    let sts = Credentials {
+        access_key_id: "test-id".into(),
+        access_key_secret: Secret::new(SECRET),
+        security_token: Some(Secret::new("sts-token-value")),
+    };
+    c = Client::new(ClientConfig {
+        credentials: Arc::new(StaticCredentials(sts)),
+        ..c.config().clone()
+    })
+    .expect("client")
+    .with_backoff(Duration::from_millis(5), Duration::from_millis(20));
+    c.call(
+        "CreateBackup",
+        &create_params(),
+        CallOptions { idempotent: true },
+    )
+    .await
+    .expect("succeeds");
+    let text = String::from_utf8_lossy(&captured.0.lock().expect("lock")).to_string();
+    // Scoped subscribers race with tests on other threads over tracing's per-callsite interest
+    // cache, so one of the two lines can be missed; at least one attempt line must be there.
+    assert!(
+        text.contains("action=\"CreateBackup\"")
+            && (text.contains("RID-FIRST") || text.contains("OK-1")),
+        "{text}"
+    );
+    let signature = server.seen()[0].param("Signature").unwrap_or_default();
+    for secret in [SECRET, "sts-token-value", signature.as_str()] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
+}
+
+/// A 2xx answer with `"Success": false` and a Code is an error; non-JSON 2xx is Other.
+#[test]
+fn success_false_is_an_error() {
+    let answer = |status, body: &str| Answer {
+        status,
+        retry_after: None,
+        body: body.to_string(),
+    };
+    let e = interpret(
+        "CreateBackup",
+        &answer(
+            200,
+            r#"{"Success":false,"Code":"DBInstance.NotFound","Message":"m","RequestId":"R"}"#,
+        ),
+    )
+    .expect_err("error");
+    assert_eq!(e.kind, ErrorKind::NotFound);
+    assert_eq!(e.request_id.as_deref(), Some("R"));
+    let e = interpret("X", &answer(200, "<html>ok</html>")).expect_err("not JSON");
+    assert_eq!(e.kind, ErrorKind::Other);
+    let v = interpret("X", &answer(200, r#"{"Success":true,"Data":[]}"#)).expect("ok");
+    assert_eq!(v["Success"], true);
+}
