@@ -22,7 +22,11 @@ cluster_id="pc-demo00000001"
 instance_name="pxc-demo00000001"
 region="cn-hangzhou"
 
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+if [ -t 1 ]; then
+    step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+else
+    step() { printf '\n==> %s\n' "$*"; }
+fi
 
 command -v terraform >/dev/null 2>&1 || die "terraform is not on PATH"
 command -v cargo >/dev/null 2>&1 || die "cargo is not on PATH"
@@ -119,14 +123,14 @@ step "Installing the quickstart's module"
 tf get -no-color
 
 step "terraform apply"
-tf apply -auto-approve -no-color
+tf apply -auto-approve -no-color -compact-warnings
 
 step "Outputs"
 tf output -no-color
 
 step "terraform plan: expecting no changes"
 set +e
-tf plan -detailed-exitcode -no-color
+tf plan -detailed-exitcode -no-color -compact-warnings
 plan_rc=$?
 set -e
 case "$plan_rc" in
@@ -136,6 +140,6 @@ case "$plan_rc" in
 esac
 
 step "terraform destroy"
-tf destroy -auto-approve -no-color
+tf destroy -auto-approve -no-color -compact-warnings
 
 step "Done: applied, planned no changes, destroyed"
