@@ -248,6 +248,36 @@ fn main() -> ExitCode {
 mod tests {
     use super::*;
 
+    /// A config file supplies keys, targets, settings and faults; flags add to it.
+    #[test]
+    fn config_file() {
+        let path = std::env::temp_dir().join(format!("emu-cfg-{}.json", std::process::id()));
+        let json = r#"{"port":7,"access_keys":["A:B"],"clusters":["pc-f=Creating"],"instances":["pxc-f"],
+            "backup_duration_ms":50,"seed":3,"faults":{"*":{"throttle_rate":0.5}},
+            "settings":{"polardbx_data_as_object":false}}"#;
+        assert!(std::fs::write(&path, json).is_ok());
+        let p = path.to_string_lossy().to_string();
+        let o = parse_args(vec![
+            "--config".into(),
+            p,
+            "--cluster".into(),
+            "pc-g".into(),
+        ]);
+        let _ = std::fs::remove_file(&path);
+        let o = match o {
+            Ok(Some(o)) => o,
+            other => panic!("{:?}", other.err()),
+        };
+        assert_eq!(o.port, 7);
+        assert_eq!(o.config.access_keys[0].id, "A");
+        assert_eq!(o.config.clusters.len(), 2);
+        assert_eq!(o.config.clusters[0].1, "Creating");
+        assert_eq!(o.config.settings.backup_duration_ms, 50);
+        assert!(!o.config.settings.polardbx_data_as_object);
+        assert_eq!(o.config.seed, 3);
+        assert_eq!(o.config.faults["*"].throttle_rate, 0.5);
+    }
+
     /// Durations take ms, s and m suffixes; a bare number is milliseconds.
     #[test]
     fn durations() {

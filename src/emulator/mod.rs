@@ -39,6 +39,9 @@ use request::ApiRequest;
 pub const DEFAULT_ACCESS_KEY_ID: &str = "LTAIEmulatorKey";
 pub const DEFAULT_ACCESS_KEY_SECRET: &str = "EmulatorSecret";
 
+/// The most request-log entries kept.
+pub const MAX_LOG: usize = 10_000;
+
 /// How the emulator starts: keys, targets, settings, faults.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -209,7 +212,14 @@ impl Emulator {
             }
         };
         entry.http_status = if dropped { 0 } else { status };
-        self.lock().log.push(entry);
+        {
+            let mut inner = self.lock();
+            if inner.log.len() >= MAX_LOG {
+                // Oldest tenth goes: a long demo must not grow without bound.
+                inner.log.drain(..MAX_LOG / 10);
+            }
+            inner.log.push(entry);
+        }
         if dropped {
             Reply::Drop
         } else {

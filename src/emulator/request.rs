@@ -81,12 +81,20 @@ impl ApiRequest {
             .or_else(|| self.header("x-acs-version"))
     }
 
-    /// Parameters without the signature, for the request log.
+    /// Parameters for the request log: without the signature, and with an STS token (a
+    /// credential) replaced by a marker.
     pub fn loggable_params(&self) -> BTreeMap<String, String> {
         self.params
             .iter()
             .filter(|(k, _)| k.as_str() != "Signature")
-            .map(|(k, v)| (k.clone(), v.clone()))
+            .map(|(k, v)| {
+                let v = if k == "SecurityToken" {
+                    "<redacted>".to_string()
+                } else {
+                    v.clone()
+                };
+                (k.clone(), v)
+            })
             .collect()
     }
 }
@@ -123,6 +131,25 @@ mod tests {
         let json = vec![("content-type".to_string(), "application/json".to_string())];
         let r = ApiRequest::new("POST", "/", None, json, b"Y=1".to_vec());
         assert_eq!(r.param("Y"), None);
+    }
+
+    /// The request log never sees the signature or an STS token.
+    #[test]
+    fn loggable_params_hide_credentials() {
+        let r = ApiRequest::new(
+            "GET",
+            "/",
+            Some("Signature=abc&SecurityToken=tok&Action=A"),
+            Vec::new(),
+            Vec::new(),
+        );
+        let p = r.loggable_params();
+        assert_eq!(p.get("Signature"), None);
+        assert_eq!(
+            p.get("SecurityToken").map(String::as_str),
+            Some("<redacted>")
+        );
+        assert_eq!(p.get("Action").map(String::as_str), Some("A"));
     }
 
     /// V3 requests name the action and version in headers.
