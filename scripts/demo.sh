@@ -11,7 +11,8 @@
 # longer to compile on a fresh machine, the demo makes a handful of API calls so the optimiser
 # buys nothing, and `cargo test` has already built these same debug binaries.
 #
-# Needs: cargo, terraform (1.0 or later) on PATH. Set KEEP_DEMO_DIR=1 to keep the work dir.
+# Needs: cargo, terraform (1.0 or later) on PATH. Set KEEP_DEMO_DIR=1 to keep the work dir,
+# DEMO_BIN_DIR=DIR to use binaries already built in DIR instead of running cargo.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -29,11 +30,20 @@ else
 fi
 
 command -v terraform >/dev/null 2>&1 || die "terraform is not on PATH"
-command -v cargo >/dev/null 2>&1 || die "cargo is not on PATH"
+[ -n "${DEMO_BIN_DIR:-}" ] || command -v cargo >/dev/null 2>&1 || die "cargo is not on PATH"
 
-step "Building terraform-provider-alicloud and alicloud-emulator (debug)"
-(cd "$root" && cargo build --locked --bins)
-bin_dir="$root/target/debug"
+# DEMO_BIN_DIR: use the binaries already built there and skip cargo (the test of this script
+# passes the directory cargo test built them in).
+if [ -n "${DEMO_BIN_DIR:-}" ]; then
+    bin_dir="$(cd "$DEMO_BIN_DIR" && pwd)"
+else
+    step "Building terraform-provider-alicloud and alicloud-emulator (debug)"
+    (cd "$root" && cargo build --locked --bins)
+    bin_dir="$root/target/debug"
+fi
+for b in "$PROVIDER_BINARY" alicloud-emulator; do
+    [ -x "$bin_dir/$b" ] || die "$bin_dir/$b is missing or not executable"
+done
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/alicloud-demo.XXXXXX")"
 emulator_pid=""
@@ -75,7 +85,7 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 [ -n "$endpoint" ] || die "the emulator did not print its address within 10 s"
-echo "emulator at $endpoint"
+echo "emulator at $endpoint (pid $emulator_pid)"
 
 # A CLI configuration of our own: dev_overrides runs the binary from target/debug without
 # installing it (the key is the provider's full source address), and nothing else is fetched.
