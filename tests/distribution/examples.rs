@@ -171,3 +171,67 @@ fn examples_validate_with_the_built_provider() {
         );
     }
 }
+
+/// Every ```terraform block in docs/ (and the README draft) is `terraform fmt` clean, so what
+/// readers copy is valid Terraform in canonical form. (```hcl marks CLI configuration, whose
+/// quoted keys the Terraform language, and so `fmt`, refuses.)
+#[test]
+fn doc_code_blocks_are_terraform_fmt_clean() {
+    let tmp = TempDir::new("dist-doc-fmt");
+    let mut pages = Vec::new();
+    let mut stack = vec![repo_root().join("docs")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read docs dir") {
+            let p = entry.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == "md") {
+                pages.push(p);
+            }
+        }
+    }
+    pages.sort();
+    let mut written = Vec::new();
+    for page in &pages {
+        let text = std::fs::read_to_string(page).expect("read page");
+        let mut block: Option<String> = None;
+        for line in text.lines() {
+            match (&mut block, line.trim_end()) {
+                (None, "```terraform") => block = Some(String::new()),
+                (Some(b), "```") => {
+                    let rel = page.strip_prefix(repo_root()).expect("under repo");
+                    let name = format!("block{}.tf", written.len());
+                    let path = tmp.write(&name, b);
+                    written.push((path, format!("{} block {}", rel.display(), written.len())));
+                    block = None;
+                }
+                (Some(b), _) => {
+                    b.push_str(line);
+                    b.push('\n');
+                }
+                (None, _) => {}
+            }
+        }
+        assert!(
+            block.is_none(),
+            "{} has an unclosed code block",
+            page.display()
+        );
+    }
+    assert!(
+        written.len() >= 10,
+        "found only {} HCL blocks in docs/",
+        written.len()
+    );
+    let cli = empty_cli_config(&tmp);
+    for (path, what) in &written {
+        let mut cmd = terraform(tmp.path(), &cli, tmp.path());
+        cmd.args(["fmt", "-check", "-diff", "-no-color"]).arg(path);
+        let out = cmd.output().expect("run terraform fmt");
+        assert!(
+            out.status.success(),
+            "{what} is not terraform fmt clean:{}",
+            crate::util::describe(&cmd, &out)
+        );
+    }
+}
