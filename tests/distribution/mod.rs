@@ -82,7 +82,10 @@ fn terraform(home: &Path, cli_config: &Path, dir: &Path) -> Command {
         .env("HTTP_PROXY", "http://127.0.0.1:9")
         .env_remove("TF_PLUGIN_CACHE_DIR")
         .env_remove("TF_CLI_ARGS")
-        .env_remove("TF_CLI_ARGS_init");
+        .env_remove("TF_CLI_ARGS_init")
+        .env_remove("TF_DATA_DIR")
+        .env_remove("TF_WORKSPACE")
+        .env_remove("TF_REATTACH_PROVIDERS");
     cmd
 }
 
