@@ -106,7 +106,8 @@ export TF_CLI_CONFIG_FILE="$work/demo.tfrc"
 export CHECKPOINT_DISABLE=1
 export TF_IN_AUTOMATION=1
 export TF_INPUT=0
-unset TF_CLI_ARGS TF_CLI_ARGS_plan TF_CLI_ARGS_apply TF_CLI_ARGS_destroy TF_WORKSPACE TF_DATA_DIR
+unset TF_CLI_ARGS TF_CLI_ARGS_plan TF_CLI_ARGS_apply TF_CLI_ARGS_destroy TF_WORKSPACE TF_DATA_DIR \
+    TF_REATTACH_PROVIDERS
 # Only the emulator's key: any Alibaba Cloud setting of this shell (a real AccessKey, a profile,
 # a role to assume) must not reach the provider.
 for var in $(compgen -e); do
