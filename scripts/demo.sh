@@ -39,7 +39,7 @@ if [ -n "${DEMO_BIN_DIR:-}" ]; then
 else
     step "Building terraform-provider-alicloud and alicloud-emulator (debug)"
     (cd "$root" && cargo build --locked --bins)
-    bin_dir="$root/target/debug"
+    bin_dir="$(target_dir "$root")/debug"
 fi
 for b in "$PROVIDER_BINARY" alicloud-emulator; do
     [ -x "$bin_dir/$b" ] || die "$bin_dir/$b is missing or not executable"

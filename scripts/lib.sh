@@ -65,17 +65,28 @@ terraform_platform() {
     echo "${os}_${arch}"
 }
 
+# Cargo's target directory: $CARGO_TARGET_DIR (relative to the repository when not absolute,
+# as cargo runs there), else target/ in the repository.
+target_dir() {
+    local root="$1"
+    case "${CARGO_TARGET_DIR:-}" in
+        "") echo "$root/target" ;;
+        /*) echo "$CARGO_TARGET_DIR" ;;
+        *) echo "$root/$CARGO_TARGET_DIR" ;;
+    esac
+}
+
 # Builds the release binary (for `triple`, or the host) and prints its path.
 build_release() {
     local root="$1" triple="${2:-}"
     if [ -n "$triple" ]; then
         (cd "$root" && cargo build --release --locked --bin "$PROVIDER_BINARY" --target "$triple") >&2 \
             || die "cargo build --release --target $triple failed"
-        echo "$root/target/$triple/release/$PROVIDER_BINARY$(exe_suffix "$triple")"
+        echo "$(target_dir "$root")/$triple/release/$PROVIDER_BINARY$(exe_suffix "$triple")"
     else
         (cd "$root" && cargo build --release --locked --bin "$PROVIDER_BINARY") >&2 \
             || die "cargo build --release failed"
-        echo "$root/target/release/$PROVIDER_BINARY"
+        echo "$(target_dir "$root")/release/$PROVIDER_BINARY"
     fi
 }
 
