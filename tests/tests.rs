@@ -13,3 +13,5 @@ mod client;
 mod emulator;
 // Both resources and data sources end to end through the real `terraform`.
 mod resources;
+// Installing for real use and the registry release artifacts, through the real `terraform`.
+mod distribution;
