@@ -13,7 +13,7 @@ use super::server::{serve, ServeOptions, Shutdown};
 use super::tls;
 
 /// The provider's address as Terraform names it.
-pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/hashicorp/alicloud";
+pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/polardb-tools/alicloud";
 
 fn env(key: &str) -> Option<String> {
     std::env::var(key).ok().filter(|v| !v.is_empty())
@@ -175,7 +175,7 @@ mod tests {
         let j = reattach_json(42, "/tmp/a\"b/plugin.sock");
         assert_eq!(
             j,
-            r#"{"registry.terraform.io/hashicorp/alicloud":{"Protocol":"grpc","ProtocolVersion":6,"Pid":42,"Test":true,"Addr":{"Network":"unix","String":"/tmp/a\"b/plugin.sock"}}}"#
+            r#"{"registry.terraform.io/polardb-tools/alicloud":{"Protocol":"grpc","ProtocolVersion":6,"Pid":42,"Test":true,"Addr":{"Network":"unix","String":"/tmp/a\"b/plugin.sock"}}}"#
         );
         let v: serde_json::Value = serde_json::from_str(&j).unwrap();
         assert_eq!(v[PROVIDER_ADDRESS]["Test"], true);

@@ -22,10 +22,16 @@ impl Terraform {
         let provider_dir = provider.parent().expect("binary has a directory");
         let config = format!(
             "provider_installation {{\n  dev_overrides {{\n    \
-             \"registry.terraform.io/hashicorp/alicloud\" = {}\n  }}\n  direct {{}}\n}}\n",
+             \"registry.terraform.io/polardb-tools/alicloud\" = {}\n  }}\n  direct {{}}\n}}\n",
             serde_json::Value::from(provider_dir.display().to_string())
         );
         let cli_config = dir.write("terraform.rc", &config);
+        // Test HCL names no source; without this the local name `alicloud` would mean
+        // hashicorp/alicloud (the official provider's legacy address) and miss the override.
+        dir.write(
+            "zz_provider_source.tf",
+            "terraform {\n  required_providers {\n    alicloud = { source = \"polardb-tools/alicloud\" }\n  }\n}\n",
+        );
         Terraform {
             dir,
             cli_config,
