@@ -1047,3 +1047,31 @@ fn signature_v3_end_to_end() {
     tf.destroy();
     assert!(emulator_backups(&emu, "polardb").is_empty());
 }
+
+/// A PolarDB-X instance in another region than the provider's: `region_id` routes the calls
+/// and lands in the ID.
+#[test]
+fn polardbx_in_another_region() {
+    let emu = Emulator::start(&[
+        "--instance",
+        INSTANCE,
+        "--region",
+        "cn-shanghai",
+        "--backup-duration",
+        "300ms",
+    ]);
+    let config = format!(
+        "resource \"alicloud_polardbx_backup\" \"b\" {{\n  db_instance_name = \"{INSTANCE}\"\n  region_id = \"cn-shanghai\"\n}}\n"
+    );
+    let tf = terraform("polardbx-region", &emu, &config);
+    tf.apply();
+    let sets = emulator_backups(&emu, "polardbx");
+    assert_eq!(sets.len(), 1);
+    let state = resources(&tf);
+    let id = format!(
+        "cn-shanghai:{INSTANCE}:{}",
+        sets[0]["id"].as_str().expect("id")
+    );
+    assert_eq!(state[0]["values"]["id"], id.as_str());
+    assert_eq!(tf.plan_exit_code(), 0);
+}
