@@ -13,3 +13,5 @@ mod client;
 mod emulator;
 // Both resources and data sources end to end through the real `terraform`.
 mod resources;
+// Faults survived, bad input refused, nothing lost, no secret leaked: the real `terraform`.
+mod reliability;
