@@ -3,8 +3,8 @@
 //! Ctrl-C mid-wait, a soak under every fault at once, and secrets kept out of logs and state.
 
 use crate::resources::{
-    calls, emulator_backups, failed_apply, provider_block_with, resources, stderr, terraform,
-    POLARDB_ONE,
+    calls, emulator_backups, failed_apply, in_process, provider_block_with, resources, stderr,
+    terraform, POLARDB_ONE,
 };
 use crate::util::emulator::{Emulator, CLUSTER, INSTANCE};
 use crate::util::terraform::Terraform;
@@ -402,4 +402,77 @@ resource "alicloud_polardbx_backup" "x" {{
         started.elapsed(),
         log.len()
     );
+}
+
+/// Ten creates on one PolarDB-X instance at once, half of the answers lost after the backup
+/// set was made: each resource ends with its own set (an adopting create never takes a set
+/// another create just made), and there is no duplicate.
+#[tokio::test]
+async fn concurrent_lost_answers_adopt_distinct_sets() {
+    use terraform_provider_alicloud::emulator::FaultRule;
+    use terraform_provider_alicloud::resource::{Ctx, Resource, StopSignal};
+    use terraform_provider_alicloud::resources::polardbx_backup::PolardbxBackup;
+    use terraform_provider_alicloud::tfvalue::Value as V;
+
+    let rule = FaultRule {
+        drop_after_commit_rate: 0.5,
+        latency_ms_min: 0,
+        latency_ms_max: 40,
+        ..FaultRule::default()
+    };
+    let (emu, data) = in_process([("CreateBackup".to_string(), rule)].into_iter().collect()).await;
+    let ctx = Ctx {
+        provider: Some(std::sync::Arc::new(data)),
+        stop: StopSignal::never(),
+    };
+    let r = PolardbxBackup::new();
+    let mut planned = V::null_object(&r.schema().value_type());
+    planned.set("db_instance_name", V::string(INSTANCE));
+    planned.set("region_id", V::string("cn-hangzhou"));
+    planned.set("backup_type", V::string("0"));
+    planned.set("wait_for_completion", V::Bool(true));
+    let creates = (0..10).map(|_| r.create(&ctx, planned.clone(), planned.clone()));
+    let responses = futures_join_all(creates).await;
+    let mut ids = Vec::new();
+    for resp in responses {
+        assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+        assert_eq!(resp.new_state.str_attr("status"), Some("Success"));
+        ids.push(
+            resp.new_state
+                .str_attr("backup_set_id")
+                .expect("id")
+                .to_string(),
+        );
+    }
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 10, "two resources hold one set: {ids:?}");
+    let sets = emu.with_state(|s| s.polardbx_backups.len());
+    assert_eq!(sets, 10, "a lost answer made a duplicate");
+}
+
+/// Awaits every future concurrently (no extra crate: a `JoinSet` needs `'static` futures).
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output> {
+    let mut pending: Vec<std::pin::Pin<Box<F>>> = futures.map(Box::pin).collect();
+    let mut done: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut all = true;
+        for (i, f) in pending.iter_mut().enumerate() {
+            if done[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => done[i] = Some(v),
+                    std::task::Poll::Pending => all = false,
+                }
+            }
+        }
+        if all {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    done.into_iter().flatten().collect()
 }

@@ -564,14 +564,15 @@ fn insecure_warns() {
     );
 }
 
-/// Both data sources return every page: 150 PolarDB-X backup sets come back from a listing
-/// whose pages hold 100.
-#[tokio::test]
-async fn data_sources_page_through_everything() {
-    use terraform_provider_alicloud::alicloud::polardbx;
+/// An emulator served in this process on a free port (one Running [`INSTANCE`] and
+/// [`CLUSTER`], instant backups, `faults`), and a provider configured for it.
+pub(crate) async fn in_process(
+    faults: terraform_provider_alicloud::emulator::FaultConfig,
+) -> (
+    terraform_provider_alicloud::emulator::Emulator,
+    terraform_provider_alicloud::provider::ProviderData,
+) {
     use terraform_provider_alicloud::emulator::{self, Config, Settings};
-    use terraform_provider_alicloud::resource::{Ctx, DataSource, StopSignal};
-    use terraform_provider_alicloud::resources::polardbx_backups::PolardbxBackups;
     use terraform_provider_alicloud::tfvalue::Value as V;
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -580,20 +581,23 @@ async fn data_sources_page_through_everything() {
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     let emu = emulator::Emulator::new(Config {
         instances: vec![(INSTANCE.to_string(), "Running".to_string())],
+        clusters: vec![(CLUSTER.to_string(), "Running".to_string())],
         settings: Settings {
             backup_duration_ms: 0,
             ..Settings::default()
         },
+        faults,
         ..Config::default()
     })
     .expect("emulator");
-    tokio::spawn(emulator::run(listener, emu, std::future::pending()));
+    tokio::spawn(emulator::run(listener, emu.clone(), std::future::pending()));
 
     let schema = terraform_provider_alicloud::provider::schema();
     let mut config = V::null_object(&schema.value_type());
     config.set("region", V::string("cn-hangzhou"));
     config.set("access_key", V::string(emulator::DEFAULT_ACCESS_KEY_ID));
     config.set("secret_key", V::string(emulator::DEFAULT_ACCESS_KEY_SECRET));
+    config.set("max_retry_timeout", V::string("10s"));
     config.set(
         "endpoints",
         V::object([
@@ -604,6 +608,19 @@ async fn data_sources_page_through_everything() {
     );
     let (data, _) = terraform_provider_alicloud::provider::configure_with(&config, &|_| None, None)
         .expect("configure");
+    (emu, data)
+}
+
+/// Both data sources return every page: 150 PolarDB-X backup sets come back from a listing
+/// whose pages hold 100.
+#[tokio::test]
+async fn data_sources_page_through_everything() {
+    use terraform_provider_alicloud::alicloud::polardbx;
+    use terraform_provider_alicloud::resource::{Ctx, DataSource, StopSignal};
+    use terraform_provider_alicloud::resources::polardbx_backups::PolardbxBackups;
+    use terraform_provider_alicloud::tfvalue::Value as V;
+
+    let (_emu, data) = in_process(Default::default()).await;
     for _ in 0..150 {
         polardbx::create_backup(&data.polardbx, "cn-hangzhou", INSTANCE, "0")
             .await
