@@ -704,3 +704,42 @@ async fn debug_mode_reattach() {
     );
     assert!(!socket.exists(), "socket removed");
 }
+
+/// With TF_LOG_PROVIDER set, stderr carries JSON lines go-plugin merges into Terraform's log:
+/// `@level`, `@message`, `@module` and a six-digit-fraction `@timestamp`; stdout holds only the
+/// handshake line.
+#[test]
+fn logs_are_json_on_stderr() {
+    let mut child = provider_command()
+        .env("TF_PLUGIN_MAGIC_COOKIE", COOKIE)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "6")
+        .env("TF_LOG_PROVIDER", "INFO")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    stdout.read_line(&mut line).expect("handshake");
+    assert!(line.starts_with("1|6|"), "{line:?}");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut log = String::new();
+    stderr.read_line(&mut log).expect("log line");
+    let _ = child.kill();
+    let _ = child.wait();
+    let v: serde_json::Value = serde_json::from_str(&log).expect("JSON log line");
+    assert_eq!(v["@level"], "info", "{log}");
+    assert_eq!(v["@module"], "provider");
+    assert_eq!(v["version"], env!("CARGO_PKG_VERSION"), "{log}");
+    assert!(v["@message"].as_str().is_some_and(|m| !m.is_empty()));
+    let ts = v["@timestamp"].as_str().expect("timestamp");
+    let fraction = ts.rsplit('.').next().expect("fraction");
+    assert_eq!(fraction.len(), 7, "six digits then Z: {ts}");
+    assert!(fraction.ends_with('Z'));
+    let mut rest = String::new();
+    stdout.read_line(&mut rest).expect("read");
+    assert!(
+        rest.is_empty(),
+        "nothing after the handshake line: {rest:?}"
+    );
+}

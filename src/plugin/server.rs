@@ -247,3 +247,73 @@ impl Health for HealthService {
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::proto::health::health_client::HealthClient;
+    use crate::plugin::proto::plugin::grpc_controller_client::GrpcControllerClient;
+    use crate::plugin::proto::plugin::grpc_stdio_client::GrpcStdioClient;
+    use crate::schema::{Block, Schema};
+
+    /// In-process: a plaintext server on our own listener answers health, keeps the stdio
+    /// stream open until Shutdown, and returns promptly after Shutdown, removing the socket.
+    #[tokio::test]
+    async fn serves_in_process_until_shutdown() {
+        let listener = Listener::bind_unix(None).unwrap();
+        let path = listener.socket_path().unwrap().to_path_buf();
+        let provider = ProviderService::with(Schema::new(0, Block::new("")), vec![], vec![]);
+        let shutdown = Shutdown::new();
+        let opts = ServeOptions {
+            tls: None,
+            controller_shutdown: true,
+        };
+        let server = tokio::spawn(serve(listener, opts, provider, shutdown.clone()));
+
+        let p = path.clone();
+        let channel = tonic::transport::Endpoint::from_static("http://localhost")
+            .connect_with_connector(tower::service_fn(move |_: http::Uri| {
+                let p = p.clone();
+                async move {
+                    let s = tokio::net::UnixStream::connect(&p).await?;
+                    Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(s))
+                }
+            }))
+            .await
+            .unwrap();
+        let health = HealthClient::new(channel.clone())
+            .check(HealthCheckRequest {
+                service: "plugin".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(health.status, ServingStatus::Serving as i32);
+        let unknown = HealthClient::new(channel.clone())
+            .check(HealthCheckRequest {
+                service: "other".into(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(unknown.code(), tonic::Code::NotFound);
+
+        let mut stdio = GrpcStdioClient::new(channel.clone())
+            .stream_stdio(())
+            .await
+            .unwrap()
+            .into_inner();
+        GrpcControllerClient::new(channel)
+            .shutdown(Empty {})
+            .await
+            .unwrap();
+        assert!(shutdown.is_triggered());
+        let ended = tokio::time::timeout(Duration::from_secs(2), stdio.message()).await;
+        assert!(
+            matches!(ended, Ok(Ok(None)) | Ok(Err(_))),
+            "stdio stream ends"
+        );
+        let result = tokio::time::timeout(Duration::from_secs(2), server).await;
+        assert!(matches!(result, Ok(Ok(Ok(())))), "serve returns promptly");
+        assert!(!path.exists());
+    }
+}
