@@ -1,6 +1,6 @@
 //! The provider block: its schema, validation, and configuration into API clients.
 //!
-//! - [`schema`](mod@schema): the block's arguments and nested blocks.
+//! - `schema`: the block's arguments and nested blocks.
 //! - [`settings`]: reading the block into typed settings with environment fallbacks.
 //! - [`regions`]: the known regions, to refuse a misspelt one before any call.
 

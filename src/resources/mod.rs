@@ -17,6 +17,7 @@ pub mod polardb_backup;
 pub mod polardb_backups;
 pub mod polardbx_backup;
 pub mod polardbx_backups;
+mod polardbx_create;
 pub mod timeouts;
 pub mod waiter;
 

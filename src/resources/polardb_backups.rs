@@ -173,7 +173,10 @@ impl DataSource for PolardbBackups {
                 Ok(p) => {
                     let n = p.items.len();
                     backups.extend(p.items);
-                    if n == 0 || backups.len() as u64 >= p.total_record_count {
+                    // A short page is the last; so is reaching the reported total (when the
+                    // service reports one: a missing total must not cut the listing short).
+                    let total = p.total_record_count;
+                    if n < PAGE_SIZE as usize || (total > 0 && backups.len() as u64 >= total) {
                         break;
                     }
                 }

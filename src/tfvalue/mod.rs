@@ -42,6 +42,7 @@ pub enum Number {
     Int(i64),
     Float(f64),
     /// A number that is neither an exact `i64` nor an exact `f64`, as its decimal string.
+    /// Decoders store a canonical spelling (`"0.1"`, `"1e400"`), so equal numbers compare equal.
     Decimal(String),
 }
 

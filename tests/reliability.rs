@@ -1,0 +1,478 @@
+//! Reliability through the real `terraform` against the emulator: a bad-input corpus refused
+//! before any call, lost answers that never duplicate a backup, throttling past the retry budget,
+//! Ctrl-C mid-wait, a soak under every fault at once, and secrets kept out of logs and state.
+
+use crate::resources::{
+    calls, emulator_backups, failed_apply, in_process, provider_block_with, resources, stderr,
+    terraform, POLARDB_ONE,
+};
+use crate::util::emulator::{Emulator, CLUSTER, INSTANCE};
+use crate::util::terraform::Terraform;
+
+/// One wrong configuration of the bad-input corpus: a short name, the provider block's body
+/// (`{url}` is replaced by the emulator's URL), the rest of the configuration, and a text the
+/// error must contain (the attribute's name, or the diagnostic's summary).
+struct BadInput {
+    name: &'static str,
+    provider: &'static str,
+    config: &'static str,
+    expect: &'static str,
+}
+
+const GOOD_PROVIDER: &str = "region = \"cn-hangzhou\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"\nendpoints {\n polardb = \"{url}\"\n polardbx = \"{url}\"\n}";
+const GOOD_RESOURCE: &str =
+    "resource \"alicloud_polardb_backup\" \"b\" { db_cluster_id = \"pc-emulator0001\" }";
+
+fn bad(name: &'static str, config: &'static str, expect: &'static str) -> BadInput {
+    BadInput {
+        name,
+        provider: GOOD_PROVIDER,
+        config,
+        expect,
+    }
+}
+
+fn bad_provider(name: &'static str, provider: &'static str, expect: &'static str) -> BadInput {
+    BadInput {
+        name,
+        provider,
+        config: GOOD_RESOURCE,
+        expect,
+    }
+}
+
+/// The bad-input corpus: every wrong configuration fails at plan time with an error that names
+/// the attribute (or the missing piece), nothing panics, and the API is never called.
+#[test]
+fn bad_input_is_refused_before_any_call() {
+    let emu = Emulator::start_default();
+    let cases = [
+        bad("pxc-as-cluster", "resource \"alicloud_polardb_backup\" \"b\" { db_cluster_id = \"pxc-emulator0001\" }", "db_cluster_id"),
+        bad("rds-id", "resource \"alicloud_polardb_backup\" \"b\" { db_cluster_id = \"rm-abc\" }", "db_cluster_id"),
+        bad("empty-cluster", "resource \"alicloud_polardb_backup\" \"b\" { db_cluster_id = \"\" }", "db_cluster_id"),
+        bad("upper-cluster", "resource \"alicloud_polardb_backup\" \"b\" { db_cluster_id = \"PC-ABC\" }", "db_cluster_id"),
+        bad("policy", "resource \"alicloud_polardb_backup\" \"b\" {\n db_cluster_id = \"pc-emulator0001\"\n deletion_policy = \"Keep\"\n}", "deletion_policy"),
+        bad("create-words", "resource \"alicloud_polardb_backup\" \"b\" {\n db_cluster_id = \"pc-emulator0001\"\n timeouts {\n create = \"2 hours\"\n }\n}", "timeouts.create"),
+        bad("create-days", "resource \"alicloud_polardb_backup\" \"b\" {\n db_cluster_id = \"pc-emulator0001\"\n timeouts {\n create = \"2d\"\n }\n}", "timeouts.create"),
+        bad("delete-zero", "resource \"alicloud_polardb_backup\" \"b\" {\n db_cluster_id = \"pc-emulator0001\"\n timeouts {\n delete = \"0s\"\n }\n}", "timeouts.delete"),
+        bad("token-long", "resource \"alicloud_polardb_backup\" \"b\" {\n db_cluster_id = \"pc-emulator0001\"\n client_token = \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\n}", "client_token"),
+        bad("backup-type", "resource \"alicloud_polardbx_backup\" \"b\" {\n db_instance_name = \"pxc-emulator0001\"\n backup_type = \"1\"\n}", "backup_type"),
+        bad("cluster-as-instance", "resource \"alicloud_polardbx_backup\" \"b\" { db_instance_name = \"pc-emulator0001\" }", "db_instance_name"),
+        bad("bare-prefix", "resource \"alicloud_polardbx_backup\" \"b\" { db_instance_name = \"pxc-\" }", "db_instance_name"),
+        bad("region-id", "resource \"alicloud_polardbx_backup\" \"b\" {\n db_instance_name = \"pxc-emulator0001\"\n region_id = \"Hangzhou\"\n}", "region_id"),
+        bad("negative-timeout", "resource \"alicloud_polardbx_backup\" \"b\" {\n db_instance_name = \"pxc-emulator0001\"\n timeouts {\n create = \"-5m\"\n }\n}", "timeouts.create"),
+        bad("ds-time", "data \"alicloud_polardb_backups\" \"d\" {\n db_cluster_id = \"pc-emulator0001\"\n start_time = \"yesterday\"\n}", "start_time"),
+        bad("ds-instance", "data \"alicloud_polardbx_backups\" \"d\" { db_instance_name = \"abc\" }", "db_instance_name"),
+        bad_provider("region-format", "region = \"Hangzhou\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"", "region"),
+        bad_provider("region-unknown", "region = \"cn-hangzou\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"", "Unknown region"),
+        bad_provider("no-region", "access_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"", "No region configured"),
+        bad_provider("signature", "region = \"cn-hangzhou\"\nsignature_version = \"v4\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"", "signature_version"),
+        bad_provider("endpoint-scheme", "region = \"cn-hangzhou\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"\nendpoints {\n polardb = \"ftp://127.0.0.1:1\"\n}", "endpoints.polardb"),
+        bad_provider("endpoint-host", "region = \"cn-hangzhou\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"\nendpoints {\n polardbx = \"http://\"\n}", "endpoints.polardbx"),
+        bad_provider("retry-timeout", "region = \"cn-hangzhou\"\nmax_retry_timeout = \"5 minutes\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"", "max_retry_timeout"),
+        bad_provider("connect-timeout", "region = \"cn-hangzhou\"\nconnect_timeout = \"0s\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"", "connect_timeout"),
+        bad_provider("empty-key", "region = \"cn-hangzhou\"\naccess_key = \"\"\nsecret_key = \"EmulatorSecret\"", "access_key"),
+        bad_provider("half-key", "region = \"cn-hangzhou\"\naccess_key = \"LTAIEmulatorKey\"\nendpoints {\n polardb = \"{url}\"\n}", "credentials"),
+        bad_provider("no-credentials", "region = \"cn-hangzhou\"\nendpoints {\n polardb = \"{url}\"\n}", "No usable Alibaba Cloud credentials"),
+        bad_provider("missing-profile", "region = \"cn-hangzhou\"\nprofile = \"nosuchprofile\"\nendpoints {\n polardb = \"{url}\"\n}", "nosuchprofile"),
+        bad_provider("role-arn", "region = \"cn-hangzhou\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"\nassume_role {\n role_arn = \"arn:bad\"\n}", "assume_role.role_arn"),
+        bad_provider("session-expiration", "region = \"cn-hangzhou\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"\nassume_role {\n role_arn = \"acs:ram::123456789012:role/r\"\n session_expiration = 60\n}", "session_expiration"),
+    ];
+    assert!(cases.len() >= 25);
+    let home = crate::util::TempDir::new("bad-input-home");
+    for case in &cases {
+        let tf = Terraform::new(&format!("bad-{}", case.name));
+        let provider = case.provider.replace("{url}", &emu.url());
+        tf.write(
+            "provider.tf",
+            &format!("provider \"alicloud\" {{\n{provider}\n}}\n"),
+        );
+        tf.write("main.tf", case.config);
+        let args = ["plan", "-input=false", "-no-color"];
+        let mut cmd = tf.command(&args);
+        cmd.env("HOME", home.path());
+        for var in [
+            "ALIBABA_CLOUD_REGION",
+            "ALICLOUD_REGION",
+            "ALIBABA_CLOUD_ACCESS_KEY_ID",
+            "ALICLOUD_ACCESS_KEY",
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+            "ALICLOUD_SECRET_KEY",
+            "ALIBABA_CLOUD_PROFILE",
+            "ALICLOUD_PROFILE",
+            "ALIBABA_CLOUD_ECS_METADATA",
+            "ALICLOUD_ECS_ROLE_NAME",
+        ] {
+            cmd.env_remove(var);
+        }
+        let out = crate::util::run_fail(&mut cmd);
+        let err = stderr(&out);
+        assert!(
+            err.contains(case.expect),
+            "case {}: {:?} not named:\n{err}",
+            case.name,
+            case.expect
+        );
+        assert!(
+            !err.contains("panicked"),
+            "case {}: panic:\n{err}",
+            case.name
+        );
+    }
+    let requests = emu.requests();
+    assert_eq!(
+        requests.as_array().map(Vec::len),
+        Some(0),
+        "API was called: {requests}"
+    );
+}
+
+/// A lost CreateBackup answer on PolarDB-X is recovered by adopting the backup set it made:
+/// exactly one backup, and it is the one in state.
+#[test]
+fn polardbx_lost_answer_adopts_backup_set() {
+    let emu = Emulator::start_default();
+    emu.set_faults(serde_json::json!({ "CreateBackup": { "drop_after_commit_rate": 1.0 } }));
+    let config = format!(
+        "resource \"alicloud_polardbx_backup\" \"b\" {{\n  db_instance_name = \"{INSTANCE}\"\n}}\n"
+    );
+    let tf = terraform("polardbx-adopt", &emu, &config);
+    tf.apply();
+    let sets = emulator_backups(&emu, "polardbx");
+    assert_eq!(sets.len(), 1, "{sets:?}");
+    let state = resources(&tf);
+    assert_eq!(state[0]["values"]["backup_set_id"], sets[0]["id"]);
+}
+
+/// Throttling that outlasts `max_retry_timeout` fails saying so, with the last RequestId.
+#[test]
+fn throttling_past_the_budget_says_so() {
+    let emu = Emulator::start_default();
+    emu.set_faults(serde_json::json!({ "CreateBackup": { "throttle_rate": 1.0 } }));
+    let started = std::time::Instant::now();
+    let err = failed_apply(
+        "throttled",
+        &provider_block_with(&emu, emu.secret(), "2s"),
+        CLUSTER,
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert!(err.contains("retry budget"), "{err}");
+    assert!(err.contains("max_retry_timeout"), "{err}");
+    assert!(
+        err.contains("RequestId: ") && !err.contains("RequestId: none"),
+        "{err}"
+    );
+    assert!(calls(&emu, "CreateBackup") > 1, "was not retried");
+}
+
+/// With `TF_LOG=trace`, the secret appears in no output and not in the state.
+#[test]
+fn secret_never_leaks() {
+    let secret = "Sup3rSecretEmulatorValue";
+    let key = format!("LTAIleaktest:{secret}");
+    let emu = Emulator::start(&[
+        "--cluster",
+        CLUSTER,
+        "--backup-duration",
+        "300ms",
+        "--access-key",
+        &key,
+    ]);
+    let tf = terraform("no-leak", &emu, POLARDB_ONE).env("TF_LOG", "trace");
+    let out = tf.apply();
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(all.contains("alicloud_polardb_backup"), "no trace output?");
+    assert!(!all.contains(secret), "secret in terraform output");
+    let state = std::fs::read_to_string(tf.path().join("terraform.tfstate")).expect("state");
+    assert!(!state.contains(secret), "secret in state");
+    let shown = tf.ok(&["show", "-json"]);
+    assert!(!String::from_utf8_lossy(&shown.stdout).contains(secret));
+}
+
+/// A lost CreateBackup answer on PolarDB is retried with the same ClientToken: one backup.
+#[test]
+fn polardb_lost_answer_keeps_one_backup() {
+    use terraform_provider_alicloud::emulator::faults::{decide, FaultConfig, FaultRule, Rng};
+    let rule = FaultRule {
+        drop_after_commit_rate: 0.5,
+        ..FaultRule::default()
+    };
+    let faults: FaultConfig = [("CreateBackup".to_string(), rule)].into_iter().collect();
+    // A seed whose first CreateBackup is dropped after commit and whose second is answered.
+    let seed = (0..1000u64)
+        .find(|s| {
+            let mut rng = Rng::new(*s);
+            decide(&faults, "CreateBackup", &mut rng).drop_after_commit
+                && !decide(&faults, "CreateBackup", &mut rng).drop_after_commit
+        })
+        .expect("a seed");
+    let emu = Emulator::start(&[
+        "--cluster",
+        CLUSTER,
+        "--backup-duration",
+        "300ms",
+        "--fault",
+        "CreateBackup:drop_after_commit_rate=0.5",
+        "--seed",
+        &seed.to_string(),
+    ]);
+    let tf = terraform("polardb-lost-answer", &emu, POLARDB_ONE);
+    tf.apply();
+    assert_eq!(calls(&emu, "CreateBackup"), 2, "{}", emu.requests());
+    let backups = emulator_backups(&emu, "polardb");
+    assert_eq!(backups.len(), 1, "{backups:?}");
+    assert_eq!(resources(&tf)[0]["values"]["backup_id"], backups[0]["id"]);
+}
+
+/// Ctrl-C while a backup is waited on: Terraform stops promptly, the created backup is in
+/// state (not tainted), and the next plan converges without creating another.
+#[test]
+fn interrupted_apply_keeps_the_backup() {
+    let emu = Emulator::start(&["--cluster", CLUSTER, "--backup-duration", "60s"]);
+    let tf = terraform("interrupt", &emu, POLARDB_ONE);
+    let child = tf
+        .command(&["apply", "-auto-approve", "-input=false", "-no-color"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start terraform apply");
+    let waiting = std::time::Instant::now();
+    while calls(&emu, "DescribeBackups") == 0 {
+        assert!(
+            waiting.elapsed() < std::time::Duration::from_secs(30),
+            "apply never started waiting"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let signalled = std::time::Instant::now();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("wait for terraform");
+    assert!(
+        signalled.elapsed() < std::time::Duration::from_secs(15),
+        "terraform took {:?} to stop",
+        signalled.elapsed()
+    );
+    let state = resources(&tf);
+    assert_eq!(
+        state.len(),
+        1,
+        "created backup not in state: {}",
+        stderr(&out)
+    );
+    assert_ne!(
+        state[0]["tainted"], true,
+        "an interrupted wait must not taint the backup"
+    );
+    let plan = tf.plan_json();
+    assert_eq!(
+        plan["resource_changes"][0]["change"]["actions"],
+        serde_json::json!(["no-op"]),
+        "the next plan should converge: {plan}"
+    );
+    assert_eq!(emulator_backups(&emu, "polardb").len(), 1);
+    assert_eq!(calls(&emu, "CreateBackup"), 1);
+}
+
+/// Soak: with throttling, server errors, lost answers and latency on every action, 30 PolarDB
+/// backups (10 clusters at the 3-backup quota) and 30 PolarDB-X backup sets apply in one go;
+/// emulator and state agree ID for ID; the next plan is empty; destroy leaves no PolarDB backup.
+/// `SOAK_SEEDS` (e.g. `1,2,3`) runs more fault seeds.
+#[test]
+fn soak_with_faults() {
+    let seeds: Vec<u64> = std::env::var("SOAK_SEEDS")
+        .ok()
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![7]);
+    for seed in seeds {
+        soak_one(seed);
+    }
+}
+
+fn soak_one(seed: u64) {
+    let clusters: Vec<String> = (1..=10).map(|i| format!("pc-soak{i:04}")).collect();
+    let instances: Vec<String> = (1..=10).map(|i| format!("pxc-soak{i:04}")).collect();
+    let mut args: Vec<String> = vec!["--backup-duration".into(), "300ms".into()];
+    for c in &clusters {
+        args.extend(["--cluster".to_string(), c.clone()]);
+    }
+    for i in &instances {
+        args.extend(["--instance".to_string(), i.clone()]);
+    }
+    args.extend([
+        "--fault".to_string(),
+        "*:throttle_rate=0.2,server_error_rate=0.05,drop_after_commit_rate=0.03,latency_ms_min=0,latency_ms_max=300".to_string(),
+        "--seed".to_string(),
+        seed.to_string(),
+    ]);
+    let emu = Emulator::start(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let list = |v: &[String]| {
+        v.iter()
+            .map(|s| format!("\"{s}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let config = format!(
+        r#"
+locals {{
+  clusters  = [{clusters}]
+  instances = [{instances}]
+  polardb   = {{ for pair in setproduct(local.clusters, [1, 2, 3]) : "${{pair[0]}}-${{pair[1]}}" => pair[0] }}
+  polardbx  = {{ for pair in setproduct(local.instances, [1, 2, 3]) : "${{pair[0]}}-${{pair[1]}}" => pair[0] }}
+}}
+
+resource "alicloud_polardb_backup" "b" {{
+  for_each      = local.polardb
+  db_cluster_id = each.value
+}}
+
+resource "alicloud_polardbx_backup" "x" {{
+  for_each         = local.polardbx
+  db_instance_name = each.value
+}}
+"#,
+        clusters = list(&clusters),
+        instances = list(&instances)
+    );
+    let tf = terraform(&format!("soak-{seed}"), &emu, &config);
+    let started = std::time::Instant::now();
+    tf.ok(&[
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-parallelism=20",
+    ]);
+    eprintln!("soak seed {seed}: apply took {:?}", started.elapsed());
+
+    let mut in_state: Vec<String> = resources(&tf)
+        .iter()
+        .map(|r| {
+            let v = &r["values"];
+            v["backup_id"]
+                .as_str()
+                .or(v["backup_set_id"].as_str())
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    let mut in_emulator: Vec<String> = emu
+        .backups()
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|b| b["id"].as_str().map(str::to_string))
+        .collect();
+    in_state.sort();
+    in_emulator.sort();
+    assert_eq!(in_emulator.len(), 60, "seed {seed}: duplicates or losses");
+    assert_eq!(
+        in_state, in_emulator,
+        "seed {seed}: state and emulator disagree"
+    );
+    assert_eq!(
+        tf.plan_exit_code(),
+        0,
+        "seed {seed}: plan after apply not empty"
+    );
+    tf.ok(&[
+        "destroy",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-parallelism=20",
+    ]);
+    assert!(
+        emulator_backups(&emu, "polardb").is_empty(),
+        "seed {seed}: destroy left PolarDB backups"
+    );
+    let log = emu.requests();
+    let log = log.as_array().cloned().unwrap_or_default();
+    let faults = log.iter().filter(|r| !r["fault"].is_null()).count();
+    let drops = log
+        .iter()
+        .filter(|r| r["fault"] == "drop_after_commit")
+        .count();
+    eprintln!(
+        "soak seed {seed}: total {:?}, {} requests, {faults} faults injected ({drops} lost answers)",
+        started.elapsed(),
+        log.len()
+    );
+}
+
+/// Ten creates on one PolarDB-X instance at once, half of the answers lost after the backup
+/// set was made: each resource ends with its own set (an adopting create never takes a set
+/// another create just made), and there is no duplicate.
+#[tokio::test]
+async fn concurrent_lost_answers_adopt_distinct_sets() {
+    use terraform_provider_alicloud::emulator::FaultRule;
+    use terraform_provider_alicloud::resource::{Ctx, Resource, StopSignal};
+    use terraform_provider_alicloud::resources::polardbx_backup::PolardbxBackup;
+    use terraform_provider_alicloud::tfvalue::Value as V;
+
+    let rule = FaultRule {
+        drop_after_commit_rate: 0.5,
+        latency_ms_min: 0,
+        latency_ms_max: 40,
+        ..FaultRule::default()
+    };
+    let (emu, data) = in_process([("CreateBackup".to_string(), rule)].into_iter().collect()).await;
+    let ctx = Ctx {
+        provider: Some(std::sync::Arc::new(data)),
+        stop: StopSignal::never(),
+    };
+    let r = PolardbxBackup::new();
+    let mut planned = V::null_object(&r.schema().value_type());
+    planned.set("db_instance_name", V::string(INSTANCE));
+    planned.set("region_id", V::string("cn-hangzhou"));
+    planned.set("backup_type", V::string("0"));
+    planned.set("wait_for_completion", V::Bool(true));
+    let creates = (0..10).map(|_| r.create(&ctx, planned.clone(), planned.clone()));
+    let responses = futures_join_all(creates).await;
+    let mut ids = Vec::new();
+    for resp in responses {
+        assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+        assert_eq!(resp.new_state.str_attr("status"), Some("Success"));
+        ids.push(
+            resp.new_state
+                .str_attr("backup_set_id")
+                .expect("id")
+                .to_string(),
+        );
+    }
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 10, "two resources hold one set: {ids:?}");
+    let sets = emu.with_state(|s| s.polardbx_backups.len());
+    assert_eq!(sets, 10, "a lost answer made a duplicate");
+}
+
+/// Awaits every future concurrently (no extra crate: a `JoinSet` needs `'static` futures).
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output> {
+    let mut pending: Vec<std::pin::Pin<Box<F>>> = futures.map(Box::pin).collect();
+    let mut done: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut all = true;
+        for (i, f) in pending.iter_mut().enumerate() {
+            if done[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => done[i] = Some(v),
+                    std::task::Poll::Pending => all = false,
+                }
+            }
+        }
+        if all {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    done.into_iter().flatten().collect()
+}
