@@ -653,7 +653,7 @@ async fn debug_mode_reattach() {
     }
     let reattach = reattach.expect("a TF_REATTACH_PROVIDERS='...' line");
     let v: serde_json::Value = serde_json::from_str(&reattach).expect("JSON");
-    let p = &v["registry.terraform.io/polardb-tools/alicloud"];
+    let p = &v[crate::util::terraform::PROVIDER_ADDRESS];
     assert_eq!(p["Protocol"], "grpc");
     assert_eq!(p["ProtocolVersion"], 6);
     assert_eq!(p["Test"], true);

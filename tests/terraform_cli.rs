@@ -48,7 +48,7 @@ fn providers_schema_lists_resources() {
     let tf = Terraform::new("tf-schema");
     tf.write("main.tf", CONFIG);
     let schema = tf.providers_schema_json();
-    let provider = &schema["provider_schemas"]["registry.terraform.io/polardb-tools/alicloud"];
+    let provider = &schema["provider_schemas"][crate::util::terraform::PROVIDER_ADDRESS];
     assert!(provider.is_object(), "provider missing: {schema}");
     let polardb = &provider["resource_schemas"]["alicloud_polardb_backup"]["block"]["attributes"];
     assert_eq!(polardb["db_cluster_id"]["type"], "string", "{polardb}");

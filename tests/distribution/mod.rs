@@ -24,8 +24,8 @@ mod install;
 // release.sh: zip, SHA256SUMS, manifest, packed mirror, providers lock.
 mod release;
 
-/// The one source address of this provider (see docs/README-draft.md).
-const SOURCE: &str = "registry.terraform.io/polardb-tools/alicloud";
+/// The one source address of this provider (see DESIGN.md).
+use crate::util::terraform::PROVIDER_ADDRESS as SOURCE;
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 fn repo_root() -> PathBuf {

@@ -6,6 +6,11 @@ use std::process::{Command, Output};
 
 use super::{bin, describe, run_fail, run_ok, TempDir};
 
+/// The provider's source as configurations write it (see DESIGN.md, "The provider address").
+pub const PROVIDER_SOURCE: &str = "polardb-tools/alicloud";
+/// The provider's full address, as dev_overrides and `providers schema -json` name it.
+pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/polardb-tools/alicloud";
+
 /// A terraform working directory wired to our provider binary.
 pub struct Terraform {
     dir: TempDir,
@@ -22,7 +27,7 @@ impl Terraform {
         let provider_dir = provider.parent().expect("binary has a directory");
         let config = format!(
             "provider_installation {{\n  dev_overrides {{\n    \
-             \"registry.terraform.io/polardb-tools/alicloud\" = {}\n  }}\n  direct {{}}\n}}\n",
+             \"{PROVIDER_ADDRESS}\" = {}\n  }}\n  direct {{}}\n}}\n",
             serde_json::Value::from(provider_dir.display().to_string())
         );
         let cli_config = dir.write("terraform.rc", &config);
@@ -30,7 +35,9 @@ impl Terraform {
         // hashicorp/alicloud (the official provider's legacy address) and miss the override.
         dir.write(
             "zz_provider_source.tf",
-            "terraform {\n  required_providers {\n    alicloud = { source = \"polardb-tools/alicloud\" }\n  }\n}\n",
+            &format!(
+                "terraform {{\n  required_providers {{\n    alicloud = {{ source = \"{PROVIDER_SOURCE}\" }}\n  }}\n}}\n"
+            ),
         );
         Terraform {
             dir,
