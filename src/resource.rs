@@ -236,18 +236,11 @@ pub fn plan_with_schema(schema: &Schema, req: PlanRequest) -> PlanResponse {
     }
 }
 
-/// Decodes raw JSON state for `schema`, dropping attributes the schema no longer has.
+/// Decodes raw JSON state for `schema`, dropping attributes the schema no longer has. Decoded
+/// straight from the bytes, so numbers keep their full precision.
 pub fn upgrade_json_with_schema(schema: &Schema, raw_json: &[u8]) -> Result<Value, Diagnostics> {
-    let fail = |e: &dyn std::fmt::Display| vec![crate::diagnostics::undecodable("prior state", e)];
-    let mut json: serde_json::Value = serde_json::from_slice(raw_json).map_err(|e| fail(&e))?;
-    if let serde_json::Value::Object(map) = &mut json {
-        let ty = schema.value_type();
-        if let crate::tfvalue::Type::Object(fields) = &ty {
-            map.retain(|k, _| fields.contains_key(k));
-        }
-    }
-    let bytes = serde_json::to_vec(&json).map_err(|e| fail(&e))?;
-    crate::tfvalue::from_json(&bytes, &schema.value_type()).map_err(|e| fail(&e))
+    crate::tfvalue::from_json_ignoring_unknown_attributes(raw_json, &schema.value_type())
+        .map_err(|e| vec![crate::diagnostics::undecodable("prior state", &e)])
 }
 
 #[cfg(test)]
@@ -371,5 +364,27 @@ mod tests {
             },
         );
         assert!(resp.planned_state.is_null());
+    }
+
+    /// Upgrading state drops attributes the schema no longer has and keeps big numbers exact.
+    #[test]
+    fn upgrade_drops_removed_attributes_and_keeps_precision() {
+        let schema = Schema::new(
+            0,
+            Block::new("")
+                .attribute(Attribute::computed("id", Type::String, ""))
+                .attribute(Attribute::computed("size", Type::Number, "")),
+        );
+        let raw = br#"{"id":"a","size":123456789012345678901234567890,"gone":true}"#;
+        let v = upgrade_json_with_schema(&schema, raw).expect("upgrades");
+        assert_eq!(v.str_attr("id"), Some("a"));
+        assert_eq!(
+            v.get("size"),
+            Some(&Value::Number(crate::tfvalue::Number::Decimal(
+                "123456789012345678901234567890".into()
+            )))
+        );
+        assert!(v.get("gone").is_none());
+        assert!(upgrade_json_with_schema(&schema, b"{not json").is_err());
     }
 }
