@@ -13,3 +13,5 @@ mod client;
 mod emulator;
 // Both resources and data sources end to end through the real `terraform`.
 mod resources;
+// Malformed gRPC values, secrets in every output, and recovery after a killed provider.
+mod reliability;
