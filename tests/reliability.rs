@@ -734,3 +734,143 @@ fn sigkill_mid_apply_then_import_recovers() {
     assert_eq!(product_backups(&emu, "polardb").len(), 1);
     assert_eq!(managed(&tf)[0]["values"]["backup_id"], backup_id.as_str());
 }
+
+// ---- the emulator's exposure ----
+
+/// Started without `--bind`, the emulator listens on loopback only, and a request with no
+/// signature is refused before any action runs (tests/emulator.rs checks every signature error).
+#[test]
+fn emulator_is_loopback_only_and_refuses_unsigned_requests() {
+    let emu = Emulator::start_default();
+    assert!(
+        emu.addr().starts_with("127.0.0.1:"),
+        "bound to {}",
+        emu.addr()
+    );
+    use std::io::{Read, Write};
+    let body = "Action=CreateBackup&Version=2017-08-01&DBClusterId=pc-emulator0001";
+    let mut sock = std::net::TcpStream::connect(emu.addr()).expect("connect");
+    write!(
+        sock,
+        "POST / HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: \
+         application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        emu.addr(),
+        body.len()
+    )
+    .expect("send");
+    let mut answer = String::new();
+    let _ = sock.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("MissingAccessKeyId"), "{answer}");
+    assert!(product_backups(&emu, "polardb").is_empty());
+}
+
+// ---- soak figures ----
+
+/// Measurement, not a CI test (run with `--ignored`): the soak of tests/resources.rs (same
+/// fault mix, 10 clusters x 3 PolarDB backups and 10 instances x 3 PolarDB-X backups, 20
+/// parallel) for each seed of `SOAK_SEEDS` (default 7,11,23), printing the faults injected by
+/// kind from the emulator's request log, the time of each phase, and the duplicate and orphan
+/// counts that docs/reliability.md reports. It asserts the same outcome as the soak.
+#[test]
+#[ignore]
+fn soak_census() {
+    let seeds: Vec<u64> = std::env::var("SOAK_SEEDS")
+        .ok()
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![7, 11, 23]);
+    for seed in seeds {
+        let mut args: Vec<String> = vec!["--backup-duration".into(), "300ms".into()];
+        for i in 1..=10 {
+            args.extend(["--cluster".into(), format!("pc-soak{i:04}")]);
+            args.extend(["--instance".into(), format!("pxc-soak{i:04}")]);
+        }
+        args.extend([
+            "--fault".into(),
+            "*:throttle_rate=0.2,server_error_rate=0.05,drop_after_commit_rate=0.03,latency_ms_min=0,latency_ms_max=300".into(),
+            "--seed".into(),
+            seed.to_string(),
+        ]);
+        let emu = Emulator::start(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        let creds = format!(
+            "  access_key = \"{}\"\n  secret_key = \"{}\"\n  max_retry_timeout = \"20s\"",
+            emu.access_key(),
+            emu.secret()
+        );
+        let config = r#"
+locals {
+  polardb  = { for p in setproduct(range(1, 11), [1, 2, 3]) : "${p[0]}-${p[1]}" => format("pc-soak%04d", p[0]) }
+  polardbx = { for p in setproduct(range(1, 11), [1, 2, 3]) : "${p[0]}-${p[1]}" => format("pxc-soak%04d", p[0]) }
+}
+resource "alicloud_polardb_backup" "b" {
+  for_each      = local.polardb
+  db_cluster_id = each.value
+}
+resource "alicloud_polardbx_backup" "x" {
+  for_each         = local.polardbx
+  db_instance_name = each.value
+}
+"#;
+        let tf = terraform(&format!("census-{seed}"), &emu, &creds, config);
+        let args = [
+            "-auto-approve",
+            "-input=false",
+            "-no-color",
+            "-parallelism=20",
+        ];
+        let t = Instant::now();
+        tf.ok(&[&["apply"][..], &args[..]].concat());
+        let apply = t.elapsed();
+        let mut in_state: Vec<String> = managed(&tf)
+            .iter()
+            .map(|r| {
+                let v = &r["values"];
+                v["backup_id"]
+                    .as_str()
+                    .or(v["backup_set_id"].as_str())
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect();
+        let mut in_cloud: Vec<String> = emu
+            .backups()
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|b| b["id"].as_str().map(str::to_string))
+            .collect();
+        in_state.sort();
+        in_cloud.sort();
+        let duplicates = in_cloud.len().saturating_sub(60);
+        let orphans = in_cloud.iter().filter(|id| !in_state.contains(id)).count();
+        assert_eq!((duplicates, orphans, in_state.len()), (0, 0, 60));
+        let t = Instant::now();
+        assert_eq!(tf.plan_exit_code(), 0);
+        let plan = t.elapsed();
+        let t = Instant::now();
+        tf.ok(&[&["destroy"][..], &args[..]].concat());
+        let destroy = t.elapsed();
+        assert!(product_backups(&emu, "polardb").is_empty());
+
+        let log = emu.requests();
+        let log = log.as_array().cloned().unwrap_or_default();
+        let mut by_kind = std::collections::BTreeMap::<String, usize>::new();
+        let mut by_action = std::collections::BTreeMap::<String, usize>::new();
+        for r in &log {
+            *by_action
+                .entry(r["action"].as_str().unwrap_or("?").to_string())
+                .or_default() += 1;
+            if let Some(kind) = r["fault"].as_str() {
+                *by_kind.entry(kind.to_string()).or_default() += 1;
+            }
+        }
+        eprintln!(
+            "census seed {seed}: apply {apply:?}, plan {plan:?}, destroy {destroy:?}; {} requests; \
+             faults {by_kind:?} (total {}); actions {by_action:?}; backups 60, duplicates \
+             {duplicates}, orphans {orphans}",
+            log.len(),
+            by_kind.values().sum::<usize>()
+        );
+    }
+}
