@@ -640,22 +640,44 @@ fn provider_child_of(parent: u32) -> Option<u32> {
     })
 }
 
-/// SIGKILL of the provider while Terraform waits on a slow PolarDB backup: Terraform fails the
-/// apply saying the plugin crashed, the backup exists in the cloud but not in state (an
-/// orphan). The documented recovery (list the cluster's backups with the data source, then
-/// `terraform import` the `<db_cluster_id>:<backup_id>` it shows) adopts it: the next plan is
-/// empty and no second backup is ever created.
-#[test]
-fn sigkill_mid_apply_then_import_recovers() {
-    let emu = Emulator::start(&["--cluster", CLUSTER, "--backup-duration", "20s"]);
-    let config =
-        "resource \"alicloud_polardb_backup\" \"b\" {\n  db_cluster_id = \"pc-emulator0001\"\n}\n";
+/// One product's side of the SIGKILL test: its resource, the action Terraform waits on, the
+/// data source that lists its backups, and how an import ID is made from a backup ID.
+struct Killed {
+    product: &'static str,
+    resource: &'static str,
+    wait_action: &'static str,
+    data_source: &'static str,
+    id_of: fn(&str) -> String,
+}
+
+/// Kills the provider while Terraform waits on a 20 s backup of `k`, checks what Terraform
+/// reports and that the backup is an orphan, then recovers as docs/reliability.md says: find
+/// the import ID with the data source, `terraform import`, and check the plan is empty and no
+/// second backup is ever created.
+fn kill_then_import(k: &Killed) {
+    let emu = Emulator::start(&[
+        "--cluster",
+        CLUSTER,
+        "--instance",
+        INSTANCE,
+        "--backup-duration",
+        "20s",
+    ]);
+    let (target_attr, target) = if k.product == "polardb" {
+        ("db_cluster_id", CLUSTER)
+    } else {
+        ("db_instance_name", INSTANCE)
+    };
+    let config = format!(
+        "resource \"{}\" \"b\" {{\n  {target_attr} = \"{target}\"\n}}\n",
+        k.resource
+    );
     let creds = format!(
         "  access_key = \"{}\"\n  secret_key = \"{}\"",
         emu.access_key(),
         emu.secret()
     );
-    let tf = terraform("sigkill", &emu, &creds, config);
+    let tf = terraform(&format!("sigkill-{}", k.product), &emu, &creds, &config);
     let child = tf
         .command(&["apply", "-auto-approve", "-input=false", "-no-color"])
         .stdout(Stdio::piped())
@@ -663,7 +685,7 @@ fn sigkill_mid_apply_then_import_recovers() {
         .spawn()
         .expect("start terraform apply");
     let started = Instant::now();
-    while count_calls(&emu, "DescribeBackups") == 0 {
+    while count_calls(&emu, k.wait_action) == 0 {
         assert!(
             started.elapsed() < Duration::from_secs(60),
             "apply never started waiting"
@@ -680,17 +702,16 @@ fn sigkill_mid_apply_then_import_recovers() {
     let out = child.wait_with_output().expect("wait for terraform");
     let reported = text(&out);
     eprintln!(
-        "SIGKILL: terraform exited {:?} after {:?}; it said:\n{reported}",
+        "SIGKILL ({}): terraform exited {:?} after {:?}",
+        k.product,
         out.status.code(),
         killed.elapsed()
     );
     assert!(!out.status.success(), "apply must fail");
-    assert!(
-        reported.contains("plugin") || reported.contains("Plugin"),
-        "{reported}"
-    );
+    assert!(reported.contains("Plugin did not respond"), "{reported}");
+    assert!(reported.contains("ApplyResourceChange"), "{reported}");
     assert!(managed(&tf).is_empty(), "nothing should be in state");
-    let backups = product_backups(&emu, "polardb");
+    let backups = product_backups(&emu, k.product);
     assert_eq!(
         backups.len(),
         1,
@@ -700,25 +721,23 @@ fn sigkill_mid_apply_then_import_recovers() {
 
     // Recovery, step 1: the data source shows the import ID.
     let finder = terraform(
-        "sigkill-find",
+        &format!("sigkill-find-{}", k.product),
         &emu,
         &creds,
-        "data \"alicloud_polardb_backups\" \"all\" {\n  db_cluster_id = \"pc-emulator0001\"\n}\n\
-         output \"ids\" {\n  value = data.alicloud_polardb_backups.all.ids\n}\n",
+        &format!(
+            "data \"{ds}\" \"all\" {{\n  {target_attr} = \"{target}\"\n}}\n\
+             output \"ids\" {{\n  value = data.{ds}.all.ids\n}}\n",
+            ds = k.data_source
+        ),
     );
     finder.apply();
     let ids = finder.json(&["output", "-json", "ids"]);
-    let import_id = format!("{CLUSTER}:{backup_id}");
+    let import_id = (k.id_of)(&backup_id);
     assert_eq!(ids, serde_json::json!([import_id]));
 
     // Step 2: import into the same configuration; the plan is then empty.
-    tf.ok(&[
-        "import",
-        "-input=false",
-        "-no-color",
-        "alicloud_polardb_backup.b",
-        &import_id,
-    ]);
+    let address = format!("{}.b", k.resource);
+    tf.ok(&["import", "-input=false", "-no-color", &address, &import_id]);
     assert_eq!(managed(&tf).len(), 1);
     assert_eq!(
         tf.plan_exit_code(),
@@ -731,8 +750,34 @@ fn sigkill_mid_apply_then_import_recovers() {
         1,
         "a second backup was made"
     );
-    assert_eq!(product_backups(&emu, "polardb").len(), 1);
-    assert_eq!(managed(&tf)[0]["values"]["backup_id"], backup_id.as_str());
+    assert_eq!(product_backups(&emu, k.product).len(), 1);
+    assert_eq!(managed(&tf)[0]["values"]["id"], import_id.as_str());
+}
+
+/// SIGKILL of the provider while Terraform waits on a PolarDB backup: "Plugin did not respond",
+/// the backup an orphan; `<db_cluster_id>:<backup_id>` from `alicloud_polardb_backups.ids`
+/// imports it and the plan converges with one backup.
+#[test]
+fn sigkill_mid_apply_then_import_recovers() {
+    kill_then_import(&Killed {
+        product: "polardb",
+        resource: "alicloud_polardb_backup",
+        wait_action: "DescribeBackups",
+        data_source: "alicloud_polardb_backups",
+        id_of: |id| format!("{CLUSTER}:{id}"),
+    });
+}
+
+/// The same for PolarDB-X, with `<region_id>:<db_instance_name>:<backup_set_id>`.
+#[test]
+fn sigkill_mid_apply_then_import_recovers_polardbx() {
+    kill_then_import(&Killed {
+        product: "polardbx",
+        resource: "alicloud_polardbx_backup",
+        wait_action: "DescribeBackupSet",
+        data_source: "alicloud_polardbx_backups",
+        id_of: |id| format!("cn-hangzhou:{INSTANCE}:{id}"),
+    });
 }
 
 // ---- the emulator's exposure ----
