@@ -53,8 +53,8 @@ fn identity() -> Identity {
 }
 
 /// A running provider process, killed on drop if still alive.
-struct Plugin {
-    child: Child,
+pub(crate) struct Plugin {
+    pub(crate) child: Child,
     socket: PathBuf,
     server_cert: Vec<u8>,
     identity: Identity,
@@ -82,6 +82,11 @@ fn provider_command() -> Command {
 
 /// Starts the provider as Terraform does and reads its handshake line.
 fn start() -> Plugin {
+    start_with_stderr(Stdio::inherit())
+}
+
+/// [`start`], with the provider's stderr sent to `stderr` (e.g. a file a test greps).
+pub(crate) fn start_with_stderr(stderr: Stdio) -> Plugin {
     let identity = identity();
     let started = Instant::now();
     let mut child = provider_command()
@@ -89,7 +94,7 @@ fn start() -> Plugin {
         .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
         .env("PLUGIN_CLIENT_CERT", &identity.cert_pem)
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(stderr)
         .spawn()
         .expect("start provider");
     let stdout = child.stdout.take().expect("stdout");
@@ -220,7 +225,7 @@ impl Plugin {
             .await
     }
 
-    async fn provider(&self) -> ProviderClient<Channel> {
+    pub(crate) async fn provider(&self) -> ProviderClient<Channel> {
         let channel = self
             .channel_as(Some(&self.identity))
             .await
@@ -266,14 +271,14 @@ fn object_msgpack(block: &pb::schema::Block, set: &[(&str, Mp<'_>)]) -> Vec<u8> 
     buf
 }
 
-fn dv(msgpack: Vec<u8>) -> Option<pb::DynamicValue> {
+pub(crate) fn dv(msgpack: Vec<u8>) -> Option<pb::DynamicValue> {
     Some(pb::DynamicValue {
         msgpack,
         json: Vec::new(),
     })
 }
 
-fn errors(diags: &[pb::Diagnostic]) -> Vec<String> {
+pub(crate) fn errors(diags: &[pb::Diagnostic]) -> Vec<String> {
     diags
         .iter()
         .filter(|d| d.severity == pb::diagnostic::Severity::Error as i32)

@@ -15,5 +15,5 @@ mod emulator;
 mod resources;
 // Installing for real use and the registry release artifacts, through the real `terraform`.
 mod distribution;
-// Faults survived, bad input refused, nothing lost, no secret leaked: the real `terraform`.
+// Faults survived, bad input refused, nothing lost, no secret leaked, recovery after a kill.
 mod reliability;

@@ -302,6 +302,24 @@ impl ApiError {
     }
 }
 
+/// What the client makes of one HTTP answer (`status`, `body`): the parsed JSON body of a
+/// success, or the typed error it reports. The same code path as a real call, without the
+/// network, so property tests and the `fuzz-api` target can feed it arbitrary answers.
+pub fn parse_response(
+    action: &str,
+    status: u16,
+    body: &str,
+) -> Result<serde_json::Value, ApiError> {
+    interpret(
+        action,
+        &Answer {
+            status,
+            retry_after: None,
+            body: body.to_string(),
+        },
+    )
+}
+
 /// Turns an answer into the JSON body or an error. A 2xx body that says `"Success": false` with
 /// a `Code` is an error too (PolarDB-X has answered that way).
 fn interpret(action: &str, answer: &Answer) -> Result<serde_json::Value, ApiError> {

@@ -13,6 +13,8 @@ pub mod error;
 pub mod lenient;
 pub mod polardb;
 pub mod polardbx;
+#[cfg(test)]
+mod response_tests;
 pub mod retry;
 pub mod sign;
 #[cfg(test)]
