@@ -15,5 +15,7 @@ mod emulator;
 mod resources;
 // Installing for real use and the registry release artifacts, through the real `terraform`.
 mod distribution;
-// Faults survived, bad input refused, nothing lost, no secret leaked, recovery after a kill.
+// Faults survived, bad input refused before any call, nothing lost or duplicated.
 mod reliability;
+// Hostile input on every gRPC call, secrets in every output, recovery after a killed provider.
+mod hardening;
