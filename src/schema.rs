@@ -69,6 +69,17 @@ impl Schema {
     pub fn value_type(&self) -> Type {
         self.block.value_type()
     }
+
+    /// A configuration of this schema with only `pairs` set and everything else null: the
+    /// shape Terraform sends for a sparse configuration, which the unit tests build a lot.
+    #[cfg(test)]
+    pub(crate) fn config_with(&self, pairs: &[(&str, Value)]) -> Value {
+        let mut v = Value::null_object(&self.value_type());
+        for (k, val) in pairs {
+            v.set(k, val.clone());
+        }
+        v
+    }
 }
 
 impl Block {

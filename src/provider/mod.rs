@@ -155,11 +155,7 @@ mod tests {
     use super::*;
 
     fn config(pairs: &[(&str, Value)]) -> Value {
-        let mut v = Value::null_object(&schema().value_type());
-        for (k, val) in pairs {
-            v.set(k, val.clone());
-        }
-        v
+        schema().config_with(pairs)
     }
 
     /// Keys in the block and an endpoint override configure both clients; nothing leaks.

@@ -295,12 +295,7 @@ mod tests {
     use super::*;
 
     fn config(pairs: &[(&str, Value)]) -> Value {
-        let schema = super::super::schema::schema();
-        let mut v = Value::null_object(&schema.value_type());
-        for (k, val) in pairs {
-            v.set(k, val.clone());
-        }
-        v
+        super::super::schema::schema().config_with(pairs)
     }
 
     fn no_env(_: &str) -> Option<String> {

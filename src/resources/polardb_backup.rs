@@ -640,11 +640,7 @@ mod tests {
     use crate::diagnostics::AttributePath;
 
     fn config(pairs: &[(&str, Value)]) -> Value {
-        let mut v = Value::null_object(&schema().value_type());
-        for (k, val) in pairs {
-            v.set(k, val.clone());
-        }
-        v
+        schema().config_with(pairs)
     }
 
     /// A wrong-product ID, a bad policy, a long token and a bad timeout each name their attribute.

@@ -291,10 +291,11 @@ mod tests {
     #[test]
     fn validate_times() {
         let ds = PolardbBackups::new();
-        let mut cfg = Value::null_object(&schema().value_type());
-        cfg.set("start_time", Value::string("2025-01-01"));
-        cfg.set("end_time", Value::string("2025-01-02T00:00Z"));
-        cfg.set("backup_mode", Value::string("Sometimes"));
+        let cfg = schema().config_with(&[
+            ("start_time", Value::string("2025-01-01")),
+            ("end_time", Value::string("2025-01-02T00:00Z")),
+            ("backup_mode", Value::string("Sometimes")),
+        ]);
         let d = ds.validate(&cfg);
         assert_eq!(d.len(), 2, "{d:?}");
         assert!(d[0].summary.contains("start_time"));

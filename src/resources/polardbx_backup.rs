@@ -488,11 +488,7 @@ mod tests {
     use crate::diagnostics::AttributePath;
 
     fn config(pairs: &[(&str, Value)]) -> Value {
-        let mut v = Value::null_object(&schema().value_type());
-        for (k, val) in pairs {
-            v.set(k, val.clone());
-        }
-        v
+        schema().config_with(pairs)
     }
 
     /// An unknown backup_type is refused with the valid values; wrong-product names too.
@@ -532,13 +528,11 @@ mod tests {
     async fn plan_defaults_region_only_when_left_out() {
         let r = PolardbxBackup::new();
         let (data, _) = crate::provider::configure_with(
-            &{
-                let mut c = Value::null_object(&crate::provider::schema().value_type());
-                c.set("region", Value::string("cn-beijing"));
-                c.set("access_key", Value::string("AK"));
-                c.set("secret_key", Value::string("SK"));
-                c
-            },
+            &crate::provider::schema().config_with(&[
+                ("region", Value::string("cn-beijing")),
+                ("access_key", Value::string("AK")),
+                ("secret_key", Value::string("SK")),
+            ]),
             &|_| None,
             None,
         )

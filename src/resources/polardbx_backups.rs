@@ -284,8 +284,7 @@ mod tests {
     /// A PolarDB cluster ID in place of an instance name is named.
     #[test]
     fn validate_instance() {
-        let mut cfg = Value::null_object(&schema().value_type());
-        cfg.set("db_instance_name", Value::string("pc-abc"));
+        let cfg = schema().config_with(&[("db_instance_name", Value::string("pc-abc"))]);
         let d = PolardbxBackups::new().validate(&cfg);
         assert_eq!(d.len(), 1);
         assert!(d[0].summary.contains("db_instance_name"));
