@@ -9,9 +9,10 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 
 use super::ids::{check_cluster_id, parse_polardb_backup_id, polardb_backup_id};
+use super::lifecycle::{failed, finish_create, invalid_import_id, read_answer, read_failed};
 use super::timeouts::{self, Timeouts};
 use super::waiter::{self, Poll, Schedule, WaitError};
-use super::{check_attr, default_if_null, null_unknowns, text};
+use super::{check_attr, default_if_null, text};
 use crate::alicloud::polardb::{self, Backup, DescribeBackups};
 use crate::alicloud::{ApiError, Client, ErrorKind};
 use crate::diagnostics::{self as diag, invalid_attribute, Diagnostic, Diagnostics};
@@ -241,56 +242,22 @@ impl Resource for PolardbBackup {
         state.set("backup_job_id", Value::string(&job_id));
         state.set("backup_id", Value::string(&job_id));
         state.set("client_token", Value::string(&token));
-        null_unknowns(&mut state);
-        if state.bool_attr("wait_for_completion") == Some(false) {
-            return ApplyResponse {
-                new_state: state,
-                ..ApplyResponse::default()
-            };
-        }
 
         let since = requested
             .checked_sub(Duration::from_secs(86_400))
             .unwrap_or(requested);
-        let outcome = wait_until_finished(
+        let wait = wait_until_finished(
             &provider.polardb,
             &cluster,
             &job_id,
             since,
             timeouts.create,
             &ctx.stop,
-        )
-        .await;
-        let mut diagnostics = Vec::new();
-        match outcome {
-            Ok(backup) => {
-                fill(&mut state, &backup);
-                if backup.backup_status == "Failed" {
-                    diagnostics.push(diag::backup_failed(WHAT, &id));
-                }
-            }
-            Err(WaitError::Timeout {
-                waited,
-                status,
-                last,
-            }) => {
-                last.iter().for_each(|b| fill(&mut state, b));
-                diagnostics.push(diag::wait_timeout(WHAT, &id, waited, &status));
-            }
-            Err(WaitError::Stopped { last, .. }) => {
-                last.iter().for_each(|b| fill(&mut state, b));
-                diagnostics.push(diag::wait_stopped(WHAT, &id));
-            }
-            Err(WaitError::Api { error, last }) => {
-                last.iter().for_each(|b| fill(&mut state, b));
-                diagnostics.push(diag::wait_api_error(WHAT, &id, &error));
-            }
-        }
-        ApplyResponse {
-            new_state: state,
-            private: Vec::new(),
-            diagnostics,
-        }
+        );
+        finish_create(state, WHAT, &id, wait, fill, |b| {
+            b.backup_status == "Failed"
+        })
+        .await
     }
 
     // ----- read -----
@@ -298,67 +265,36 @@ impl Resource for PolardbBackup {
     async fn read(&self, ctx: &Ctx, current: Value, private: Vec<u8>) -> ReadResponse {
         let provider = match ctx.provider() {
             Ok(p) => p,
-            Err(d) => {
-                return ReadResponse {
-                    new_state: current,
-                    private,
-                    diagnostics: vec![d],
-                }
-            }
+            Err(d) => return read_failed(current, private, d),
         };
         let Some((cluster, backup_id)) = ids_of(&current) else {
-            return ReadResponse {
-                new_state: current,
-                private,
-                diagnostics: vec![corrupt_state()],
-            };
+            return read_failed(current, private, corrupt_state());
         };
         let since = window_start(&current);
-        match find_backup(&provider.polardb, &cluster, &backup_id, since).await {
-            Ok(Some(backup)) => {
-                let mut state = current;
-                fill(&mut state, &backup);
-                default_if_null(&mut state, "wait_for_completion", Value::Bool(true));
-                default_if_null(&mut state, "deletion_policy", Value::string("Delete"));
-                ReadResponse {
-                    new_state: state,
-                    private,
-                    diagnostics: Vec::new(),
-                }
-            }
-            Ok(None) => {
-                tracing::info!(
+        let found = find_backup(&provider.polardb, &cluster, &backup_id, since).await;
+        read_answer(
+            current,
+            private,
+            found,
+            &format!("read backup {cluster}:{backup_id}"),
+            |state, backup| {
+                fill(state, &backup);
+                default_if_null(state, "wait_for_completion", Value::Bool(true));
+                default_if_null(state, "deletion_policy", Value::string("Delete"));
+            },
+            |error| match error {
+                None => tracing::info!(
                     cluster = cluster.as_str(),
                     backup_id = backup_id.as_str(),
                     "backup is gone; removing it from state"
-                );
-                ReadResponse {
-                    new_state: Value::Null,
-                    private,
-                    diagnostics: Vec::new(),
-                }
-            }
-            Err(e) if e.kind == ErrorKind::NotFound => {
-                tracing::info!(
+                ),
+                Some(e) => tracing::info!(
                     cluster = cluster.as_str(),
                     code = e.code.as_str(),
                     "cluster is gone; removing the backup from state"
-                );
-                ReadResponse {
-                    new_state: Value::Null,
-                    private,
-                    diagnostics: Vec::new(),
-                }
-            }
-            Err(e) => ReadResponse {
-                new_state: current,
-                private,
-                diagnostics: vec![diag::api_error(
-                    &format!("read backup {cluster}:{backup_id}"),
-                    &e,
-                )],
+                ),
             },
-        }
+        )
     }
 
     // ----- delete -----
@@ -453,15 +389,10 @@ impl Resource for PolardbBackup {
     async fn import(&self, _ctx: &Ctx, id: &str) -> ImportResponse {
         let (cluster, backup_id) = match parse_polardb_backup_id(id) {
             Ok(parts) => parts,
-            Err(problem) => {
-                return ImportResponse {
-                    diagnostics: vec![Diagnostic::error(
-                        "Invalid import ID",
-                        format!("{problem}\n\nExample: terraform import alicloud_polardb_backup.example pc-bp1abc2def3gh4ijk:1234567890"),
-                    )],
-                    ..ImportResponse::default()
-                }
-            }
+            Err(problem) => return invalid_import_id(
+                &problem,
+                "terraform import alicloud_polardb_backup.example pc-bp1abc2def3gh4ijk:1234567890",
+            ),
         };
         let mut state = Value::null_object(&self.schema.value_type());
         state.set("id", Value::string(polardb_backup_id(&cluster, &backup_id)));
@@ -478,13 +409,6 @@ impl Resource for PolardbBackup {
 }
 
 // ----- helpers -----
-
-fn failed(d: Diagnostic) -> ApplyResponse {
-    ApplyResponse {
-        diagnostics: vec![d],
-        ..ApplyResponse::default()
-    }
-}
 
 fn corrupt_state() -> Diagnostic {
     Diagnostic::error(

@@ -11,12 +11,12 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 
 use super::ids::{check_instance_name, check_region, parse_polardbx_backup_id, polardbx_backup_id};
+use super::lifecycle::{failed, finish_create, invalid_import_id, read_answer, read_failed};
 use super::polardbx_create::create_exactly_once;
 use super::timeouts::{self, Timeouts};
-use super::waiter::{self, Poll, Schedule, WaitError};
-use super::{check_attr, default_if_null, null_unknowns, text};
+use super::waiter::{self, Poll, Schedule};
+use super::{check_attr, default_if_null, text};
 use crate::alicloud::polardbx::{self, BackupSet};
-use crate::alicloud::ErrorKind;
 use crate::diagnostics::{self as diag, invalid_attribute, Diagnostic, Diagnostics};
 use crate::resource::{
     plan_with_schema, ApplyResponse, Ctx, ImportResponse, PlanRequest, PlanResponse, ReadResponse,
@@ -244,17 +244,11 @@ impl Resource for PolardbxBackup {
         state.set("id", Value::string(&id));
         state.set("region_id", Value::string(&region));
         state.set("backup_set_id", Value::string(&set_id));
-        null_unknowns(&mut state);
-        if state.bool_attr("wait_for_completion") == Some(false) {
-            return ApplyResponse {
-                new_state: state,
-                ..ApplyResponse::default()
-            };
-        }
 
         let remaining = deadline.saturating_duration_since(Instant::now());
         let what = format!("{WHAT} {id}");
-        let outcome = waiter::wait_for(&what, remaining, &Schedule::default(), &ctx.stop, || {
+        let schedule = Schedule::default();
+        let wait = waiter::wait_for(&what, remaining, &schedule, &ctx.stop, || {
             let (client, region, instance, set_id) = (&client, &region, &instance, &set_id);
             async move {
                 match polardbx::describe_backup_set(client, region, instance, set_id).await? {
@@ -266,38 +260,8 @@ impl Resource for PolardbxBackup {
                     None => Ok(Poll::Pending(None, "not listed yet".into())),
                 }
             }
-        })
-        .await;
-        let mut diagnostics = Vec::new();
-        match outcome {
-            Ok(set) => {
-                fill(&mut state, &set);
-                if set.status == 2 {
-                    diagnostics.push(diag::backup_failed(WHAT, &id));
-                }
-            }
-            Err(WaitError::Timeout {
-                waited,
-                status,
-                last,
-            }) => {
-                last.iter().for_each(|s| fill(&mut state, s));
-                diagnostics.push(diag::wait_timeout(WHAT, &id, waited, &status));
-            }
-            Err(WaitError::Stopped { last, .. }) => {
-                last.iter().for_each(|s| fill(&mut state, s));
-                diagnostics.push(diag::wait_stopped(WHAT, &id));
-            }
-            Err(WaitError::Api { error, last }) => {
-                last.iter().for_each(|s| fill(&mut state, s));
-                diagnostics.push(diag::wait_api_error(WHAT, &id, &error));
-            }
-        }
-        ApplyResponse {
-            new_state: state,
-            private: Vec::new(),
-            diagnostics,
-        }
+        });
+        finish_create(state, WHAT, &id, wait, fill, |set| set.status == 2).await
     }
 
     // ----- read -----
@@ -305,77 +269,43 @@ impl Resource for PolardbxBackup {
     async fn read(&self, ctx: &Ctx, current: Value, private: Vec<u8>) -> ReadResponse {
         let provider = match ctx.provider() {
             Ok(p) => p,
-            Err(d) => {
-                return ReadResponse {
-                    new_state: current,
-                    private,
-                    diagnostics: vec![d],
-                }
-            }
+            Err(d) => return read_failed(current, private, d),
         };
         let Some((region, instance, set_id)) = ids_of(&current) else {
-            return ReadResponse {
-                new_state: current,
-                private,
-                diagnostics: vec![corrupt_state()],
-            };
+            return read_failed(current, private, corrupt_state());
         };
         let client = match provider.polardbx_in(&region) {
             Ok(c) => c,
             Err(e) => {
-                return ReadResponse {
-                    new_state: current,
-                    private,
-                    diagnostics: vec![diag::api_error("set up the PolarDB-X client", &e)],
-                }
+                let d = diag::api_error("set up the PolarDB-X client", &e);
+                return read_failed(current, private, d);
             }
         };
-        match polardbx::describe_backup_set(&client, &region, &instance, &set_id).await {
-            Ok(Some(set)) => {
-                let mut state = current;
-                fill(&mut state, &set);
-                default_if_null(&mut state, "region_id", Value::string(&region));
-                default_if_null(&mut state, "backup_type", Value::string("0"));
-                default_if_null(&mut state, "wait_for_completion", Value::Bool(true));
-                ReadResponse {
-                    new_state: state,
-                    private,
-                    diagnostics: Vec::new(),
-                }
-            }
-            Ok(None) => {
-                tracing::info!(
+        let found = polardbx::describe_backup_set(&client, &region, &instance, &set_id).await;
+        read_answer(
+            current,
+            private,
+            found,
+            &format!("read backup set {instance}:{set_id}"),
+            |state, set| {
+                fill(state, &set);
+                default_if_null(state, "region_id", Value::string(&region));
+                default_if_null(state, "backup_type", Value::string("0"));
+                default_if_null(state, "wait_for_completion", Value::Bool(true));
+            },
+            |error| match error {
+                None => tracing::info!(
                     instance = instance.as_str(),
                     set_id = set_id.as_str(),
                     "backup set is gone; removing it from state"
-                );
-                ReadResponse {
-                    new_state: Value::Null,
-                    private,
-                    diagnostics: Vec::new(),
-                }
-            }
-            Err(e) if e.kind == ErrorKind::NotFound => {
-                tracing::info!(
+                ),
+                Some(e) => tracing::info!(
                     instance = instance.as_str(),
                     code = e.code.as_str(),
                     "instance or backup set is gone; removing it from state"
-                );
-                ReadResponse {
-                    new_state: Value::Null,
-                    private,
-                    diagnostics: Vec::new(),
-                }
-            }
-            Err(e) => ReadResponse {
-                new_state: current,
-                private,
-                diagnostics: vec![diag::api_error(
-                    &format!("read backup set {instance}:{set_id}"),
-                    &e,
-                )],
+                ),
             },
-        }
+        )
     }
 
     // ----- delete -----
@@ -391,15 +321,10 @@ impl Resource for PolardbxBackup {
     async fn import(&self, _ctx: &Ctx, id: &str) -> ImportResponse {
         let (region, instance, set_id) = match parse_polardbx_backup_id(id) {
             Ok(parts) => parts,
-            Err(problem) => {
-                return ImportResponse {
-                    diagnostics: vec![Diagnostic::error(
-                        "Invalid import ID",
-                        format!("{problem}\n\nExample: terraform import alicloud_polardbx_backup.example cn-hangzhou:pxc-hzabc123:627833"),
-                    )],
-                    ..ImportResponse::default()
-                }
-            }
+            Err(problem) => return invalid_import_id(
+                &problem,
+                "terraform import alicloud_polardbx_backup.example cn-hangzhou:pxc-hzabc123:627833",
+            ),
         };
         let mut state = Value::null_object(&self.schema.value_type());
         state.set(
@@ -419,13 +344,6 @@ impl Resource for PolardbxBackup {
 }
 
 // ----- helpers -----
-
-fn failed(d: Diagnostic) -> ApplyResponse {
-    ApplyResponse {
-        diagnostics: vec![d],
-        ..ApplyResponse::default()
-    }
-}
 
 fn corrupt_state() -> Diagnostic {
     Diagnostic::error(
