@@ -374,7 +374,7 @@ fn ids_of(state: &Value) -> Option<(String, String, String)> {
 }
 
 /// The API's numeric status as a word, like PolarDB's.
-fn status_name(status: i64) -> String {
+pub(super) fn status_name(status: i64) -> String {
     match status {
         0 => "Running".into(),
         1 => "Success".into(),
@@ -384,7 +384,7 @@ fn status_name(status: i64) -> String {
 }
 
 /// Epoch milliseconds as `yyyy-MM-ddTHH:mm:ssZ`; 0 (not reported) as null.
-fn time_ms(ms: i64) -> Value {
+pub(super) fn time_ms(ms: i64) -> Value {
     if ms <= 0 {
         Value::Null
     } else {

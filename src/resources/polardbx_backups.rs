@@ -1,11 +1,13 @@
 //! Data source `alicloud_polardbx_backups`: the backup sets of a PolarDB-X instance in a time
 //! window, every page of them, with the same attribute names as `alicloud_polardbx_backup`.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use async_trait::async_trait;
 
 use super::ids::{check_instance_name, check_region, polardbx_backup_id};
+use super::listing::{all_pages, default_window, failed, listed};
+use super::polardbx_backup::{status_name, time_ms};
 use super::{check_attr, text};
 use crate::alicloud::polardbx::{self, BackupSet};
 use crate::diagnostics::{self as diag, invalid_attribute, Diagnostics};
@@ -14,9 +16,7 @@ use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
 use crate::timefmt;
 
-const DEFAULT_LOOKBACK: Duration = Duration::from_secs(400 * 86_400);
 const PAGE_SIZE: u32 = 100;
-const MAX_PAGES: u32 = 1000;
 
 pub struct PolardbxBackups {
     schema: Schema,
@@ -134,16 +134,12 @@ impl DataSource for PolardbxBackups {
     // ----- read -----
 
     async fn read(&self, ctx: &Ctx, config: Value) -> ReadResponse {
-        let fail = |d| ReadResponse {
-            diagnostics: vec![d],
-            ..ReadResponse::default()
-        };
         let provider = match ctx.provider() {
             Ok(p) => p,
-            Err(d) => return fail(d),
+            Err(d) => return failed(d),
         };
         let Some(instance) = config.str_attr("db_instance_name").map(str::to_string) else {
-            return fail(invalid_attribute(
+            return failed(invalid_attribute(
                 "db_instance_name",
                 "The instance name is missing.",
                 "Set db_instance_name.",
@@ -155,9 +151,9 @@ impl DataSource for PolardbxBackups {
             .to_string();
         let client = match provider.polardbx_in(&region) {
             Ok(c) => c,
-            Err(e) => return fail(diag::api_error("set up the PolarDB-X client", &e)),
+            Err(e) => return failed(diag::api_error("set up the PolarDB-X client", &e)),
         };
-        let now = SystemTime::now();
+        let (default_start, default_end) = default_window(SystemTime::now());
         let ms = |name: &str, default: SystemTime| {
             config
                 .str_attr(name)
@@ -167,73 +163,43 @@ impl DataSource for PolardbxBackups {
                     |secs| secs.saturating_mul(1000),
                 )
         };
-        let start_ms = ms(
-            "start_time",
-            now.checked_sub(DEFAULT_LOOKBACK).unwrap_or(now),
-        );
-        let end_ms = ms("end_time", now + Duration::from_secs(86_400));
-        let mut sets: Vec<BackupSet> = Vec::new();
-        for page in 1..=MAX_PAGES {
-            match polardbx::describe_backup_set_list(
-                &client, &region, &instance, start_ms, end_ms, page, PAGE_SIZE,
+        let start_ms = ms("start_time", default_start);
+        let end_ms = ms("end_time", default_end);
+        let (client, region_ref, instance_ref) = (&client, &region, &instance);
+        let listing = all_pages(PAGE_SIZE, |page| async move {
+            let sets = polardbx::describe_backup_set_list(
+                client,
+                region_ref,
+                instance_ref,
+                start_ms,
+                end_ms,
+                page,
+                PAGE_SIZE,
             )
-            .await
-            {
-                Ok(items) => {
-                    let n = items.len();
-                    sets.extend(items);
-                    if n < PAGE_SIZE as usize {
-                        break;
-                    }
-                }
-                Err(e) => {
-                    return fail(diag::api_error(
-                        &format!("list the backup sets of {instance}"),
-                        &e,
-                    ))
-                }
+            .await?;
+            // No total comes back with the list: only a short page ends it.
+            Ok((sets, 0))
+        })
+        .await;
+        let sets: Vec<BackupSet> = match listing {
+            Ok(sets) => sets,
+            Err(e) => {
+                return failed(diag::api_error(
+                    &format!("list the backup sets of {instance}"),
+                    &e,
+                ))
             }
-        }
+        };
         let mut state = config;
-        state.set("id", Value::string(format!("{region}:{instance}")));
         state.set("region_id", Value::string(&region));
-        state.set(
-            "ids",
-            Value::List(
-                sets.iter()
-                    .map(|s| {
-                        Value::string(polardbx_backup_id(&region, &instance, &s.backup_set_id))
-                    })
-                    .collect(),
-            ),
-        );
-        state.set(
-            "backups",
-            Value::List(sets.iter().map(|s| item(&region, &instance, s)).collect()),
-        );
-        ReadResponse {
-            new_state: state,
-            ..ReadResponse::default()
-        }
+        let items = sets.iter().map(|s| item(&region, &instance, s)).collect();
+        listed(state, Value::string(format!("{region}:{instance}")), items)
     }
 }
 
 // ----- helpers -----
 
 fn item(region: &str, instance: &str, s: &BackupSet) -> Value {
-    let time = |ms: i64| {
-        if ms <= 0 {
-            Value::Null
-        } else {
-            Value::string(timefmt::iso8601_seconds(timefmt::from_unix_secs(ms / 1000)))
-        }
-    };
-    let status = match s.status {
-        0 => "Running".to_string(),
-        1 => "Success".to_string(),
-        2 => "Failed".to_string(),
-        other => other.to_string(),
-    };
     Value::object([
         (
             "id",
@@ -242,11 +208,11 @@ fn item(region: &str, instance: &str, s: &BackupSet) -> Value {
         ("region_id", Value::string(region)),
         ("db_instance_name", Value::string(instance)),
         ("backup_set_id", Value::string(&s.backup_set_id)),
-        ("status", Value::string(status)),
+        ("status", Value::string(status_name(s.status))),
         ("backup_model", text(&s.backup_model)),
         ("backup_type", text(&s.backup_type)),
-        ("begin_time", time(s.begin_time)),
-        ("end_time", time(s.end_time)),
+        ("begin_time", time_ms(s.begin_time)),
+        ("end_time", time_ms(s.end_time)),
         ("size_bytes", Value::int(s.backup_set_size)),
     ])
 }
