@@ -7,16 +7,37 @@ use std::future::Future;
 use super::null_unknowns;
 use super::waiter::WaitError;
 use crate::alicloud::{ApiError, ErrorKind};
-use crate::diagnostics::{self as diag, Diagnostic};
+use crate::diagnostics::{self as diag, invalid_attribute, Diagnostic, Diagnostics};
 use crate::resource::{ApplyResponse, ImportResponse, ReadResponse};
 use crate::tfvalue::Value;
 
 /// An apply that failed before the backup existed: no state to save, only why.
 pub(super) fn failed(d: Diagnostic) -> ApplyResponse {
+    failed_all(vec![d])
+}
+
+/// [`failed`] for several diagnostics at once (e.g. every bad timeout).
+pub(super) fn failed_all(diagnostics: Diagnostics) -> ApplyResponse {
     ApplyResponse {
-        diagnostics: vec![d],
+        diagnostics,
         ..ApplyResponse::default()
     }
+}
+
+/// The ID attribute `name` a create needs, present and passing `check` (validate may have seen
+/// it unknown); otherwise the diagnostic, saying it is `missing` or how to `fix` it.
+pub(super) fn required_id(
+    planned: &Value,
+    name: &str,
+    missing: &str,
+    check: impl Fn(&str) -> Result<(), String>,
+    fix: &str,
+) -> Result<String, Diagnostic> {
+    let Some(value) = planned.str_attr(name) else {
+        return Err(invalid_attribute(name, missing, &format!("Set {name}.")));
+    };
+    check(value).map_err(|problem| invalid_attribute(name, &problem, fix))?;
+    Ok(value.to_string())
 }
 
 /// The rest of a create once the API named the new backup (`state` already holds its IDs).
@@ -157,6 +178,20 @@ mod tests {
         let r = read_answer::<()>(state(), vec![], Err(auth), "read it", |_, _| {}, |_| {});
         assert_eq!(r.new_state, state());
         assert!(diag::has_errors(&r.diagnostics));
+    }
+
+    /// A missing ID says to set it; a bad one names the problem and the fix; a good one passes.
+    #[test]
+    fn required_id_checks() {
+        let check = |v: &str| v.starts_with("pc-").then_some(()).ok_or(format!("{v}?"));
+        let d = required_id(&state(), "db_cluster_id", "Missing.", check, "Fix.").unwrap_err();
+        assert!(d.summary.contains("db_cluster_id") && d.detail.contains("Set db_cluster_id."));
+        let planned = Value::object([("db_cluster_id", Value::string("pxc-a"))]);
+        let d = required_id(&planned, "db_cluster_id", "Missing.", check, "Fix.").unwrap_err();
+        assert!(d.detail.contains("pxc-a?") && d.detail.contains("Fix."));
+        let planned = Value::object([("db_cluster_id", Value::string("pc-a"))]);
+        let id = required_id(&planned, "db_cluster_id", "Missing.", check, "Fix.");
+        assert_eq!(id.ok().as_deref(), Some("pc-a"));
     }
 
     /// With wait_for_completion false the wait never runs and the state is wholly known.

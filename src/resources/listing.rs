@@ -8,7 +8,8 @@ use std::time::{Duration, SystemTime};
 use crate::alicloud::ApiError;
 use crate::diagnostics::Diagnostic;
 use crate::resource::ReadResponse;
-use crate::tfvalue::Value;
+use crate::schema::{Attribute, Block};
+use crate::tfvalue::{Type, Value};
 
 /// The window when `start_time` is left out: manual backups are kept at most about a year.
 const DEFAULT_LOOKBACK: Duration = Duration::from_secs(400 * 86_400);
@@ -21,6 +22,31 @@ const MAX_PAGES: u32 = 1000;
 pub(super) fn default_window(now: SystemTime) -> (SystemTime, SystemTime) {
     let start = now.checked_sub(DEFAULT_LOOKBACK).unwrap_or(now);
     (start, now + Duration::from_secs(86_400))
+}
+
+/// The attributes every data source ends with: the window (`start_time`, `end_time`, written
+/// as `time_form`) and what was found (`ids`, and `backups` of `item` type), named `noun`s.
+pub(super) fn window_and_results(block: Block, time_form: &str, noun: &str, item: Type) -> Block {
+    let opt = |n: &str, d: String| Attribute::optional(n, Type::String, &d);
+    block
+        .attribute(opt(
+            "start_time",
+            format!("Window start, `{time_form}` (UTC); default 400 days ago."),
+        ))
+        .attribute(opt(
+            "end_time",
+            format!("Window end, `{time_form}` (UTC); default a day from now."),
+        ))
+        .attribute(Attribute::computed(
+            "ids",
+            Type::list(Type::String),
+            &format!("The {noun}' resource IDs."),
+        ))
+        .attribute(Attribute::computed(
+            "backups",
+            Type::list(item),
+            &format!("The {noun} found."),
+        ))
 }
 
 /// Every item of a paged listing. `fetch(page)` asks for one page (numbered from 1) and answers

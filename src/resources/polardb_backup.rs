@@ -9,13 +9,15 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 
 use super::ids::{check_cluster_id, parse_polardb_backup_id, polardb_backup_id};
-use super::lifecycle::{failed, finish_create, invalid_import_id, read_answer, read_failed};
+use super::lifecycle::{
+    failed, failed_all, finish_create, invalid_import_id, read_answer, read_failed, required_id,
+};
 use super::timeouts::{self, Timeouts};
 use super::waiter::{self, Poll, Schedule, WaitError};
 use super::{check_attr, default_if_null, text};
 use crate::alicloud::polardb::{self, Backup, DescribeBackups};
 use crate::alicloud::{ApiError, Client, ErrorKind};
-use crate::diagnostics::{self as diag, invalid_attribute, Diagnostic, Diagnostics};
+use crate::diagnostics::{self as diag, Diagnostic, Diagnostics};
 use crate::resource::{ApplyResponse, Ctx, ImportResponse, ReadResponse, Resource};
 use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
@@ -188,27 +190,18 @@ impl Resource for PolardbBackup {
         };
         let timeouts = match Timeouts::from_state(&planned, DEFAULT_TIMEOUTS) {
             Ok(t) => t,
-            Err(diagnostics) => {
-                return ApplyResponse {
-                    diagnostics,
-                    ..ApplyResponse::default()
-                }
-            }
+            Err(diagnostics) => return failed_all(diagnostics),
         };
-        let Some(cluster) = planned.str_attr("db_cluster_id").map(str::to_string) else {
-            return failed(invalid_attribute(
-                "db_cluster_id",
-                "The cluster ID is missing.",
-                "Set db_cluster_id.",
-            ));
+        let cluster = match required_id(
+            &planned,
+            "db_cluster_id",
+            "The cluster ID is missing.",
+            check_cluster_id,
+            "Use a PolarDB cluster ID (pc-...).",
+        ) {
+            Ok(c) => c,
+            Err(d) => return failed(d),
         };
-        if let Err(problem) = check_cluster_id(&cluster) {
-            return failed(invalid_attribute(
-                "db_cluster_id",
-                &problem,
-                "Use a PolarDB cluster ID (pc-...).",
-            ));
-        }
         let token = planned
             .str_attr("client_token")
             .map_or_else(new_client_token, str::to_string);

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 use async_trait::async_trait;
 
 use super::ids::{check_cluster_id, polardb_backup_id};
-use super::listing::{all_pages, default_window, failed, listed};
+use super::listing::{all_pages, default_window, failed, listed, window_and_results};
 use super::{check_attr, text};
 use crate::alicloud::polardb::{self, Backup, DescribeBackups};
 use crate::diagnostics::{self as diag, invalid_attribute, Diagnostics};
@@ -67,25 +67,8 @@ fn schema() -> Schema {
             "status",
             "Only backups in this status, e.g. `Success`.",
         ))
-        .attribute(opt("backup_mode", "`Automated` or `Manual`."))
-        .attribute(opt(
-            "start_time",
-            "Window start, `yyyy-MM-ddTHH:mmZ` (UTC); default 400 days ago.",
-        ))
-        .attribute(opt(
-            "end_time",
-            "Window end, `yyyy-MM-ddTHH:mmZ` (UTC); default a day from now.",
-        ))
-        .attribute(Attribute::computed(
-            "ids",
-            Type::list(Type::String),
-            "The backups' resource IDs.",
-        ))
-        .attribute(Attribute::computed(
-            "backups",
-            Type::list(backup_type()),
-            "The backups found.",
-        ));
+        .attribute(opt("backup_mode", "`Automated` or `Manual`."));
+    let block = window_and_results(block, "yyyy-MM-ddTHH:mmZ", "backups", backup_type());
     Schema::new(0, block)
 }
 

@@ -11,13 +11,15 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 
 use super::ids::{check_instance_name, check_region, parse_polardbx_backup_id, polardbx_backup_id};
-use super::lifecycle::{failed, finish_create, invalid_import_id, read_answer, read_failed};
+use super::lifecycle::{
+    failed, failed_all, finish_create, invalid_import_id, read_answer, read_failed, required_id,
+};
 use super::polardbx_create::create_exactly_once;
 use super::timeouts::{self, Timeouts};
 use super::waiter::{self, Poll, Schedule};
 use super::{check_attr, default_if_null, text};
 use crate::alicloud::polardbx::{self, BackupSet};
-use crate::diagnostics::{self as diag, invalid_attribute, Diagnostic, Diagnostics};
+use crate::diagnostics::{self as diag, Diagnostic, Diagnostics};
 use crate::resource::{
     plan_with_schema, ApplyResponse, Ctx, ImportResponse, PlanRequest, PlanResponse, ReadResponse,
     Resource,
@@ -192,27 +194,18 @@ impl Resource for PolardbxBackup {
         };
         let timeouts = match Timeouts::from_state(&planned, DEFAULT_TIMEOUTS) {
             Ok(t) => t,
-            Err(diagnostics) => {
-                return ApplyResponse {
-                    diagnostics,
-                    ..ApplyResponse::default()
-                }
-            }
+            Err(diagnostics) => return failed_all(diagnostics),
         };
-        let Some(instance) = planned.str_attr("db_instance_name").map(str::to_string) else {
-            return failed(invalid_attribute(
-                "db_instance_name",
-                "The instance name is missing.",
-                "Set db_instance_name.",
-            ));
+        let instance = match required_id(
+            &planned,
+            "db_instance_name",
+            "The instance name is missing.",
+            check_instance_name,
+            "Use a PolarDB-X instance name (pxc-...).",
+        ) {
+            Ok(i) => i,
+            Err(d) => return failed(d),
         };
-        if let Err(problem) = check_instance_name(&instance) {
-            return failed(invalid_attribute(
-                "db_instance_name",
-                &problem,
-                "Use a PolarDB-X instance name (pxc-...).",
-            ));
-        }
         let region = planned
             .str_attr("region_id")
             .unwrap_or(&provider.region)

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 use async_trait::async_trait;
 
 use super::ids::{check_instance_name, check_region, polardbx_backup_id};
-use super::listing::{all_pages, default_window, failed, listed};
+use super::listing::{all_pages, default_window, failed, listed, window_and_results};
 use super::polardbx_backup::{status_name, time_ms};
 use super::{check_attr, text};
 use crate::alicloud::polardbx::{self, BackupSet};
@@ -53,7 +53,6 @@ fn set_type() -> Type {
 }
 
 fn schema() -> Schema {
-    let opt = |n: &str, d: &str| Attribute::optional(n, Type::String, d);
     let block = Block::new("The backup sets of a PolarDB-X 2.0 instance in a time window.")
         .attribute(Attribute::computed(
             "id",
@@ -69,25 +68,8 @@ fn schema() -> Schema {
             "region_id",
             Type::String,
             "The instance's region (default: the provider's region).",
-        ))
-        .attribute(opt(
-            "start_time",
-            "Window start, `yyyy-MM-ddTHH:mm:ssZ` (UTC); default 400 days ago.",
-        ))
-        .attribute(opt(
-            "end_time",
-            "Window end, `yyyy-MM-ddTHH:mm:ssZ` (UTC); default a day from now.",
-        ))
-        .attribute(Attribute::computed(
-            "ids",
-            Type::list(Type::String),
-            "The backup sets' resource IDs.",
-        ))
-        .attribute(Attribute::computed(
-            "backups",
-            Type::list(set_type()),
-            "The backup sets found.",
         ));
+    let block = window_and_results(block, "yyyy-MM-ddTHH:mm:ssZ", "backup sets", set_type());
     Schema::new(0, block)
 }
 
