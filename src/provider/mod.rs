@@ -167,11 +167,13 @@ mod tests {
             ("secret_key", Value::string("s3cr3t-never-shown")),
             (
                 "endpoints",
-                Value::object([
-                    ("polardb", Value::string("http://127.0.0.1:9")),
-                    ("polardbx", Value::string("http://127.0.0.1:9")),
-                    ("sts", Value::Null),
-                ]),
+                schema().nested_config_with(
+                    "endpoints",
+                    &[
+                        ("polardb", Value::string("http://127.0.0.1:9")),
+                        ("polardbx", Value::string("http://127.0.0.1:9")),
+                    ],
+                ),
             ),
         ]);
         let (data, warnings) = configure_with(&cfg, &|_| None, None).unwrap();

@@ -298,6 +298,11 @@ mod tests {
         super::super::schema::schema().config_with(pairs)
     }
 
+    /// The nested block `name` with only `pairs` set.
+    fn block(name: &str, pairs: &[(&str, Value)]) -> Value {
+        super::super::schema::schema().nested_config_with(name, pairs)
+    }
+
     fn no_env(_: &str) -> Option<String> {
         None
     }
@@ -329,48 +334,34 @@ mod tests {
             (
                 config(&[(
                     "endpoints",
-                    Value::object([
-                        ("polardb", Value::string("ftp://x")),
-                        ("polardbx", Value::Null),
-                        ("sts", Value::Null),
-                    ]),
+                    block("endpoints", &[("polardb", Value::string("ftp://x"))]),
                 )]),
                 AttributePath::attr("endpoints").then("polardb"),
             ),
             (
                 config(&[(
                     "endpoints",
-                    Value::object([
-                        ("polardb", Value::Null),
-                        ("polardbx", Value::string("http://")),
-                        ("sts", Value::Null),
-                    ]),
+                    block("endpoints", &[("polardbx", Value::string("http://"))]),
                 )]),
                 AttributePath::attr("endpoints").then("polardbx"),
             ),
             (
                 config(&[(
                     "assume_role",
-                    Value::object([
-                        ("role_arn", Value::string("role/x")),
-                        ("session_name", Value::Null),
-                        ("policy", Value::Null),
-                        ("session_expiration", Value::Null),
-                        ("external_id", Value::Null),
-                    ]),
+                    block("assume_role", &[("role_arn", Value::string("role/x"))]),
                 )]),
                 AttributePath::attr("assume_role").then("role_arn"),
             ),
             (
                 config(&[(
                     "assume_role",
-                    Value::object([
-                        ("role_arn", Value::string("acs:ram::123:role/r")),
-                        ("session_name", Value::Null),
-                        ("policy", Value::Null),
-                        ("session_expiration", Value::int(60)),
-                        ("external_id", Value::Null),
-                    ]),
+                    block(
+                        "assume_role",
+                        &[
+                            ("role_arn", Value::string("acs:ram::123:role/r")),
+                            ("session_expiration", Value::int(60)),
+                        ],
+                    ),
                 )]),
                 AttributePath::attr("assume_role").then("session_expiration"),
             ),
@@ -431,11 +422,10 @@ mod tests {
             ("region", Value::string("xx-newregion-1")),
             (
                 "endpoints",
-                Value::object([
-                    ("polardb", Value::string("http://127.0.0.1:1")),
-                    ("polardbx", Value::Null),
-                    ("sts", Value::Null),
-                ]),
+                block(
+                    "endpoints",
+                    &[("polardb", Value::string("http://127.0.0.1:1"))],
+                ),
             ),
             ("insecure", Value::Bool(true)),
         ]);
