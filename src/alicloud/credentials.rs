@@ -445,6 +445,23 @@ impl Cached {
     fn fresh(&self, now: SystemTime) -> bool {
         now + REFRESH_MARGIN < self.expires
     }
+
+    /// The cached credentials while fresh, else what `fetch` gets, which is then cached. The
+    /// lock is held across the fetch, so concurrent callers wait for one fetch rather than
+    /// each making their own; `fetch` is not run at all while the cache is fresh.
+    async fn get_or_fetch(
+        cache: &tokio::sync::Mutex<Option<Cached>>,
+        fetch: impl std::future::Future<Output = Result<Cached, ApiError>>,
+    ) -> Result<Credentials, ApiError> {
+        let mut cache = cache.lock().await;
+        if let Some(c) = cache.as_ref().filter(|c| c.fresh(SystemTime::now())) {
+            return Ok(c.creds.clone());
+        }
+        let fetched = fetch.await?;
+        let creds = fetched.creds.clone();
+        *cache = Some(fetched);
+        Ok(creds)
+    }
 }
 
 fn http_client() -> Result<reqwest::Client, ApiError> {
@@ -561,14 +578,7 @@ impl EcsRoleCredentials {
 #[async_trait]
 impl CredentialsProvider for EcsRoleCredentials {
     async fn credentials(&self) -> Result<Credentials, ApiError> {
-        let mut cache = self.cache.lock().await;
-        if let Some(c) = cache.as_ref().filter(|c| c.fresh(SystemTime::now())) {
-            return Ok(c.creds.clone());
-        }
-        let fetched = self.fetch().await?;
-        let creds = fetched.creds.clone();
-        *cache = Some(fetched);
-        Ok(creds)
+        Cached::get_or_fetch(&self.cache, self.fetch()).await
     }
 }
 
@@ -673,14 +683,7 @@ impl AssumeRoleCredentials {
 #[async_trait]
 impl CredentialsProvider for AssumeRoleCredentials {
     async fn credentials(&self) -> Result<Credentials, ApiError> {
-        let mut cache = self.cache.lock().await;
-        if let Some(c) = cache.as_ref().filter(|c| c.fresh(SystemTime::now())) {
-            return Ok(c.creds.clone());
-        }
-        let fetched = self.fetch().await?;
-        let creds = fetched.creds.clone();
-        *cache = Some(fetched);
-        Ok(creds)
+        Cached::get_or_fetch(&self.cache, self.fetch()).await
     }
 }
 
