@@ -298,9 +298,12 @@ mod tests {
         super::super::schema::schema().config_with(pairs)
     }
 
-    /// The nested block `name` with only `pairs` set.
-    fn block(name: &str, pairs: &[(&str, Value)]) -> Value {
-        super::super::schema::schema().nested_config_with(name, pairs)
+    /// The nested block `name` with only `pairs` set, as a `(name, value)` pair for `config`.
+    fn block<'a>(name: &'a str, pairs: &[(&str, Value)]) -> (&'a str, Value) {
+        (
+            name,
+            super::super::schema::schema().nested_config_with(name, pairs),
+        )
     }
 
     fn no_env(_: &str) -> Option<String> {
@@ -332,36 +335,30 @@ mod tests {
                 AttributePath::attr("access_key"),
             ),
             (
-                config(&[(
-                    "endpoints",
-                    block("endpoints", &[("polardb", Value::string("ftp://x"))]),
-                )]),
+                config(&[block("endpoints", &[("polardb", Value::string("ftp://x"))])]),
                 AttributePath::attr("endpoints").then("polardb"),
             ),
             (
-                config(&[(
+                config(&[block(
                     "endpoints",
-                    block("endpoints", &[("polardbx", Value::string("http://"))]),
+                    &[("polardbx", Value::string("http://"))],
                 )]),
                 AttributePath::attr("endpoints").then("polardbx"),
             ),
             (
-                config(&[(
+                config(&[block(
                     "assume_role",
-                    block("assume_role", &[("role_arn", Value::string("role/x"))]),
+                    &[("role_arn", Value::string("role/x"))],
                 )]),
                 AttributePath::attr("assume_role").then("role_arn"),
             ),
             (
-                config(&[(
+                config(&[block(
                     "assume_role",
-                    block(
-                        "assume_role",
-                        &[
-                            ("role_arn", Value::string("acs:ram::123:role/r")),
-                            ("session_expiration", Value::int(60)),
-                        ],
-                    ),
+                    &[
+                        ("role_arn", Value::string("acs:ram::123:role/r")),
+                        ("session_expiration", Value::int(60)),
+                    ],
                 )]),
                 AttributePath::attr("assume_role").then("session_expiration"),
             ),
@@ -420,12 +417,9 @@ mod tests {
         assert!(err[0].summary.contains("Unknown region"));
         let cfg = config(&[
             ("region", Value::string("xx-newregion-1")),
-            (
+            block(
                 "endpoints",
-                block(
-                    "endpoints",
-                    &[("polardb", Value::string("http://127.0.0.1:1"))],
-                ),
+                &[("polardb", Value::string("http://127.0.0.1:1"))],
             ),
             ("insecure", Value::Bool(true)),
         ]);
