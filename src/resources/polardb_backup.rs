@@ -630,10 +630,7 @@ mod tests {
     #[tokio::test]
     async fn import_sets_ids_and_defaults() {
         let r = PolardbBackup::new();
-        let ctx = Ctx {
-            provider: None,
-            stop: crate::resource::StopSignal::never(),
-        };
+        let ctx = Ctx::unconfigured();
         let resp = r.import(&ctx, "pc-abc:123").await;
         assert!(resp.diagnostics.is_empty());
         assert_eq!(resp.state.str_attr("db_cluster_id"), Some("pc-abc"));

@@ -484,10 +484,7 @@ mod tests {
     #[tokio::test]
     async fn delete_warns() {
         let r = PolardbxBackup::new();
-        let ctx = Ctx {
-            provider: None,
-            stop: crate::resource::StopSignal::never(),
-        };
+        let ctx = Ctx::unconfigured();
         let d = r
             .delete(
                 &ctx,
@@ -503,10 +500,7 @@ mod tests {
     #[tokio::test]
     async fn import_ids() {
         let r = PolardbxBackup::new();
-        let ctx = Ctx {
-            provider: None,
-            stop: crate::resource::StopSignal::never(),
-        };
+        let ctx = Ctx::unconfigured();
         let resp = r.import(&ctx, "cn-hangzhou:pxc-abc:627833").await;
         assert!(resp.diagnostics.is_empty());
         assert_eq!(resp.state.str_attr("backup_set_id"), Some("627833"));
