@@ -28,10 +28,11 @@ pub(super) fn default_window(now: SystemTime) -> (SystemTime, SystemTime) {
 /// as `time_form`) and what was found (`ids`, and `backups` of `item` type), named `noun`s.
 pub(super) fn window_and_results(block: Block, time_form: &str, noun: &str, item: Type) -> Block {
     let opt = |n: &str, d: String| Attribute::optional(n, Type::String, &d);
+    let lookback_days = DEFAULT_LOOKBACK.as_secs() / 86_400;
     block
         .attribute(opt(
             "start_time",
-            format!("Window start, `{time_form}` (UTC); default 400 days ago."),
+            format!("Window start, `{time_form}` (UTC); default {lookback_days} days ago."),
         ))
         .attribute(opt(
             "end_time",
@@ -120,6 +121,27 @@ mod tests {
         assert_eq!(asked.get(), 3);
         assert_eq!(all_pages(2, fetch(4)).await.unwrap(), vec![1, 1, 2, 2]);
         assert_eq!(asked.get(), 2);
+    }
+
+    /// The window attributes say the format and the default the code applies.
+    #[test]
+    fn window_descriptions() {
+        let block = window_and_results(
+            Block::new("x"),
+            "yyyy-MM-ddTHH:mmZ",
+            "backups",
+            Type::String,
+        );
+        let names: Vec<_> = block.attributes.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["start_time", "end_time", "ids", "backups"]);
+        assert_eq!(
+            block.attributes[0].description,
+            "Window start, `yyyy-MM-ddTHH:mmZ` (UTC); default 400 days ago."
+        );
+        assert_eq!(
+            block.attributes[2].description,
+            "The backups' resource IDs."
+        );
     }
 
     /// `ids` are the items' own IDs, in order.
