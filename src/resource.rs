@@ -73,6 +73,16 @@ impl Ctx {
             )
         })
     }
+
+    /// A context with no provider configured and no stop coming, for unit tests of what must
+    /// work before ConfigureProvider (validate, import, a forgetting delete).
+    #[cfg(test)]
+    pub(crate) fn unconfigured() -> Ctx {
+        Ctx {
+            provider: None,
+            stop: StopSignal::never(),
+        }
+    }
 }
 
 pub struct PlanRequest {

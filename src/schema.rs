@@ -69,9 +69,35 @@ impl Schema {
     pub fn value_type(&self) -> Type {
         self.block.value_type()
     }
+
+    /// A configuration of this schema with only `pairs` set and everything else null: the
+    /// shape Terraform sends for a sparse configuration, which the unit tests build a lot.
+    #[cfg(test)]
+    pub(crate) fn config_with(&self, pairs: &[(&str, Value)]) -> Value {
+        self.block.config_with(pairs)
+    }
+
+    /// [`Schema::config_with`] for the nested block `name` (e.g. a single `endpoints` block).
+    #[cfg(test)]
+    pub(crate) fn nested_config_with(&self, name: &str, pairs: &[(&str, Value)]) -> Value {
+        let nested = self.block.blocks.iter().find(|b| b.type_name == name);
+        nested
+            .unwrap_or_else(|| panic!("no nested block {name}"))
+            .block
+            .config_with(pairs)
+    }
 }
 
 impl Block {
+    #[cfg(test)]
+    fn config_with(&self, pairs: &[(&str, Value)]) -> Value {
+        let mut v = Value::null_object(&self.value_type());
+        for (k, val) in pairs {
+            v.set(k, val.clone());
+        }
+        v
+    }
+
     pub fn new(description: impl Into<String>) -> Block {
         Block {
             description: description.into(),

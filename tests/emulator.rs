@@ -32,6 +32,24 @@ fn nonce() -> String {
     new_nonce().unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// PolarDB's `action` with `params`, V2-signed for `method` with `c`, now and with a fresh nonce.
+fn signed_v2(
+    method: &str,
+    action: &str,
+    params: &[(&str, &str)],
+    c: &Credentials,
+) -> Vec<(String, String)> {
+    sign::sign_v2(
+        method,
+        action,
+        POLARDB,
+        &pairs(params),
+        c,
+        SystemTime::now(),
+        &nonce(),
+    )
+}
+
 /// POSTs a form body as given and returns the status and JSON body.
 async fn post_form(emu: &Emulator, body: String) -> (u16, Value) {
     let resp = reqwest::Client::new()
@@ -151,14 +169,11 @@ async fn bad_signature_is_refused() {
     .await;
     assert_eq!(good.0, 200, "{}", good.1);
     let wrong = creds(emu.access_key(), "not-the-secret");
-    let signed = sign::sign_v2(
+    let signed = signed_v2(
         "POST",
         "DescribeBackupTasks",
-        POLARDB,
-        &pairs(&[("DBClusterId", CLUSTER)]),
+        &[("DBClusterId", CLUSTER)],
         &wrong,
-        SystemTime::now(),
-        &nonce(),
     );
     assert_refused(
         &post_form(&emu, form_encode(&signed)).await,
@@ -166,14 +181,11 @@ async fn bad_signature_is_refused() {
         "SignatureDoesNotMatch",
     );
     // A parameter changed after signing breaks the signature too.
-    let mut tampered = sign::sign_v2(
+    let mut tampered = signed_v2(
         "POST",
         "DescribeBackupTasks",
-        POLARDB,
-        &pairs(&[("DBClusterId", CLUSTER)]),
+        &[("DBClusterId", CLUSTER)],
         &creds(emu.access_key(), emu.secret()),
-        SystemTime::now(),
-        &nonce(),
     );
     for (k, v) in tampered.iter_mut() {
         if k == "DBClusterId" {
@@ -250,14 +262,11 @@ async fn reused_nonce_is_refused() {
 async fn unknown_access_key_is_refused() {
     let emu = Emulator::start_default();
     let c = creds("LTAIUnknown", "whatever");
-    let signed = sign::sign_v2(
+    let signed = signed_v2(
         "POST",
         "DescribeBackupTasks",
-        POLARDB,
-        &pairs(&[("DBClusterId", CLUSTER)]),
+        &[("DBClusterId", CLUSTER)],
         &c,
-        SystemTime::now(),
-        &nonce(),
     );
     assert_refused(
         &post_form(&emu, form_encode(&signed)).await,
@@ -434,14 +443,11 @@ async fn drop_after_commit_loses_the_answer_not_the_backup() {
     let emu = Emulator::start_default();
     emu.set_faults(serde_json::json!({ "CreateBackup": { "drop_after_commit_rate": 1.0 } }));
     let c = creds(emu.access_key(), emu.secret());
-    let signed = sign::sign_v2(
+    let signed = signed_v2(
         "POST",
         "CreateBackup",
-        POLARDB,
-        &pairs(&[("DBClusterId", CLUSTER), ("ClientToken", "dropped")]),
+        &[("DBClusterId", CLUSTER), ("ClientToken", "dropped")],
         &c,
-        SystemTime::now(),
-        &nonce(),
     );
     let sent = reqwest::Client::new()
         .post(format!("{}/", emu.url()))
@@ -542,14 +548,11 @@ async fn crate_client_is_accepted_with_both_signatures() {
 async fn v2_get_with_query_string() {
     let emu = Emulator::start_default();
     let c = creds(emu.access_key(), emu.secret());
-    let signed = sign::sign_v2(
+    let signed = signed_v2(
         "GET",
         "DescribeBackupTasks",
-        POLARDB,
-        &pairs(&[("DBClusterId", CLUSTER)]),
+        &[("DBClusterId", CLUSTER)],
         &c,
-        SystemTime::now(),
-        &nonce(),
     );
     let resp = reqwest::Client::new()
         .get(format!("{}/?{}", emu.url(), form_encode(&signed)))

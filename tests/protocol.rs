@@ -233,6 +233,30 @@ impl Plugin {
         ProviderClient::new(channel).max_decoding_message_size(256 * 1024 * 1024)
     }
 
+    /// Sends GRPCController.Shutdown as Terraform does at the end of a run, and checks the
+    /// process then exits with status 0 within a second and removes its socket.
+    async fn shutdown_exits_cleanly(&mut self) {
+        let channel = self
+            .channel_as(Some(&self.identity))
+            .await
+            .expect("controller channel");
+        let started = Instant::now();
+        GrpcControllerClient::new(channel)
+            .shutdown(Empty {})
+            .await
+            .expect("Shutdown");
+        let status = self
+            .wait_exit(Duration::from_secs(2))
+            .expect("process exits after Shutdown");
+        assert!(status.success(), "exit status {status:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(!self.socket.exists(), "socket file removed");
+    }
+
     /// Waits up to `limit` for the process to exit; returns its status.
     fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
         let deadline = Instant::now() + limit;
@@ -463,25 +487,7 @@ async fn full_session_over_mtls() {
         .expect("StopProvider");
     assert!(started.elapsed() < Duration::from_secs(1));
 
-    let channel = plugin
-        .channel_as(Some(&plugin.identity))
-        .await
-        .expect("controller channel");
-    let started = Instant::now();
-    GrpcControllerClient::new(channel)
-        .shutdown(Empty {})
-        .await
-        .expect("Shutdown");
-    let status = plugin
-        .wait_exit(Duration::from_secs(2))
-        .expect("process exits after Shutdown");
-    assert!(status.success(), "exit status {status:?}");
-    assert!(
-        started.elapsed() < Duration::from_secs(1),
-        "{:?}",
-        started.elapsed()
-    );
-    assert!(!plugin.socket.exists(), "socket file removed");
+    plugin.shutdown_exits_cleanly().await;
 }
 
 /// StopProvider answers promptly, and Shutdown ends the process with status 0 and removes the
@@ -498,25 +504,7 @@ async fn stop_then_shutdown_exits_cleanly() {
         .into_inner();
     assert!(stop.error.is_empty());
     assert!(started.elapsed() < Duration::from_secs(1));
-    let channel = plugin
-        .channel_as(Some(&plugin.identity))
-        .await
-        .expect("channel");
-    let started = Instant::now();
-    GrpcControllerClient::new(channel)
-        .shutdown(Empty {})
-        .await
-        .expect("Shutdown");
-    let status = plugin
-        .wait_exit(Duration::from_secs(2))
-        .expect("process exits after Shutdown");
-    assert!(status.success(), "exit status {status:?}");
-    assert!(
-        started.elapsed() < Duration::from_secs(1),
-        "{:?}",
-        started.elapsed()
-    );
-    assert!(!plugin.socket.exists(), "socket file removed");
+    plugin.shutdown_exits_cleanly().await;
 }
 
 /// SIGINT (Terraform relays Ctrl-C to the process group) does not kill the provider; SIGTERM

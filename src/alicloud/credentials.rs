@@ -132,10 +132,18 @@ fn first_env(env: &dyn Fn(&str) -> Option<String>, names: &[&str]) -> Option<Str
         .find(|v| !v.is_empty())
 }
 
-fn non_empty(s: &Option<String>) -> Option<String> {
-    s.as_ref()
-        .map(|v| v.trim().to_string())
+/// A provider argument, trimmed, or else the first of the environment variables `names` that
+/// is set and not blank: every argument with an environment fallback resolves this one way.
+fn argument_or_env(
+    argument: Option<&str>,
+    env: &dyn Fn(&str) -> Option<String>,
+    names: &[&str],
+) -> Option<String> {
+    argument
+        .map(str::trim)
         .filter(|v| !v.is_empty())
+        .map(str::to_string)
+        .or_else(|| first_env(env, names))
 }
 
 /// Resolves the chain: provider arguments, then environment variables, then the Alibaba Cloud
@@ -151,14 +159,12 @@ pub fn resolve(
         searched: searched.clone(),
         problem,
     };
-    let sts_endpoint = non_empty(&settings.sts_endpoint)
-        .or_else(|| {
-            first_env(
-                env,
-                &["ALICLOUD_STS_ENDPOINT", "ALIBABA_CLOUD_STS_ENDPOINT"],
-            )
-        })
-        .unwrap_or_else(|| DEFAULT_STS_ENDPOINT.to_string());
+    let sts_endpoint = argument_or_env(
+        settings.sts_endpoint.as_deref(),
+        env,
+        &["ALICLOUD_STS_ENDPOINT", "ALIBABA_CLOUD_STS_ENDPOINT"],
+    )
+    .unwrap_or_else(|| DEFAULT_STS_ENDPOINT.to_string());
     let metadata_endpoint = first_env(env, &["ALIBABA_CLOUD_ECS_METADATA_ENDPOINT"])
         .unwrap_or_else(|| DEFAULT_METADATA_ENDPOINT.to_string());
     let assume_role = assume_role_settings(settings, env);
@@ -169,42 +175,29 @@ pub fn resolve(
         "environment ALICLOUD_ACCESS_KEY/ALIBABA_CLOUD_ACCESS_KEY_ID and ALICLOUD_SECRET_KEY/ALIBABA_CLOUD_ACCESS_KEY_SECRET"
             .to_string(),
     );
-    let key = non_empty(&settings.access_key).or_else(|| {
-        first_env(
-            env,
-            &[
-                "ALICLOUD_ACCESS_KEY",
-                "ALIBABA_CLOUD_ACCESS_KEY_ID",
-                "ALICLOUD_ACCESS_KEY_ID",
-            ],
-        )
-    });
-    let secret = settings
-        .secret_key
-        .as_ref()
-        .map(|s| s.expose().trim().to_string())
-        .filter(|s| !s.is_empty())
-        .or_else(|| {
-            first_env(
-                env,
-                &[
-                    "ALICLOUD_SECRET_KEY",
-                    "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-                    "ALICLOUD_ACCESS_KEY_SECRET",
-                ],
-            )
-        });
-    let token = settings
-        .security_token
-        .as_ref()
-        .map(|s| s.expose().trim().to_string())
-        .filter(|s| !s.is_empty())
-        .or_else(|| {
-            first_env(
-                env,
-                &["ALICLOUD_SECURITY_TOKEN", "ALIBABA_CLOUD_SECURITY_TOKEN"],
-            )
-        });
+    let key = argument_or_env(
+        settings.access_key.as_deref(),
+        env,
+        &[
+            "ALICLOUD_ACCESS_KEY",
+            "ALIBABA_CLOUD_ACCESS_KEY_ID",
+            "ALICLOUD_ACCESS_KEY_ID",
+        ],
+    );
+    let secret = argument_or_env(
+        settings.secret_key.as_ref().map(Secret::expose),
+        env,
+        &[
+            "ALICLOUD_SECRET_KEY",
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+            "ALICLOUD_ACCESS_KEY_SECRET",
+        ],
+    );
+    let token = argument_or_env(
+        settings.security_token.as_ref().map(Secret::expose),
+        env,
+        &["ALICLOUD_SECURITY_TOKEN", "ALIBABA_CLOUD_SECURITY_TOKEN"],
+    );
     let base: Option<Arc<dyn CredentialsProvider>> = match (key, secret) {
         (Some(id), Some(secret)) => Some(Arc::new(StaticCredentials(Credentials {
             access_key_id: id,
@@ -230,12 +223,18 @@ pub fn resolve(
     let base = match base {
         Some(b) => b,
         None => {
-            let named = non_empty(&settings.profile)
-                .or_else(|| first_env(env, &["ALICLOUD_PROFILE", "ALIBABA_CLOUD_PROFILE"]));
-            let path = non_empty(&settings.shared_credentials_file)
-                .or_else(|| first_env(env, &["ALICLOUD_SHARED_CREDENTIALS_FILE"]))
-                .map(PathBuf::from)
-                .or_else(|| home.map(|h| h.join(".aliyun").join("config.json")));
+            let named = argument_or_env(
+                settings.profile.as_deref(),
+                env,
+                &["ALICLOUD_PROFILE", "ALIBABA_CLOUD_PROFILE"],
+            );
+            let path = argument_or_env(
+                settings.shared_credentials_file.as_deref(),
+                env,
+                &["ALICLOUD_SHARED_CREDENTIALS_FILE"],
+            )
+            .map(PathBuf::from)
+            .or_else(|| home.map(|h| h.join(".aliyun").join("config.json")));
             let from_profile = match &path {
                 Some(p) => {
                     searched.push(format!(
@@ -264,12 +263,11 @@ pub fn resolve(
                 None => {
                     // 3. The ECS RAM role.
                     searched.push("ECS RAM role ecs_role_name/ALICLOUD_ECS_ROLE_NAME".to_string());
-                    let role = non_empty(&settings.ecs_role_name).or_else(|| {
-                        first_env(
-                            env,
-                            &["ALICLOUD_ECS_ROLE_NAME", "ALIBABA_CLOUD_ECS_METADATA"],
-                        )
-                    });
+                    let role = argument_or_env(
+                        settings.ecs_role_name.as_deref(),
+                        env,
+                        &["ALICLOUD_ECS_ROLE_NAME", "ALIBABA_CLOUD_ECS_METADATA"],
+                    );
                     match role {
                         Some(role) => Arc::new(EcsRoleCredentials::new(&role, &metadata_endpoint)),
                         None => return Err(fail(&searched, None)),
@@ -447,6 +445,23 @@ impl Cached {
     fn fresh(&self, now: SystemTime) -> bool {
         now + REFRESH_MARGIN < self.expires
     }
+
+    /// The cached credentials while fresh, else what `fetch` gets, which is then cached. The
+    /// lock is held across the fetch, so concurrent callers wait for one fetch rather than
+    /// each making their own; `fetch` is not run at all while the cache is fresh.
+    async fn get_or_fetch(
+        cache: &tokio::sync::Mutex<Option<Cached>>,
+        fetch: impl std::future::Future<Output = Result<Cached, ApiError>>,
+    ) -> Result<Credentials, ApiError> {
+        let mut cache = cache.lock().await;
+        if let Some(c) = cache.as_ref().filter(|c| c.fresh(SystemTime::now())) {
+            return Ok(c.creds.clone());
+        }
+        let fetched = fetch.await?;
+        let creds = fetched.creds.clone();
+        *cache = Some(fetched);
+        Ok(creds)
+    }
 }
 
 fn http_client() -> Result<reqwest::Client, ApiError> {
@@ -563,14 +578,7 @@ impl EcsRoleCredentials {
 #[async_trait]
 impl CredentialsProvider for EcsRoleCredentials {
     async fn credentials(&self) -> Result<Credentials, ApiError> {
-        let mut cache = self.cache.lock().await;
-        if let Some(c) = cache.as_ref().filter(|c| c.fresh(SystemTime::now())) {
-            return Ok(c.creds.clone());
-        }
-        let fetched = self.fetch().await?;
-        let creds = fetched.creds.clone();
-        *cache = Some(fetched);
-        Ok(creds)
+        Cached::get_or_fetch(&self.cache, self.fetch()).await
     }
 }
 
@@ -675,14 +683,7 @@ impl AssumeRoleCredentials {
 #[async_trait]
 impl CredentialsProvider for AssumeRoleCredentials {
     async fn credentials(&self) -> Result<Credentials, ApiError> {
-        let mut cache = self.cache.lock().await;
-        if let Some(c) = cache.as_ref().filter(|c| c.fresh(SystemTime::now())) {
-            return Ok(c.creds.clone());
-        }
-        let fetched = self.fetch().await?;
-        let creds = fetched.creds.clone();
-        *cache = Some(fetched);
-        Ok(creds)
+        Cached::get_or_fetch(&self.cache, self.fetch()).await
     }
 }
 

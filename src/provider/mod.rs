@@ -155,11 +155,7 @@ mod tests {
     use super::*;
 
     fn config(pairs: &[(&str, Value)]) -> Value {
-        let mut v = Value::null_object(&schema().value_type());
-        for (k, val) in pairs {
-            v.set(k, val.clone());
-        }
-        v
+        schema().config_with(pairs)
     }
 
     /// Keys in the block and an endpoint override configure both clients; nothing leaks.
@@ -171,11 +167,13 @@ mod tests {
             ("secret_key", Value::string("s3cr3t-never-shown")),
             (
                 "endpoints",
-                Value::object([
-                    ("polardb", Value::string("http://127.0.0.1:9")),
-                    ("polardbx", Value::string("http://127.0.0.1:9")),
-                    ("sts", Value::Null),
-                ]),
+                schema().nested_config_with(
+                    "endpoints",
+                    &[
+                        ("polardb", Value::string("http://127.0.0.1:9")),
+                        ("polardbx", Value::string("http://127.0.0.1:9")),
+                    ],
+                ),
             ),
         ]);
         let (data, warnings) = configure_with(&cfg, &|_| None, None).unwrap();

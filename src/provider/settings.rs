@@ -295,12 +295,15 @@ mod tests {
     use super::*;
 
     fn config(pairs: &[(&str, Value)]) -> Value {
-        let schema = super::super::schema::schema();
-        let mut v = Value::null_object(&schema.value_type());
-        for (k, val) in pairs {
-            v.set(k, val.clone());
-        }
-        v
+        super::super::schema::schema().config_with(pairs)
+    }
+
+    /// The nested block `name` with only `pairs` set, as a `(name, value)` pair for `config`.
+    fn block<'a>(name: &'a str, pairs: &[(&str, Value)]) -> (&'a str, Value) {
+        (
+            name,
+            super::super::schema::schema().nested_config_with(name, pairs),
+        )
     }
 
     fn no_env(_: &str) -> Option<String> {
@@ -332,50 +335,30 @@ mod tests {
                 AttributePath::attr("access_key"),
             ),
             (
-                config(&[(
-                    "endpoints",
-                    Value::object([
-                        ("polardb", Value::string("ftp://x")),
-                        ("polardbx", Value::Null),
-                        ("sts", Value::Null),
-                    ]),
-                )]),
+                config(&[block("endpoints", &[("polardb", Value::string("ftp://x"))])]),
                 AttributePath::attr("endpoints").then("polardb"),
             ),
             (
-                config(&[(
+                config(&[block(
                     "endpoints",
-                    Value::object([
-                        ("polardb", Value::Null),
-                        ("polardbx", Value::string("http://")),
-                        ("sts", Value::Null),
-                    ]),
+                    &[("polardbx", Value::string("http://"))],
                 )]),
                 AttributePath::attr("endpoints").then("polardbx"),
             ),
             (
-                config(&[(
+                config(&[block(
                     "assume_role",
-                    Value::object([
-                        ("role_arn", Value::string("role/x")),
-                        ("session_name", Value::Null),
-                        ("policy", Value::Null),
-                        ("session_expiration", Value::Null),
-                        ("external_id", Value::Null),
-                    ]),
+                    &[("role_arn", Value::string("role/x"))],
                 )]),
                 AttributePath::attr("assume_role").then("role_arn"),
             ),
             (
-                config(&[(
+                config(&[block(
                     "assume_role",
-                    Value::object([
+                    &[
                         ("role_arn", Value::string("acs:ram::123:role/r")),
-                        ("session_name", Value::Null),
-                        ("policy", Value::Null),
                         ("session_expiration", Value::int(60)),
-                        ("external_id", Value::Null),
-                    ]),
+                    ],
                 )]),
                 AttributePath::attr("assume_role").then("session_expiration"),
             ),
@@ -434,13 +417,9 @@ mod tests {
         assert!(err[0].summary.contains("Unknown region"));
         let cfg = config(&[
             ("region", Value::string("xx-newregion-1")),
-            (
+            block(
                 "endpoints",
-                Value::object([
-                    ("polardb", Value::string("http://127.0.0.1:1")),
-                    ("polardbx", Value::Null),
-                    ("sts", Value::Null),
-                ]),
+                &[("polardb", Value::string("http://127.0.0.1:1"))],
             ),
             ("insecure", Value::Bool(true)),
         ]);

@@ -4,6 +4,8 @@
 //! - [`ids`]: ID formats, their validation, and the composite IDs in state and import.
 //! - [`timeouts`]: duration parsing and the `timeouts` block.
 //! - [`waiter`]: the one waiter (immediate first check, jittered backoff, timeout, stop).
+//! - `lifecycle`: the steps both resources take alike (finishing a create, answering a Read).
+//! - `listing`: what both data sources do alike (default window, every page, the answer).
 //!
 //! Resources: [`polardb_backup`] (`alicloud_polardb_backup`), [`polardbx_backup`]
 //! (`alicloud_polardbx_backup`). Data sources: [`polardb_backups`], [`polardbx_backups`].
@@ -13,6 +15,8 @@ use std::sync::Arc;
 use crate::resource::{DataSource, Resource};
 
 pub mod ids;
+mod lifecycle;
+mod listing;
 pub mod polardb_backup;
 pub mod polardb_backups;
 pub mod polardbx_backup;

@@ -9,12 +9,15 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 
 use super::ids::{check_cluster_id, parse_polardb_backup_id, polardb_backup_id};
+use super::lifecycle::{
+    failed, failed_all, finish_create, invalid_import_id, read_answer, read_failed, required_id,
+};
 use super::timeouts::{self, Timeouts};
 use super::waiter::{self, Poll, Schedule, WaitError};
-use super::{check_attr, default_if_null, null_unknowns, text};
+use super::{check_attr, default_if_null, text};
 use crate::alicloud::polardb::{self, Backup, DescribeBackups};
 use crate::alicloud::{ApiError, Client, ErrorKind};
-use crate::diagnostics::{self as diag, invalid_attribute, Diagnostic, Diagnostics};
+use crate::diagnostics::{self as diag, Diagnostic, Diagnostics};
 use crate::resource::{ApplyResponse, Ctx, ImportResponse, ReadResponse, Resource};
 use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
@@ -187,27 +190,18 @@ impl Resource for PolardbBackup {
         };
         let timeouts = match Timeouts::from_state(&planned, DEFAULT_TIMEOUTS) {
             Ok(t) => t,
-            Err(diagnostics) => {
-                return ApplyResponse {
-                    diagnostics,
-                    ..ApplyResponse::default()
-                }
-            }
+            Err(diagnostics) => return failed_all(diagnostics),
         };
-        let Some(cluster) = planned.str_attr("db_cluster_id").map(str::to_string) else {
-            return failed(invalid_attribute(
-                "db_cluster_id",
-                "The cluster ID is missing.",
-                "Set db_cluster_id.",
-            ));
+        let cluster = match required_id(
+            &planned,
+            "db_cluster_id",
+            "The cluster ID is missing.",
+            check_cluster_id,
+            "Use a PolarDB cluster ID (pc-...).",
+        ) {
+            Ok(c) => c,
+            Err(d) => return failed(d),
         };
-        if let Err(problem) = check_cluster_id(&cluster) {
-            return failed(invalid_attribute(
-                "db_cluster_id",
-                &problem,
-                "Use a PolarDB cluster ID (pc-...).",
-            ));
-        }
         let token = planned
             .str_attr("client_token")
             .map_or_else(new_client_token, str::to_string);
@@ -241,56 +235,22 @@ impl Resource for PolardbBackup {
         state.set("backup_job_id", Value::string(&job_id));
         state.set("backup_id", Value::string(&job_id));
         state.set("client_token", Value::string(&token));
-        null_unknowns(&mut state);
-        if state.bool_attr("wait_for_completion") == Some(false) {
-            return ApplyResponse {
-                new_state: state,
-                ..ApplyResponse::default()
-            };
-        }
 
         let since = requested
             .checked_sub(Duration::from_secs(86_400))
             .unwrap_or(requested);
-        let outcome = wait_until_finished(
+        let wait = wait_until_finished(
             &provider.polardb,
             &cluster,
             &job_id,
             since,
             timeouts.create,
             &ctx.stop,
-        )
-        .await;
-        let mut diagnostics = Vec::new();
-        match outcome {
-            Ok(backup) => {
-                fill(&mut state, &backup);
-                if backup.backup_status == "Failed" {
-                    diagnostics.push(diag::backup_failed(WHAT, &id));
-                }
-            }
-            Err(WaitError::Timeout {
-                waited,
-                status,
-                last,
-            }) => {
-                last.iter().for_each(|b| fill(&mut state, b));
-                diagnostics.push(diag::wait_timeout(WHAT, &id, waited, &status));
-            }
-            Err(WaitError::Stopped { last, .. }) => {
-                last.iter().for_each(|b| fill(&mut state, b));
-                diagnostics.push(diag::wait_stopped(WHAT, &id));
-            }
-            Err(WaitError::Api { error, last }) => {
-                last.iter().for_each(|b| fill(&mut state, b));
-                diagnostics.push(diag::wait_api_error(WHAT, &id, &error));
-            }
-        }
-        ApplyResponse {
-            new_state: state,
-            private: Vec::new(),
-            diagnostics,
-        }
+        );
+        finish_create(state, WHAT, &id, wait, fill, |b| {
+            b.backup_status == "Failed"
+        })
+        .await
     }
 
     // ----- read -----
@@ -298,67 +258,36 @@ impl Resource for PolardbBackup {
     async fn read(&self, ctx: &Ctx, current: Value, private: Vec<u8>) -> ReadResponse {
         let provider = match ctx.provider() {
             Ok(p) => p,
-            Err(d) => {
-                return ReadResponse {
-                    new_state: current,
-                    private,
-                    diagnostics: vec![d],
-                }
-            }
+            Err(d) => return read_failed(current, private, d),
         };
         let Some((cluster, backup_id)) = ids_of(&current) else {
-            return ReadResponse {
-                new_state: current,
-                private,
-                diagnostics: vec![corrupt_state()],
-            };
+            return read_failed(current, private, corrupt_state());
         };
         let since = window_start(&current);
-        match find_backup(&provider.polardb, &cluster, &backup_id, since).await {
-            Ok(Some(backup)) => {
-                let mut state = current;
-                fill(&mut state, &backup);
-                default_if_null(&mut state, "wait_for_completion", Value::Bool(true));
-                default_if_null(&mut state, "deletion_policy", Value::string("Delete"));
-                ReadResponse {
-                    new_state: state,
-                    private,
-                    diagnostics: Vec::new(),
-                }
-            }
-            Ok(None) => {
-                tracing::info!(
+        let found = find_backup(&provider.polardb, &cluster, &backup_id, since).await;
+        read_answer(
+            current,
+            private,
+            found,
+            &format!("read backup {cluster}:{backup_id}"),
+            |state, backup| {
+                fill(state, &backup);
+                default_if_null(state, "wait_for_completion", Value::Bool(true));
+                default_if_null(state, "deletion_policy", Value::string("Delete"));
+            },
+            |error| match error {
+                None => tracing::info!(
                     cluster = cluster.as_str(),
                     backup_id = backup_id.as_str(),
                     "backup is gone; removing it from state"
-                );
-                ReadResponse {
-                    new_state: Value::Null,
-                    private,
-                    diagnostics: Vec::new(),
-                }
-            }
-            Err(e) if e.kind == ErrorKind::NotFound => {
-                tracing::info!(
+                ),
+                Some(e) => tracing::info!(
                     cluster = cluster.as_str(),
                     code = e.code.as_str(),
                     "cluster is gone; removing the backup from state"
-                );
-                ReadResponse {
-                    new_state: Value::Null,
-                    private,
-                    diagnostics: Vec::new(),
-                }
-            }
-            Err(e) => ReadResponse {
-                new_state: current,
-                private,
-                diagnostics: vec![diag::api_error(
-                    &format!("read backup {cluster}:{backup_id}"),
-                    &e,
-                )],
+                ),
             },
-        }
+        )
     }
 
     // ----- delete -----
@@ -453,15 +382,10 @@ impl Resource for PolardbBackup {
     async fn import(&self, _ctx: &Ctx, id: &str) -> ImportResponse {
         let (cluster, backup_id) = match parse_polardb_backup_id(id) {
             Ok(parts) => parts,
-            Err(problem) => {
-                return ImportResponse {
-                    diagnostics: vec![Diagnostic::error(
-                        "Invalid import ID",
-                        format!("{problem}\n\nExample: terraform import alicloud_polardb_backup.example pc-bp1abc2def3gh4ijk:1234567890"),
-                    )],
-                    ..ImportResponse::default()
-                }
-            }
+            Err(problem) => return invalid_import_id(
+                &problem,
+                "terraform import alicloud_polardb_backup.example pc-bp1abc2def3gh4ijk:1234567890",
+            ),
         };
         let mut state = Value::null_object(&self.schema.value_type());
         state.set("id", Value::string(polardb_backup_id(&cluster, &backup_id)));
@@ -478,13 +402,6 @@ impl Resource for PolardbBackup {
 }
 
 // ----- helpers -----
-
-fn failed(d: Diagnostic) -> ApplyResponse {
-    ApplyResponse {
-        diagnostics: vec![d],
-        ..ApplyResponse::default()
-    }
-}
 
 fn corrupt_state() -> Diagnostic {
     Diagnostic::error(
@@ -640,11 +557,7 @@ mod tests {
     use crate::diagnostics::AttributePath;
 
     fn config(pairs: &[(&str, Value)]) -> Value {
-        let mut v = Value::null_object(&schema().value_type());
-        for (k, val) in pairs {
-            v.set(k, val.clone());
-        }
-        v
+        schema().config_with(pairs)
     }
 
     /// A wrong-product ID, a bad policy, a long token and a bad timeout each name their attribute.
@@ -717,10 +630,7 @@ mod tests {
     #[tokio::test]
     async fn import_sets_ids_and_defaults() {
         let r = PolardbBackup::new();
-        let ctx = Ctx {
-            provider: None,
-            stop: crate::resource::StopSignal::never(),
-        };
+        let ctx = Ctx::unconfigured();
         let resp = r.import(&ctx, "pc-abc:123").await;
         assert!(resp.diagnostics.is_empty());
         assert_eq!(resp.state.str_attr("db_cluster_id"), Some("pc-abc"));

@@ -1,11 +1,12 @@
 //! Data source `alicloud_polardb_backups`: the backups of a PolarDB cluster in a time window,
 //! every page of them, with the same attribute names as `alicloud_polardb_backup`.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use async_trait::async_trait;
 
 use super::ids::{check_cluster_id, polardb_backup_id};
+use super::listing::{all_pages, default_window, failed, listed, window_and_results};
 use super::{check_attr, text};
 use crate::alicloud::polardb::{self, Backup, DescribeBackups};
 use crate::diagnostics::{self as diag, invalid_attribute, Diagnostics};
@@ -14,11 +15,7 @@ use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
 use crate::timefmt;
 
-/// The window when `start_time` is left out: manual backups are kept at most about a year.
-const DEFAULT_LOOKBACK: Duration = Duration::from_secs(400 * 86_400);
 const PAGE_SIZE: u32 = 100;
-/// A bound on pages, so a service that never stops paging cannot loop us forever.
-const MAX_PAGES: u32 = 1000;
 
 pub struct PolardbBackups {
     schema: Schema,
@@ -70,25 +67,8 @@ fn schema() -> Schema {
             "status",
             "Only backups in this status, e.g. `Success`.",
         ))
-        .attribute(opt("backup_mode", "`Automated` or `Manual`."))
-        .attribute(opt(
-            "start_time",
-            "Window start, `yyyy-MM-ddTHH:mmZ` (UTC); default 400 days ago.",
-        ))
-        .attribute(opt(
-            "end_time",
-            "Window end, `yyyy-MM-ddTHH:mmZ` (UTC); default a day from now.",
-        ))
-        .attribute(Attribute::computed(
-            "ids",
-            Type::list(Type::String),
-            "The backups' resource IDs.",
-        ))
-        .attribute(Attribute::computed(
-            "backups",
-            Type::list(backup_type()),
-            "The backups found.",
-        ));
+        .attribute(opt("backup_mode", "`Automated` or `Manual`."));
+    let block = window_and_results(block, "yyyy-MM-ddTHH:mmZ", "backups", backup_type());
     Schema::new(0, block)
 }
 
@@ -133,32 +113,29 @@ impl DataSource for PolardbBackups {
     // ----- read -----
 
     async fn read(&self, ctx: &Ctx, config: Value) -> ReadResponse {
-        let fail = |d| ReadResponse {
-            diagnostics: vec![d],
-            ..ReadResponse::default()
-        };
         let provider = match ctx.provider() {
             Ok(p) => p,
-            Err(d) => return fail(d),
+            Err(d) => return failed(d),
         };
         let Some(cluster) = config.str_attr("db_cluster_id").map(str::to_string) else {
-            return fail(invalid_attribute(
+            return failed(invalid_attribute(
                 "db_cluster_id",
                 "The cluster ID is missing.",
                 "Set db_cluster_id.",
             ));
         };
-        let now = SystemTime::now();
-        let start = config.str_attr("start_time").map_or_else(
-            || timefmt::iso8601_minutes(now.checked_sub(DEFAULT_LOOKBACK).unwrap_or(now)),
-            str::to_string,
+        let (default_start, default_end) = default_window(SystemTime::now());
+        let time = |name: &str, default: SystemTime| {
+            config
+                .str_attr(name)
+                .map_or_else(|| timefmt::iso8601_minutes(default), str::to_string)
+        };
+        let (start, end) = (
+            time("start_time", default_start),
+            time("end_time", default_end),
         );
-        let end = config.str_attr("end_time").map_or_else(
-            || timefmt::iso8601_minutes(now + Duration::from_secs(86_400)),
-            str::to_string,
-        );
-        let mut backups = Vec::new();
-        for page in 1..=MAX_PAGES {
+        let client = &provider.polardb;
+        let listing = all_pages(PAGE_SIZE, |page| {
             let query = DescribeBackups {
                 db_cluster_id: cluster.clone(),
                 backup_status: config.str_attr("status").map(str::to_string),
@@ -169,46 +146,23 @@ impl DataSource for PolardbBackups {
                 page_size: PAGE_SIZE,
                 ..DescribeBackups::default()
             };
-            match polardb::describe_backups(&provider.polardb, &query).await {
-                Ok(p) => {
-                    let n = p.items.len();
-                    backups.extend(p.items);
-                    // A short page is the last; so is reaching the reported total (when the
-                    // service reports one: a missing total must not cut the listing short).
-                    let total = p.total_record_count;
-                    if n < PAGE_SIZE as usize || (total > 0 && backups.len() as u64 >= total) {
-                        break;
-                    }
-                }
-                Err(e) => {
-                    return fail(diag::api_error(
-                        &format!("list the backups of {cluster}"),
-                        &e,
-                    ))
-                }
+            async move {
+                let p = polardb::describe_backups(client, &query).await?;
+                Ok((p.items, p.total_record_count))
             }
-        }
-        let mut state = config;
-        state.set("id", Value::string(&cluster));
-        state.set(
-            "ids",
-            Value::List(
-                backups
-                    .iter()
-                    .map(|b| {
-                        Value::string(polardb_backup_id(&cluster_of(b, &cluster), &b.backup_id))
-                    })
-                    .collect(),
-            ),
-        );
-        state.set(
-            "backups",
-            Value::List(backups.iter().map(|b| item(&cluster, b)).collect()),
-        );
-        ReadResponse {
-            new_state: state,
-            ..ReadResponse::default()
-        }
+        })
+        .await;
+        let backups = match listing {
+            Ok(backups) => backups,
+            Err(e) => {
+                return failed(diag::api_error(
+                    &format!("list the backups of {cluster}"),
+                    &e,
+                ))
+            }
+        };
+        let items = backups.iter().map(|b| item(&cluster, b)).collect();
+        listed(config, Value::string(&cluster), items)
     }
 }
 
@@ -291,10 +245,11 @@ mod tests {
     #[test]
     fn validate_times() {
         let ds = PolardbBackups::new();
-        let mut cfg = Value::null_object(&schema().value_type());
-        cfg.set("start_time", Value::string("2025-01-01"));
-        cfg.set("end_time", Value::string("2025-01-02T00:00Z"));
-        cfg.set("backup_mode", Value::string("Sometimes"));
+        let cfg = schema().config_with(&[
+            ("start_time", Value::string("2025-01-01")),
+            ("end_time", Value::string("2025-01-02T00:00Z")),
+            ("backup_mode", Value::string("Sometimes")),
+        ]);
         let d = ds.validate(&cfg);
         assert_eq!(d.len(), 2, "{d:?}");
         assert!(d[0].summary.contains("start_time"));

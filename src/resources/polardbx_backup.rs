@@ -11,13 +11,15 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 
 use super::ids::{check_instance_name, check_region, parse_polardbx_backup_id, polardbx_backup_id};
+use super::lifecycle::{
+    failed, failed_all, finish_create, invalid_import_id, read_answer, read_failed, required_id,
+};
 use super::polardbx_create::create_exactly_once;
 use super::timeouts::{self, Timeouts};
-use super::waiter::{self, Poll, Schedule, WaitError};
-use super::{check_attr, default_if_null, null_unknowns, text};
+use super::waiter::{self, Poll, Schedule};
+use super::{check_attr, default_if_null, text};
 use crate::alicloud::polardbx::{self, BackupSet};
-use crate::alicloud::ErrorKind;
-use crate::diagnostics::{self as diag, invalid_attribute, Diagnostic, Diagnostics};
+use crate::diagnostics::{self as diag, Diagnostic, Diagnostics};
 use crate::resource::{
     plan_with_schema, ApplyResponse, Ctx, ImportResponse, PlanRequest, PlanResponse, ReadResponse,
     Resource,
@@ -192,27 +194,18 @@ impl Resource for PolardbxBackup {
         };
         let timeouts = match Timeouts::from_state(&planned, DEFAULT_TIMEOUTS) {
             Ok(t) => t,
-            Err(diagnostics) => {
-                return ApplyResponse {
-                    diagnostics,
-                    ..ApplyResponse::default()
-                }
-            }
+            Err(diagnostics) => return failed_all(diagnostics),
         };
-        let Some(instance) = planned.str_attr("db_instance_name").map(str::to_string) else {
-            return failed(invalid_attribute(
-                "db_instance_name",
-                "The instance name is missing.",
-                "Set db_instance_name.",
-            ));
+        let instance = match required_id(
+            &planned,
+            "db_instance_name",
+            "The instance name is missing.",
+            check_instance_name,
+            "Use a PolarDB-X instance name (pxc-...).",
+        ) {
+            Ok(i) => i,
+            Err(d) => return failed(d),
         };
-        if let Err(problem) = check_instance_name(&instance) {
-            return failed(invalid_attribute(
-                "db_instance_name",
-                &problem,
-                "Use a PolarDB-X instance name (pxc-...).",
-            ));
-        }
         let region = planned
             .str_attr("region_id")
             .unwrap_or(&provider.region)
@@ -244,17 +237,11 @@ impl Resource for PolardbxBackup {
         state.set("id", Value::string(&id));
         state.set("region_id", Value::string(&region));
         state.set("backup_set_id", Value::string(&set_id));
-        null_unknowns(&mut state);
-        if state.bool_attr("wait_for_completion") == Some(false) {
-            return ApplyResponse {
-                new_state: state,
-                ..ApplyResponse::default()
-            };
-        }
 
         let remaining = deadline.saturating_duration_since(Instant::now());
         let what = format!("{WHAT} {id}");
-        let outcome = waiter::wait_for(&what, remaining, &Schedule::default(), &ctx.stop, || {
+        let schedule = Schedule::default();
+        let wait = waiter::wait_for(&what, remaining, &schedule, &ctx.stop, || {
             let (client, region, instance, set_id) = (&client, &region, &instance, &set_id);
             async move {
                 match polardbx::describe_backup_set(client, region, instance, set_id).await? {
@@ -266,38 +253,8 @@ impl Resource for PolardbxBackup {
                     None => Ok(Poll::Pending(None, "not listed yet".into())),
                 }
             }
-        })
-        .await;
-        let mut diagnostics = Vec::new();
-        match outcome {
-            Ok(set) => {
-                fill(&mut state, &set);
-                if set.status == 2 {
-                    diagnostics.push(diag::backup_failed(WHAT, &id));
-                }
-            }
-            Err(WaitError::Timeout {
-                waited,
-                status,
-                last,
-            }) => {
-                last.iter().for_each(|s| fill(&mut state, s));
-                diagnostics.push(diag::wait_timeout(WHAT, &id, waited, &status));
-            }
-            Err(WaitError::Stopped { last, .. }) => {
-                last.iter().for_each(|s| fill(&mut state, s));
-                diagnostics.push(diag::wait_stopped(WHAT, &id));
-            }
-            Err(WaitError::Api { error, last }) => {
-                last.iter().for_each(|s| fill(&mut state, s));
-                diagnostics.push(diag::wait_api_error(WHAT, &id, &error));
-            }
-        }
-        ApplyResponse {
-            new_state: state,
-            private: Vec::new(),
-            diagnostics,
-        }
+        });
+        finish_create(state, WHAT, &id, wait, fill, |set| set.status == 2).await
     }
 
     // ----- read -----
@@ -305,77 +262,43 @@ impl Resource for PolardbxBackup {
     async fn read(&self, ctx: &Ctx, current: Value, private: Vec<u8>) -> ReadResponse {
         let provider = match ctx.provider() {
             Ok(p) => p,
-            Err(d) => {
-                return ReadResponse {
-                    new_state: current,
-                    private,
-                    diagnostics: vec![d],
-                }
-            }
+            Err(d) => return read_failed(current, private, d),
         };
         let Some((region, instance, set_id)) = ids_of(&current) else {
-            return ReadResponse {
-                new_state: current,
-                private,
-                diagnostics: vec![corrupt_state()],
-            };
+            return read_failed(current, private, corrupt_state());
         };
         let client = match provider.polardbx_in(&region) {
             Ok(c) => c,
             Err(e) => {
-                return ReadResponse {
-                    new_state: current,
-                    private,
-                    diagnostics: vec![diag::api_error("set up the PolarDB-X client", &e)],
-                }
+                let d = diag::api_error("set up the PolarDB-X client", &e);
+                return read_failed(current, private, d);
             }
         };
-        match polardbx::describe_backup_set(&client, &region, &instance, &set_id).await {
-            Ok(Some(set)) => {
-                let mut state = current;
-                fill(&mut state, &set);
-                default_if_null(&mut state, "region_id", Value::string(&region));
-                default_if_null(&mut state, "backup_type", Value::string("0"));
-                default_if_null(&mut state, "wait_for_completion", Value::Bool(true));
-                ReadResponse {
-                    new_state: state,
-                    private,
-                    diagnostics: Vec::new(),
-                }
-            }
-            Ok(None) => {
-                tracing::info!(
+        let found = polardbx::describe_backup_set(&client, &region, &instance, &set_id).await;
+        read_answer(
+            current,
+            private,
+            found,
+            &format!("read backup set {instance}:{set_id}"),
+            |state, set| {
+                fill(state, &set);
+                default_if_null(state, "region_id", Value::string(&region));
+                default_if_null(state, "backup_type", Value::string("0"));
+                default_if_null(state, "wait_for_completion", Value::Bool(true));
+            },
+            |error| match error {
+                None => tracing::info!(
                     instance = instance.as_str(),
                     set_id = set_id.as_str(),
                     "backup set is gone; removing it from state"
-                );
-                ReadResponse {
-                    new_state: Value::Null,
-                    private,
-                    diagnostics: Vec::new(),
-                }
-            }
-            Err(e) if e.kind == ErrorKind::NotFound => {
-                tracing::info!(
+                ),
+                Some(e) => tracing::info!(
                     instance = instance.as_str(),
                     code = e.code.as_str(),
                     "instance or backup set is gone; removing it from state"
-                );
-                ReadResponse {
-                    new_state: Value::Null,
-                    private,
-                    diagnostics: Vec::new(),
-                }
-            }
-            Err(e) => ReadResponse {
-                new_state: current,
-                private,
-                diagnostics: vec![diag::api_error(
-                    &format!("read backup set {instance}:{set_id}"),
-                    &e,
-                )],
+                ),
             },
-        }
+        )
     }
 
     // ----- delete -----
@@ -391,15 +314,10 @@ impl Resource for PolardbxBackup {
     async fn import(&self, _ctx: &Ctx, id: &str) -> ImportResponse {
         let (region, instance, set_id) = match parse_polardbx_backup_id(id) {
             Ok(parts) => parts,
-            Err(problem) => {
-                return ImportResponse {
-                    diagnostics: vec![Diagnostic::error(
-                        "Invalid import ID",
-                        format!("{problem}\n\nExample: terraform import alicloud_polardbx_backup.example cn-hangzhou:pxc-hzabc123:627833"),
-                    )],
-                    ..ImportResponse::default()
-                }
-            }
+            Err(problem) => return invalid_import_id(
+                &problem,
+                "terraform import alicloud_polardbx_backup.example cn-hangzhou:pxc-hzabc123:627833",
+            ),
         };
         let mut state = Value::null_object(&self.schema.value_type());
         state.set(
@@ -419,13 +337,6 @@ impl Resource for PolardbxBackup {
 }
 
 // ----- helpers -----
-
-fn failed(d: Diagnostic) -> ApplyResponse {
-    ApplyResponse {
-        diagnostics: vec![d],
-        ..ApplyResponse::default()
-    }
-}
 
 fn corrupt_state() -> Diagnostic {
     Diagnostic::error(
@@ -456,7 +367,7 @@ fn ids_of(state: &Value) -> Option<(String, String, String)> {
 }
 
 /// The API's numeric status as a word, like PolarDB's.
-fn status_name(status: i64) -> String {
+pub(super) fn status_name(status: i64) -> String {
     match status {
         0 => "Running".into(),
         1 => "Success".into(),
@@ -466,7 +377,7 @@ fn status_name(status: i64) -> String {
 }
 
 /// Epoch milliseconds as `yyyy-MM-ddTHH:mm:ssZ`; 0 (not reported) as null.
-fn time_ms(ms: i64) -> Value {
+pub(super) fn time_ms(ms: i64) -> Value {
     if ms <= 0 {
         Value::Null
     } else {
@@ -488,11 +399,7 @@ mod tests {
     use crate::diagnostics::AttributePath;
 
     fn config(pairs: &[(&str, Value)]) -> Value {
-        let mut v = Value::null_object(&schema().value_type());
-        for (k, val) in pairs {
-            v.set(k, val.clone());
-        }
-        v
+        schema().config_with(pairs)
     }
 
     /// An unknown backup_type is refused with the valid values; wrong-product names too.
@@ -532,13 +439,11 @@ mod tests {
     async fn plan_defaults_region_only_when_left_out() {
         let r = PolardbxBackup::new();
         let (data, _) = crate::provider::configure_with(
-            &{
-                let mut c = Value::null_object(&crate::provider::schema().value_type());
-                c.set("region", Value::string("cn-beijing"));
-                c.set("access_key", Value::string("AK"));
-                c.set("secret_key", Value::string("SK"));
-                c
-            },
+            &crate::provider::schema().config_with(&[
+                ("region", Value::string("cn-beijing")),
+                ("access_key", Value::string("AK")),
+                ("secret_key", Value::string("SK")),
+            ]),
             &|_| None,
             None,
         )
@@ -579,10 +484,7 @@ mod tests {
     #[tokio::test]
     async fn delete_warns() {
         let r = PolardbxBackup::new();
-        let ctx = Ctx {
-            provider: None,
-            stop: crate::resource::StopSignal::never(),
-        };
+        let ctx = Ctx::unconfigured();
         let d = r
             .delete(
                 &ctx,
@@ -598,10 +500,7 @@ mod tests {
     #[tokio::test]
     async fn import_ids() {
         let r = PolardbxBackup::new();
-        let ctx = Ctx {
-            provider: None,
-            stop: crate::resource::StopSignal::never(),
-        };
+        let ctx = Ctx::unconfigured();
         let resp = r.import(&ctx, "cn-hangzhou:pxc-abc:627833").await;
         assert!(resp.diagnostics.is_empty());
         assert_eq!(resp.state.str_attr("backup_set_id"), Some("627833"));

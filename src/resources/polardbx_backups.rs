@@ -1,11 +1,13 @@
 //! Data source `alicloud_polardbx_backups`: the backup sets of a PolarDB-X instance in a time
 //! window, every page of them, with the same attribute names as `alicloud_polardbx_backup`.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use async_trait::async_trait;
 
 use super::ids::{check_instance_name, check_region, polardbx_backup_id};
+use super::listing::{all_pages, default_window, failed, listed, window_and_results};
+use super::polardbx_backup::{status_name, time_ms};
 use super::{check_attr, text};
 use crate::alicloud::polardbx::{self, BackupSet};
 use crate::diagnostics::{self as diag, invalid_attribute, Diagnostics};
@@ -14,9 +16,7 @@ use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
 use crate::timefmt;
 
-const DEFAULT_LOOKBACK: Duration = Duration::from_secs(400 * 86_400);
 const PAGE_SIZE: u32 = 100;
-const MAX_PAGES: u32 = 1000;
 
 pub struct PolardbxBackups {
     schema: Schema,
@@ -53,7 +53,6 @@ fn set_type() -> Type {
 }
 
 fn schema() -> Schema {
-    let opt = |n: &str, d: &str| Attribute::optional(n, Type::String, d);
     let block = Block::new("The backup sets of a PolarDB-X 2.0 instance in a time window.")
         .attribute(Attribute::computed(
             "id",
@@ -69,25 +68,8 @@ fn schema() -> Schema {
             "region_id",
             Type::String,
             "The instance's region (default: the provider's region).",
-        ))
-        .attribute(opt(
-            "start_time",
-            "Window start, `yyyy-MM-ddTHH:mm:ssZ` (UTC); default 400 days ago.",
-        ))
-        .attribute(opt(
-            "end_time",
-            "Window end, `yyyy-MM-ddTHH:mm:ssZ` (UTC); default a day from now.",
-        ))
-        .attribute(Attribute::computed(
-            "ids",
-            Type::list(Type::String),
-            "The backup sets' resource IDs.",
-        ))
-        .attribute(Attribute::computed(
-            "backups",
-            Type::list(set_type()),
-            "The backup sets found.",
         ));
+    let block = window_and_results(block, "yyyy-MM-ddTHH:mm:ssZ", "backup sets", set_type());
     Schema::new(0, block)
 }
 
@@ -134,16 +116,12 @@ impl DataSource for PolardbxBackups {
     // ----- read -----
 
     async fn read(&self, ctx: &Ctx, config: Value) -> ReadResponse {
-        let fail = |d| ReadResponse {
-            diagnostics: vec![d],
-            ..ReadResponse::default()
-        };
         let provider = match ctx.provider() {
             Ok(p) => p,
-            Err(d) => return fail(d),
+            Err(d) => return failed(d),
         };
         let Some(instance) = config.str_attr("db_instance_name").map(str::to_string) else {
-            return fail(invalid_attribute(
+            return failed(invalid_attribute(
                 "db_instance_name",
                 "The instance name is missing.",
                 "Set db_instance_name.",
@@ -155,9 +133,9 @@ impl DataSource for PolardbxBackups {
             .to_string();
         let client = match provider.polardbx_in(&region) {
             Ok(c) => c,
-            Err(e) => return fail(diag::api_error("set up the PolarDB-X client", &e)),
+            Err(e) => return failed(diag::api_error("set up the PolarDB-X client", &e)),
         };
-        let now = SystemTime::now();
+        let (default_start, default_end) = default_window(SystemTime::now());
         let ms = |name: &str, default: SystemTime| {
             config
                 .str_attr(name)
@@ -167,73 +145,43 @@ impl DataSource for PolardbxBackups {
                     |secs| secs.saturating_mul(1000),
                 )
         };
-        let start_ms = ms(
-            "start_time",
-            now.checked_sub(DEFAULT_LOOKBACK).unwrap_or(now),
-        );
-        let end_ms = ms("end_time", now + Duration::from_secs(86_400));
-        let mut sets: Vec<BackupSet> = Vec::new();
-        for page in 1..=MAX_PAGES {
-            match polardbx::describe_backup_set_list(
-                &client, &region, &instance, start_ms, end_ms, page, PAGE_SIZE,
+        let start_ms = ms("start_time", default_start);
+        let end_ms = ms("end_time", default_end);
+        let (client, region_ref, instance_ref) = (&client, &region, &instance);
+        let listing = all_pages(PAGE_SIZE, |page| async move {
+            let sets = polardbx::describe_backup_set_list(
+                client,
+                region_ref,
+                instance_ref,
+                start_ms,
+                end_ms,
+                page,
+                PAGE_SIZE,
             )
-            .await
-            {
-                Ok(items) => {
-                    let n = items.len();
-                    sets.extend(items);
-                    if n < PAGE_SIZE as usize {
-                        break;
-                    }
-                }
-                Err(e) => {
-                    return fail(diag::api_error(
-                        &format!("list the backup sets of {instance}"),
-                        &e,
-                    ))
-                }
+            .await?;
+            // No total comes back with the list: only a short page ends it.
+            Ok((sets, 0))
+        })
+        .await;
+        let sets: Vec<BackupSet> = match listing {
+            Ok(sets) => sets,
+            Err(e) => {
+                return failed(diag::api_error(
+                    &format!("list the backup sets of {instance}"),
+                    &e,
+                ))
             }
-        }
+        };
         let mut state = config;
-        state.set("id", Value::string(format!("{region}:{instance}")));
         state.set("region_id", Value::string(&region));
-        state.set(
-            "ids",
-            Value::List(
-                sets.iter()
-                    .map(|s| {
-                        Value::string(polardbx_backup_id(&region, &instance, &s.backup_set_id))
-                    })
-                    .collect(),
-            ),
-        );
-        state.set(
-            "backups",
-            Value::List(sets.iter().map(|s| item(&region, &instance, s)).collect()),
-        );
-        ReadResponse {
-            new_state: state,
-            ..ReadResponse::default()
-        }
+        let items = sets.iter().map(|s| item(&region, &instance, s)).collect();
+        listed(state, Value::string(format!("{region}:{instance}")), items)
     }
 }
 
 // ----- helpers -----
 
 fn item(region: &str, instance: &str, s: &BackupSet) -> Value {
-    let time = |ms: i64| {
-        if ms <= 0 {
-            Value::Null
-        } else {
-            Value::string(timefmt::iso8601_seconds(timefmt::from_unix_secs(ms / 1000)))
-        }
-    };
-    let status = match s.status {
-        0 => "Running".to_string(),
-        1 => "Success".to_string(),
-        2 => "Failed".to_string(),
-        other => other.to_string(),
-    };
     Value::object([
         (
             "id",
@@ -242,11 +190,11 @@ fn item(region: &str, instance: &str, s: &BackupSet) -> Value {
         ("region_id", Value::string(region)),
         ("db_instance_name", Value::string(instance)),
         ("backup_set_id", Value::string(&s.backup_set_id)),
-        ("status", Value::string(status)),
+        ("status", Value::string(status_name(s.status))),
         ("backup_model", text(&s.backup_model)),
         ("backup_type", text(&s.backup_type)),
-        ("begin_time", time(s.begin_time)),
-        ("end_time", time(s.end_time)),
+        ("begin_time", time_ms(s.begin_time)),
+        ("end_time", time_ms(s.end_time)),
         ("size_bytes", Value::int(s.backup_set_size)),
     ])
 }
@@ -284,8 +232,7 @@ mod tests {
     /// A PolarDB cluster ID in place of an instance name is named.
     #[test]
     fn validate_instance() {
-        let mut cfg = Value::null_object(&schema().value_type());
-        cfg.set("db_instance_name", Value::string("pc-abc"));
+        let cfg = schema().config_with(&[("db_instance_name", Value::string("pc-abc"))]);
         let d = PolardbxBackups::new().validate(&cfg);
         assert_eq!(d.len(), 1);
         assert!(d[0].summary.contains("db_instance_name"));

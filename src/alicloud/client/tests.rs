@@ -60,26 +60,31 @@ fn create_params() -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The call most tests make: an idempotent CreateBackup with [`create_params`].
+async fn create_backup(c: &Client) -> Result<serde_json::Value, ApiError> {
+    c.call(
+        "CreateBackup",
+        &create_params(),
+        CallOptions { idempotent: true },
+    )
+    .await
+}
+
+/// The answer of a server that checks signatures: the backup when `signed_ok`, else the refusal.
+fn ok_if_signed(signed_ok: bool) -> Reply {
+    if signed_ok {
+        Reply::Respond(200, vec![], ok_body())
+    } else {
+        Reply::Respond(400, vec![], err_body("SignatureDoesNotMatch", "BAD"))
+    }
+}
+
 /// A V2 call is a signed form POST to `/` and returns the parsed body.
 #[tokio::test]
 async fn v2_call_is_signed_form_post() {
-    let server = Server::start(Arc::new(|_, req| {
-        if v2_signature_ok(req) {
-            Reply::Respond(200, vec![], ok_body())
-        } else {
-            Reply::Respond(400, vec![], err_body("SignatureDoesNotMatch", "BAD"))
-        }
-    }))
-    .await;
+    let server = Server::start(Arc::new(|_, req| ok_if_signed(v2_signature_ok(req)))).await;
     let c = client(&server.url, SignatureVersion::V2, Duration::from_secs(2));
-    let v = c
-        .call(
-            "CreateBackup",
-            &create_params(),
-            CallOptions { idempotent: true },
-        )
-        .await
-        .expect("call succeeds");
+    let v = create_backup(&c).await.expect("call succeeds");
     assert_eq!(v["BackupJobId"], 11111111);
     let seen = server.seen();
     assert_eq!(seen.len(), 1);
@@ -127,22 +132,11 @@ async fn v3_call_is_signed_with_headers() {
             &sign::hashed_payload(req.body.as_bytes()),
         );
         let sig = sign::signature_v3(SECRET, &sign::string_to_sign_v3(&cr));
-        if auth == sign::authorization_v3("test-id", &sh, &sig) {
-            Reply::Respond(200, vec![], ok_body())
-        } else {
-            Reply::Respond(400, vec![], err_body("SignatureDoesNotMatch", "BAD"))
-        }
+        ok_if_signed(auth == sign::authorization_v3("test-id", &sh, &sig))
     }))
     .await;
     let c = client(&server.url, SignatureVersion::V3, Duration::from_secs(2));
-    let v = c
-        .call(
-            "CreateBackup",
-            &create_params(),
-            CallOptions { idempotent: true },
-        )
-        .await
-        .expect("V3 call succeeds");
+    let v = create_backup(&c).await.expect("V3 call succeeds");
     assert_eq!(v["RequestId"], "OK-1");
     let seen = server.seen();
     assert_eq!(
@@ -168,13 +162,7 @@ async fn throttling_is_retried_keeping_client_token() {
     }))
     .await;
     let c = client(&server.url, SignatureVersion::V2, Duration::from_secs(5));
-    c.call(
-        "CreateBackup",
-        &create_params(),
-        CallOptions { idempotent: true },
-    )
-    .await
-    .expect("succeeds after throttling");
+    create_backup(&c).await.expect("succeeds after throttling");
     let seen = server.seen();
     assert_eq!(seen.len(), 3);
     let tokens: Vec<_> = seen.iter().map(|s| s.param("ClientToken")).collect();
@@ -233,14 +221,7 @@ async fn final_errors_map_to_kinds() {
         }))
         .await;
         let c = client(&server.url, SignatureVersion::V2, Duration::from_secs(2));
-        let e = c
-            .call(
-                "CreateBackup",
-                &create_params(),
-                CallOptions { idempotent: true },
-            )
-            .await
-            .expect_err("fails");
+        let e = create_backup(&c).await.expect_err("fails");
         assert_eq!(e.kind, kind, "{code}");
         assert_eq!(e.code, code);
         assert_eq!(e.request_id.as_deref(), Some("RID-9"));
@@ -405,13 +386,7 @@ async fn logs_carry_no_secrets() {
     })
     .expect("client")
     .with_backoff(Duration::from_millis(5), Duration::from_millis(20));
-    c.call(
-        "CreateBackup",
-        &create_params(),
-        CallOptions { idempotent: true },
-    )
-    .await
-    .expect("succeeds");
+    create_backup(&c).await.expect("succeeds");
     let text = String::from_utf8_lossy(&captured.0.lock().expect("lock")).to_string();
     // Scoped subscribers race with tests on other threads over tracing's per-callsite interest
     // cache, so one of the two lines can be missed; at least one attempt line must be there.
