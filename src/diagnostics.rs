@@ -69,12 +69,33 @@ pub struct Diagnostic {
 
 pub type Diagnostics = Vec<Diagnostic>;
 
+/// Diagnostics quote the user's values and the service's messages; these bounds keep a huge value
+/// (say a 16 MiB ID) from flooding the terminal, while the start (what) and the end (the fix)
+/// of the text survive.
+const MAX_SUMMARY_CHARS: usize = 200;
+const MAX_DETAIL_CHARS: usize = 4000;
+
+/// `text` itself when it has at most `max` characters; otherwise its first and last parts with
+/// a note of how much was left out between them.
+fn bounded(text: String, max: usize) -> String {
+    let count = text.chars().count();
+    if count <= max {
+        return text;
+    }
+    let head: String = text.chars().take(max / 2).collect();
+    let tail: String = text.chars().skip(count - max / 4).collect();
+    format!(
+        "{head} [... {} characters left out ...] {tail}",
+        count - max / 2 - max / 4
+    )
+}
+
 impl Diagnostic {
     pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Diagnostic {
         Diagnostic {
             severity: Severity::Error,
-            summary: summary.into(),
-            detail: detail.into(),
+            summary: bounded(summary.into(), MAX_SUMMARY_CHARS),
+            detail: bounded(detail.into(), MAX_DETAIL_CHARS),
             attribute: None,
         }
     }
@@ -82,8 +103,8 @@ impl Diagnostic {
     pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> Diagnostic {
         Diagnostic {
             severity: Severity::Warning,
-            summary: summary.into(),
-            detail: detail.into(),
+            summary: bounded(summary.into(), MAX_SUMMARY_CHARS),
+            detail: bounded(detail.into(), MAX_DETAIL_CHARS),
             attribute: None,
         }
     }
@@ -471,5 +492,26 @@ mod tests {
         let d = no_credentials(&e);
         assert!(d.detail.contains("  - provider arguments\n  - environment"));
         assert!(d.detail.starts_with("profile \"x\""));
+    }
+
+    /// A huge quoted value is cut in the middle: the start and the fix at the end survive.
+    #[test]
+    fn huge_text_is_bounded() {
+        let id = "x".repeat(16 << 20);
+        let d = invalid_attribute(
+            "db_cluster_id",
+            &format!("\"{id}\" is not a cluster ID."),
+            "Use pc-...",
+        );
+        assert!(
+            d.detail.chars().count() < MAX_DETAIL_CHARS + 100,
+            "{}",
+            d.detail.len()
+        );
+        assert!(d.detail.starts_with("\"xxx"));
+        assert!(d.detail.ends_with("Use pc-..."));
+        assert!(d.detail.contains("characters left out"));
+        let short = Diagnostic::error("s", "short detail");
+        assert_eq!(short.detail, "short detail");
     }
 }
