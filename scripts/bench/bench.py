@@ -8,6 +8,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -44,6 +45,12 @@ class Emulator:
 
     def reset(self):
         self.admin("POST", "reset")
+
+    def settings(self, body):
+        req = urllib.request.Request(f"{self.url}/_emulator/settings", method="POST", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return json.loads(r.read())
 
     def requests(self):
         return self.admin("GET", "requests")
@@ -142,10 +149,15 @@ class Variant:
         return env
 
     def terraform(self, args, env, ok_codes=(0,)):
+        """Runs terraform; returns (wall seconds, exit code) and leaves the CPU seconds of
+        terraform and every provider process it started (and reaped) in `self.cpu`."""
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
         with open(os.path.join(self.dir, "last.log"), "w") as out:
             p = subprocess.run(["terraform", *args], cwd=self.dir, env=env, stdout=out, stderr=subprocess.STDOUT)
         wall = time.perf_counter() - t
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         if p.returncode not in ok_codes:
             with open(os.path.join(self.dir, "last.log")) as f:
                 tail = f.read()[-3000:]
@@ -171,12 +183,17 @@ def count_calls(emu, marker):
 
 
 def read_rss(path):
+    """The shim's records, one line per provider process: (peak RSS KiB, CPU seconds)."""
     if not os.path.exists(path):
         return []
+    procs = []
     with open(path) as f:
-        vals = [int(x) for x in f.read().split() if x.strip().isdigit()]
+        for line in f:
+            parts = line.split()
+            if len(parts) == 3 and parts[0].isdigit():
+                procs.append((int(parts[0]), float(parts[1]) + float(parts[2])))
     os.remove(path)
-    return vals
+    return procs
 
 
 def cycle(v, emu, override_dirs, rss_log=None):
@@ -190,7 +207,7 @@ def cycle(v, emu, override_dirs, rss_log=None):
     marker = None
     if v.uses_emulator:
         emu.reset()
-    out = {"wall": {}, "calls": {}, "rss_kib": {}}
+    out = {"wall": {}, "cpu": {}, "calls": {}, "rss_kib": {}, "provider_cpu": {}}
     for phase, args, codes in (
         ("apply", ["apply", "-auto-approve", "-input=false", "-no-color"], (0,)),
         ("plan", ["plan", "-input=false", "-no-color", "-detailed-exitcode"], (0,)),
@@ -199,10 +216,32 @@ def cycle(v, emu, override_dirs, rss_log=None):
         if rss_log:
             read_rss(rss_log)
         out["wall"][phase], _ = v.terraform(args, env, codes)
+        out["cpu"][phase] = v.cpu
         if v.uses_emulator:
             out["calls"][phase], marker = count_calls(emu, marker)
         if rss_log:
-            out["rss_kib"][phase] = read_rss(rss_log)
+            procs = read_rss(rss_log)
+            out["rss_kib"][phase] = [kib for kib, _ in procs]
+            out["provider_cpu"][phase] = sum(cpu for _, cpu in procs)
+    return out
+
+
+def waiting_checks(emu, work, plain_dirs, addr):
+    """Backups that take time: calls per create when a backup finishes between two polls, and
+    how soon after finishing a 30-second backup is seen done."""
+    out = {}
+    for label, ms, n in (("300ms", 300, 10), ("30s", 30_000, 1)):
+        v = Variant(f"wait_{label}", label, 2 * n, os.path.join(work, f"wait-{label}"),
+                    config_ours(n, n, emu.url), [addr["alicloud"]], True)
+        env = v.env(plain_dirs)
+        emu.reset()
+        emu.settings({"backup_duration_ms": ms})
+        wall, _ = v.terraform(["apply", "-auto-approve", "-input=false", "-no-color"], env)
+        calls, _ = count_calls(emu, None)
+        v.terraform(["destroy", "-auto-approve", "-input=false", "-no-color"], env)
+        out[label] = {"resources": 2 * n, "backup_ms": ms, "apply_s": wall, "calls": calls}
+        log(f"waiting {label}: apply {wall:.2f}s, calls {calls}")
+    emu.reset()
     return out
 
 
@@ -286,7 +325,7 @@ def main():
         os.makedirs(s)
         shim = os.path.join(s, f"terraform-provider-{name}")
         with open(shim, "w") as f:
-            f.write(f'#!/bin/sh\nexec /usr/bin/time -a -o "{rss_log}" -f "%M" "{path}" "$@"\n')
+            f.write(f'#!/bin/sh\nexec /usr/bin/time -a -o "{rss_log}" -f "%M %U %S" "{path}" "$@"\n')
         os.chmod(shim, 0o755)
         shim_dirs[addr[name]] = s
 
@@ -321,9 +360,11 @@ def main():
                 for v in variants:
                     if v.overrides:
                         r = cycle(v, emu, shim_dirs, rss_log)
-                        rss[v.name] = r["rss_kib"]
-                        log(f"N={n} RSS {v.name}: max {max(max(x, default=0) for x in r['rss_kib'].values())} KiB")
+                        rss[v.name] = {"rss_kib": r["rss_kib"], "provider_cpu": r["provider_cpu"], "cpu": r["cpu"]}
+                        log(f"N={n} RSS {v.name}: max {max(max(x, default=0) for x in r['rss_kib'].values())} KiB, "
+                            f"provider CPU {r['provider_cpu']}, total CPU {r['cpu']}")
                 results["rss"][str(n)] = rss
+        results["waiting"] = waiting_checks(emu, work, plain_dirs, addr)
     finally:
         emu.stop()
 
@@ -347,8 +388,8 @@ def report(res):
     m = res["machine"]
     out.append(f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory_gib']} GiB, Linux {m['kernel']}; {m['terraform']}; "
                f"load average at start {m['load_at_start']}. Medians of {res['repeats']} alternations.\n")
-    out.append("| N | variant | resources | apply s | plan s | destroy s | apply+destroy s | per resource ms | vs floor | vs null |")
-    out.append("|---|---|---|---|---|---|---|---|---|---|")
+    out.append("| N | variant | resources | apply s | plan s | destroy s | apply+destroy s | per resource ms | vs floor | vs null | CPU s (apply+destroy) |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|")
     for n, variants in res["runs"].items():
         def ad(name):
             cs = variants[name]["cycles"]
@@ -363,7 +404,8 @@ def report(res):
             t = ad(name)
             per = 1000 * t / v["resources"]
             vs_null = f"{t / null:.2f}x" if null else "-"
-            out.append(f"| {n} | {v['label']} | {v['resources']} | {fmt_s(a_)} | {fmt_s(p_)} | {fmt_s(d_)} | {fmt_s(t)} | {per:.2f} | {t / floor:.2f}x | {vs_null} |")
+            cpu = med([c["cpu"]["apply"] + c["cpu"]["destroy"] for c in cs])
+            out.append(f"| {n} | {v['label']} | {v['resources']} | {fmt_s(a_)} | {fmt_s(p_)} | {fmt_s(d_)} | {fmt_s(t)} | {per:.2f} | {t / floor:.2f}x | {vs_null} | {cpu:.2f} |")
     out.append("")
     ns = list(res["runs"].keys())
     if len(ns) >= 2:
@@ -387,15 +429,22 @@ def report(res):
             out.append(f"| {n} | {name} | " + " | ".join(cells) + " |")
     out.append("")
     if res["rss"]:
-        out.append("Peak RSS per provider process (MiB; max / median over every process of apply, plan, destroy):\n")
-        out.append("| N | variant | processes | max | median |")
-        out.append("|---|---|---|---|---|")
+        out.append("Peak RSS per provider process (MiB; max / median over every process of one apply, plan and destroy), "
+                   "and where the CPU went in that cycle (seconds: provider processes / everything, i.e. terraform + providers):\n")
+        out.append("| N | variant | processes | max RSS | median RSS | provider CPU s | total CPU s |")
+        out.append("|---|---|---|---|---|---|---|")
         for n, vs in res["rss"].items():
-            for name, phases in vs.items():
-                allp = [x for xs in phases.values() for x in xs]
+            for name, r in vs.items():
+                allp = [x for xs in r["rss_kib"].values() for x in xs]
                 if allp:
-                    out.append(f"| {n} | {name} | {len(allp)} | {max(allp) / 1024:.1f} | {med(allp) / 1024:.1f} |")
+                    out.append(f"| {n} | {name} | {len(allp)} | {max(allp) / 1024:.1f} | {med(allp) / 1024:.1f} | "
+                               f"{sum(r['provider_cpu'].values()):.2f} | {sum(r['cpu'].values()):.2f} |")
         out.append("")
+    for label, w in res.get("waiting", {}).items():
+        total = sum(w["calls"].values())
+        out.append(f"Backups taking {label}: {w['resources']} resources, apply {w['apply_s']:.2f} s, "
+                   f"{total / w['resources']:.2f} calls per create ({', '.join(f'{k} {x}' for k, x in sorted(w['calls'].items()))}).")
+    out.append("")
     hs = res.get("handshake", {})
     for k, v in hs.items():
         if v:
