@@ -17,6 +17,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .build_server(true)
         .build_client(true)
+        // No `Client::connect(url)` helpers: they need tonic's "channel" feature, which the
+        // shipped binary leaves out; tests build their channel themselves.
+        .build_transport(false)
         .compile_fds(fds)?;
     Ok(())
 }

@@ -5,7 +5,7 @@
 //! every attempt, which is what makes a retried create safe.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use super::credentials::CredentialsProvider;
@@ -68,7 +68,11 @@ pub struct CallOptions {
 #[derive(Clone)]
 pub struct Client {
     config: Arc<ClientConfig>,
-    http: reqwest::Client,
+    /// Built on the first request, not in `new`: building a reqwest client loads the system's
+    /// root certificates (about 2 ms), and most provider processes Terraform starts (schema,
+    /// validate, plan of new resources) configure the provider but never call the API.
+    /// Clones, and clients made with [`Client::sharing_http_with`], share one.
+    http: Arc<OnceLock<reqwest::Client>>,
     /// The URL every request goes to (endpoint with path `/`).
     url: url::Url,
     /// `host[:port]` as the `Host` header carries it, for V3 signing.
@@ -119,8 +123,38 @@ impl Client {
                 "TLS certificate verification is disabled for this endpoint"
             );
         }
+        Ok(Client {
+            config: Arc::new(config),
+            http: Arc::new(OnceLock::new()),
+            url,
+            host,
+            backoff_base: retry::BASE_DELAY,
+            backoff_cap: retry::MAX_DELAY,
+        })
+    }
+
+    /// Uses `other`'s HTTP client (and its connection pool) when both would build the same one,
+    /// so a process builds one however many products and regions it calls.
+    pub fn sharing_http_with(mut self, other: &Client) -> Client {
+        let (a, b) = (&self.config, &other.config);
+        let same = a.connect_timeout == b.connect_timeout
+            && a.read_timeout == b.read_timeout
+            && a.user_agent == b.user_agent
+            && a.insecure_skip_verify == b.insecure_skip_verify;
+        if same {
+            self.http = other.http.clone();
+        }
+        self
+    }
+
+    /// The HTTP client, built on first use.
+    fn http(&self) -> Result<&reqwest::Client, ApiError> {
+        if let Some(http) = self.http.get() {
+            return Ok(http);
+        }
+        let config = &self.config;
         // reqwest reads HTTP(S)_PROXY / NO_PROXY from the environment by default.
-        let http = reqwest::Client::builder()
+        let built = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .read_timeout(config.read_timeout)
             .user_agent(config.user_agent.clone())
@@ -134,14 +168,8 @@ impl Client {
                     format!("cannot build the HTTP client: {e}"),
                 )
             })?;
-        Ok(Client {
-            config: Arc::new(config),
-            http,
-            url,
-            host,
-            backoff_base: retry::BASE_DELAY,
-            backoff_cap: retry::MAX_DELAY,
-        })
+        // Another task may have won the race; either client is as good.
+        Ok(self.http.get_or_init(|| built))
     }
 
     /// Changes the backoff's base and cap (tests use short ones to stay fast).
@@ -238,13 +266,16 @@ impl Client {
             Ok(n) => n,
             Err(e) => return (Err(e.with_action(action)), None, None),
         };
+        let http = match self.http() {
+            Ok(h) => h,
+            Err(e) => return (Err(e.with_action(action)), None, None),
+        };
         let now = SystemTime::now();
         let version = self.config.product.api_version();
         let request = match self.config.signature {
             SignatureVersion::V2 => {
                 let signed = sign::sign_v2("POST", action, version, params, &creds, now, &nonce);
-                self.http
-                    .post(self.url.clone())
+                http.post(self.url.clone())
                     .header("content-type", "application/x-www-form-urlencoded")
                     .header("accept", "application/json")
                     .body(form_encode(&signed))
@@ -263,7 +294,7 @@ impl Client {
                 let mut url = self.url.clone();
                 let query = sign::canonical_query(params);
                 url.set_query((!query.is_empty()).then_some(query.as_str()));
-                let mut rb = self.http.post(url).header("accept", "application/json");
+                let mut rb = http.post(url).header("accept", "application/json");
                 for (k, v) in headers {
                     rb = rb.header(k, v);
                 }

@@ -4,6 +4,7 @@
 //! - [`tls`]: the per-launch server certificate and the pinned client-certificate verifier.
 //! - [`listener`]: the private Unix socket (or loopback TCP) and the connection IO type.
 //! - [`server`]: the gRPC server: controller, stdio, broker, health, provider.
+//! - `routes`: sends each request to its service by path (no axum router).
 //! - [`provider_service`]: tfplugin6 `Provider`, dispatching to [`crate::provider`] and
 //!   [`crate::resource`].
 //! - [`run`]: the managed (Terraform) and `--debug` modes `main` chooses between.
@@ -15,6 +16,7 @@ pub mod handshake;
 pub mod listener;
 pub mod proto;
 pub mod provider_service;
+mod routes;
 pub mod run;
 pub mod server;
 pub mod tls;

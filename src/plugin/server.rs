@@ -21,6 +21,7 @@ use super::proto::plugin::grpc_stdio_server::{GrpcStdio, GrpcStdioServer};
 use super::proto::plugin::{ConnInfo, Empty, StdioData};
 use super::proto::tfplugin6::provider_server::ProviderServer;
 use super::provider_service::ProviderService;
+use super::routes::Routes;
 
 /// Terraform's own gRPC message limit; tonic's default decode limit (4 MiB) is too small.
 pub const MAX_MESSAGE_SIZE: usize = 256 * 1024 * 1024;
@@ -134,16 +135,21 @@ pub async fn serve(
     let provider = ProviderServer::new(provider)
         .max_decoding_message_size(MAX_MESSAGE_SIZE)
         .max_encoding_message_size(MAX_MESSAGE_SIZE);
-    let server = tonic::transport::Server::builder()
-        .add_service(provider)
-        .add_service(GrpcControllerServer::new(Controller {
+    let routes = Routes {
+        provider,
+        controller: GrpcControllerServer::new(Controller {
             shutdown: shutdown.clone(),
             enabled: opts.controller_shutdown,
-        }))
-        .add_service(GrpcStdioServer::new(Stdio(shutdown.clone())))
-        .add_service(GrpcBrokerServer::new(Broker(shutdown.clone())))
-        .add_service(HealthServer::new(HealthService(shutdown.clone())))
-        .serve_with_incoming_shutdown(ReceiverStream::new(conn_rx), shutdown.wait());
+        }),
+        stdio: GrpcStdioServer::new(Stdio(shutdown.clone())),
+        broker: GrpcBrokerServer::new(Broker(shutdown.clone())),
+        health: HealthServer::new(HealthService(shutdown.clone())),
+    };
+    let server = tonic::transport::Server::builder().serve_with_incoming_shutdown(
+        routes,
+        ReceiverStream::new(conn_rx),
+        shutdown.wait(),
+    );
 
     let deadline = async {
         shutdown.wait().await;
@@ -157,7 +163,7 @@ pub async fn serve(
 }
 
 /// go-plugin's controller: Shutdown ends the process (Terraform waits 2 s otherwise).
-struct Controller {
+pub(super) struct Controller {
     shutdown: Shutdown,
     enabled: bool,
 }
@@ -177,7 +183,7 @@ type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'stati
 
 /// go-plugin's stdio mirror: we never write to stdout/stderr through it, so the stream is empty
 /// and ends at shutdown.
-struct Stdio(Shutdown);
+pub(super) struct Stdio(Shutdown);
 
 #[tonic::async_trait]
 impl GrpcStdio for Stdio {
@@ -192,7 +198,7 @@ impl GrpcStdio for Stdio {
 }
 
 /// go-plugin's broker: unused by Terraform; accepts the stream and idles.
-struct Broker(Shutdown);
+pub(super) struct Broker(Shutdown);
 
 #[tonic::async_trait]
 impl GrpcBroker for Broker {
@@ -207,7 +213,7 @@ impl GrpcBroker for Broker {
 }
 
 /// grpc.health.v1: "plugin" (go-plugin's name) and "" (the whole server) are SERVING.
-struct HealthService(Shutdown);
+pub(super) struct HealthService(Shutdown);
 
 fn status_of(service: &str) -> Result<ServingStatus, Status> {
     match service {

@@ -54,7 +54,7 @@ impl ProviderData {
             Some(e) => e.clone(),
             None => endpoints::resolve(Product::Polardbx, region, None, &|_| None),
         };
-        Client::new(config)
+        Ok(Client::new(config)?.sharing_http_with(&self.polardbx))
     }
 
     /// The create lock of one PolarDB-X instance (see `polardbx_create_locks`).
@@ -118,7 +118,9 @@ pub fn configure_with(
         .map_err(|e| vec![diag::api_error("set up the API client", &e)])
     };
     let polardb = client_for(Product::Polardb, s.polardb_endpoint.as_deref())?;
-    let polardbx = client_for(Product::Polardbx, s.polardbx_endpoint.as_deref())?;
+    // One HTTP client (built on the first call) for both products.
+    let polardbx =
+        client_for(Product::Polardbx, s.polardbx_endpoint.as_deref())?.sharing_http_with(&polardb);
     let polardbx_endpoint = s
         .polardbx_endpoint
         .clone()

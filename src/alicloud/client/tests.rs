@@ -424,3 +424,27 @@ fn success_false_is_an_error() {
     let v = interpret("X", &answer(200, r#"{"Success":true,"Data":[]}"#)).expect("ok");
     assert_eq!(v["Success"], true);
 }
+
+/// The HTTP client is built on the first call, not by `new`, and is shared by clones and by a
+/// client of another product with the same transport settings, but not with different ones.
+#[tokio::test]
+async fn http_client_is_lazy_and_shared() {
+    let server = Server::start(Arc::new(|_, _| Reply::Respond(200, vec![], ok_body()))).await;
+    let a = client(&server.url, SignatureVersion::V2, Duration::from_secs(2));
+    assert!(
+        a.http.get().is_none(),
+        "new() must not build the HTTP client"
+    );
+    let mut other = a.config().clone();
+    other.product = Product::Polardbx;
+    let b = Client::new(other.clone()).unwrap().sharing_http_with(&a);
+    let clone = a.clone();
+    a.call("DescribeBackups", &[], CallOptions { idempotent: true })
+        .await
+        .expect("call");
+    assert!(a.http.get().is_some());
+    assert!(Arc::ptr_eq(&a.http, &b.http) && Arc::ptr_eq(&a.http, &clone.http));
+    other.read_timeout = Duration::from_secs(9);
+    let c = Client::new(other).unwrap().sharing_http_with(&a);
+    assert!(!Arc::ptr_eq(&a.http, &c.http) && c.http.get().is_none());
+}
