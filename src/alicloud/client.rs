@@ -335,7 +335,7 @@ impl ApiError {
 
 /// What the client makes of one HTTP answer (`status`, `body`): the parsed JSON body of a
 /// success, or the typed error it reports. The same code path as a real call, without the
-/// network, so property tests and the `fuzz-api` target can feed it arbitrary answers.
+/// network, so property tests and the `api_response` fuzz target can feed it arbitrary answers.
 pub fn parse_response(
     action: &str,
     status: u16,
