@@ -5,13 +5,9 @@
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
 use terraform_provider_alicloud::plugin::proto::plugin::grpc_controller_client::GrpcControllerClient;
 use terraform_provider_alicloud::plugin::proto::plugin::Empty;
 use terraform_provider_alicloud::plugin::proto::tfplugin6 as pb;
@@ -19,38 +15,7 @@ use terraform_provider_alicloud::plugin::proto::tfplugin6::provider_client::Prov
 use tonic::transport::{Channel, Endpoint};
 
 use crate::util::bin;
-
-const COOKIE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
-
-/// A client identity as Terraform makes it: self-signed ECDSA P-521 / SHA-512, CA:TRUE.
-struct Identity {
-    cert_pem: String,
-    cert_der: Vec<u8>,
-    key_der: Vec<u8>,
-}
-
-fn identity() -> Identity {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).expect("key");
-    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).expect("params");
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "localhost");
-    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    params.key_usages = vec![
-        rcgen::KeyUsagePurpose::DigitalSignature,
-        rcgen::KeyUsagePurpose::KeyCertSign,
-    ];
-    params.extended_key_usages = vec![
-        rcgen::ExtendedKeyUsagePurpose::ClientAuth,
-        rcgen::ExtendedKeyUsagePurpose::ServerAuth,
-    ];
-    let cert = params.self_signed(&key).expect("self-signed");
-    Identity {
-        cert_pem: cert.pem(),
-        cert_der: cert.der().to_vec(),
-        key_der: key.serialize_der(),
-    }
-}
+use crate::util::plugin_client::{connect, identity, Error, Identity, COOKIE};
 
 /// A running provider process, killed on drop if still alive.
 pub(crate) struct Plugin {
@@ -87,7 +52,7 @@ fn start() -> Plugin {
 
 /// [`start`], with the provider's stderr sent to `stderr` (e.g. a file a test greps).
 pub(crate) fn start_with_stderr(stderr: Stdio) -> Plugin {
-    let identity = identity();
+    let identity = identity().expect("client identity");
     let started = Instant::now();
     let mut child = provider_command()
         .env("TF_PLUGIN_MAGIC_COOKIE", COOKIE)
@@ -124,105 +89,10 @@ pub(crate) fn start_with_stderr(stderr: Stdio) -> Plugin {
     }
 }
 
-/// Trusts exactly the server certificate announced in the handshake (as go-plugin does).
-#[derive(Debug)]
-struct PinnedServer {
-    der: Vec<u8>,
-    provider: Arc<rustls::crypto::CryptoProvider>,
-}
-
-impl ServerCertVerifier for PinnedServer {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        if end_entity.as_ref() == self.der.as_slice() {
-            Ok(ServerCertVerified::assertion())
-        } else {
-            Err(rustls::Error::General(
-                "unexpected server certificate".into(),
-            ))
-        }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
-
 impl Plugin {
     /// A gRPC channel over mTLS on the Unix socket, presenting `identity` (or no certificate).
-    async fn channel_as(
-        &self,
-        identity: Option<&Identity>,
-    ) -> Result<Channel, tonic::transport::Error> {
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()
-            .expect("versions")
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(PinnedServer {
-                der: self.server_cert.clone(),
-                provider,
-            }));
-        let mut config = match identity {
-            Some(id) => builder
-                .with_client_auth_cert(
-                    vec![CertificateDer::from(id.cert_der.clone())],
-                    PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(id.key_der.clone())),
-                )
-                .expect("client cert"),
-            None => builder.with_no_client_auth(),
-        };
-        config.alpn_protocols = vec![b"h2".to_vec()];
-        let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-        let socket = self.socket.clone();
-        Endpoint::from_static("http://localhost")
-            .connect_with_connector(tower::service_fn(move |_: http::Uri| {
-                let connector = connector.clone();
-                let socket = socket.clone();
-                async move {
-                    let stream = tokio::net::UnixStream::connect(&socket).await?;
-                    let name = ServerName::try_from("localhost").expect("name");
-                    let tls = connector.connect(name, stream).await?;
-                    Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(tls))
-                }
-            }))
-            .await
+    async fn channel_as(&self, identity: Option<&Identity>) -> Result<Channel, Error> {
+        connect(&self.socket, &self.server_cert, identity).await
     }
 
     pub(crate) async fn provider(&self) -> ProviderClient<Channel> {
@@ -543,7 +413,7 @@ async fn sigint_ignored_sigterm_cleans_up() {
 async fn other_clients_are_refused() {
     let plugin = start();
     for (label, id) in [
-        ("other certificate", Some(identity())),
+        ("other certificate", Some(identity().expect("identity"))),
         ("no certificate", None),
     ] {
         let refused = match plugin.channel_as(id.as_ref()).await {

@@ -12,13 +12,9 @@
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
 use terraform_provider_alicloud::plugin::proto::health::health_client::HealthClient;
 use terraform_provider_alicloud::plugin::proto::health::HealthCheckRequest;
 use terraform_provider_alicloud::plugin::proto::plugin::grpc_controller_client::GrpcControllerClient;
@@ -26,34 +22,12 @@ use terraform_provider_alicloud::plugin::proto::plugin::Empty;
 use terraform_provider_alicloud::plugin::proto::tfplugin6 as pb;
 use terraform_provider_alicloud::plugin::proto::tfplugin6::provider_client::ProviderClient;
 use terraform_provider_alicloud::tfvalue::{to_msgpack, Value};
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 
-const COOKIE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+#[path = "../../tests/util/plugin_client.rs"]
+mod plugin_client;
 
-type Error = Box<dyn std::error::Error + Send + Sync>;
-
-/// Terraform's client identity: a fresh self-signed ECDSA P-521 certificate, CA:TRUE.
-struct Identity {
-    pem: String,
-    der: Vec<u8>,
-    key: Vec<u8>,
-}
-
-fn identity() -> Result<Identity, Error> {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512)?;
-    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()])?;
-    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    params.extended_key_usages = vec![
-        rcgen::ExtendedKeyUsagePurpose::ClientAuth,
-        rcgen::ExtendedKeyUsagePurpose::ServerAuth,
-    ];
-    let cert = params.self_signed(&key)?;
-    Ok(Identity {
-        pem: cert.pem(),
-        der: cert.der().to_vec(),
-        key: key.serialize_der(),
-    })
-}
+use plugin_client::{connect, identity, Error, Identity, COOKIE};
 
 /// A started plugin: the child, the handshake line, and when the line arrived.
 struct Started {
@@ -72,7 +46,7 @@ fn start(binary: &str, id: &Identity) -> Result<Started, Error> {
         .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
         .env("PLUGIN_MIN_PORT", "10000")
         .env("PLUGIN_MAX_PORT", "25000")
-        .env("PLUGIN_CLIENT_CERT", &id.pem)
+        .env("PLUGIN_CLIENT_CERT", &id.cert_pem)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -121,90 +95,11 @@ fn handshake(binary: &str, runs: usize) -> Result<serde_json::Value, Error> {
     Ok(serde_json::json!({ "handshake_ms": samples }))
 }
 
-/// Trusts exactly the certificate announced in the handshake line, as go-plugin does.
-#[derive(Debug)]
-struct Pinned {
-    der: Vec<u8>,
-    provider: Arc<rustls::crypto::CryptoProvider>,
-}
-
-impl ServerCertVerifier for Pinned {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        if end_entity.as_ref() == self.der.as_slice() {
-            Ok(ServerCertVerified::assertion())
-        } else {
-            Err(rustls::Error::General(
-                "unexpected server certificate".into(),
-            ))
-        }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        let algs = &self.provider.signature_verification_algorithms;
-        rustls::crypto::verify_tls12_signature(message, cert, dss, algs)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        let algs = &self.provider.signature_verification_algorithms;
-        rustls::crypto::verify_tls13_signature(message, cert, dss, algs)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
-
-/// An mTLS gRPC channel to the Unix socket named in `line`, presenting `id`.
-async fn connect(line: &str, id: &Identity) -> Result<Channel, Error> {
+/// An mTLS gRPC channel to the Unix socket named in the handshake `line`, presenting `id`.
+async fn connect_line(line: &str, id: &Identity) -> Result<Channel, Error> {
     let fields: Vec<&str> = line.split('|').collect();
-    let socket = PathBuf::from(fields[3]);
     let server_der = base64::engine::general_purpose::STANDARD_NO_PAD.decode(fields[5])?;
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(Pinned {
-            der: server_der,
-            provider,
-        }))
-        .with_client_auth_cert(
-            vec![CertificateDer::from(id.der.clone())],
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(id.key.clone())),
-        )?;
-    config.alpn_protocols = vec![b"h2".to_vec()];
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    let channel = Endpoint::from_static("http://localhost")
-        .connect_with_connector(tower::service_fn(move |_: http::Uri| {
-            let connector = connector.clone();
-            let socket = socket.clone();
-            async move {
-                let stream = tokio::net::UnixStream::connect(&socket).await?;
-                let name = ServerName::try_from("localhost").map_err(std::io::Error::other)?;
-                let tls = connector.connect(name, stream).await?;
-                Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(tls))
-            }
-        }))
-        .await?;
-    Ok(channel)
+    connect(&PathBuf::from(fields[3]), &server_der, Some(id)).await
 }
 
 /// A provider block pointing at an unreachable local endpoint: configuring builds the clients
@@ -234,7 +129,7 @@ async fn rpc(binary: &str, calls: usize) -> Result<serde_json::Value, Error> {
     let id = identity()?;
     let started = start(binary, &id)?;
     let t = Instant::now();
-    let channel = connect(&started.line, &id).await?;
+    let channel = connect_line(&started.line, &id).await?;
     let connect_ms = ms(t.elapsed());
     let mut client = ProviderClient::new(channel.clone()).max_decoding_message_size(256 << 20);
 

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod emulator;
+pub mod plugin_client;
 pub mod terraform;
 
 use std::path::{Path, PathBuf};
