@@ -11,7 +11,9 @@ use terraform_provider_alicloud::provider;
 use terraform_provider_alicloud::tfvalue::{to_msgpack, Type, Value};
 
 use crate::protocol::{dv, errors, start_with_stderr};
-use crate::resources::{calls, emulator_backups, resources};
+use crate::resources::{
+    backup_ids_in_emulator, backup_ids_in_state, calls, emulator_backups, resources,
+};
 use crate::util::emulator::{Emulator, CLUSTER, INSTANCE};
 use crate::util::terraform::Terraform;
 use crate::util::TempDir;
@@ -840,27 +842,8 @@ resource "alicloud_polardbx_backup" "x" {
         let t = Instant::now();
         tf.ok(&[&["apply"][..], &args[..]].concat());
         let apply = t.elapsed();
-        let mut in_state: Vec<String> = resources(&tf)
-            .iter()
-            .map(|r| {
-                let v = &r["values"];
-                v["backup_id"]
-                    .as_str()
-                    .or(v["backup_set_id"].as_str())
-                    .unwrap_or("")
-                    .to_string()
-            })
-            .collect();
-        let mut in_cloud: Vec<String> = emu
-            .backups()
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|b| b["id"].as_str().map(str::to_string))
-            .collect();
-        in_state.sort();
-        in_cloud.sort();
+        let in_state = backup_ids_in_state(&tf);
+        let in_cloud = backup_ids_in_emulator(&emu);
         let duplicates = in_cloud.len().saturating_sub(60);
         let orphans = in_cloud.iter().filter(|id| !in_state.contains(id)).count();
         assert_eq!((duplicates, orphans, in_state.len()), (0, 0, 60));

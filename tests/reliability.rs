@@ -3,8 +3,8 @@
 //! Ctrl-C mid-wait, and a soak under every fault at once. Secrets: see `hardening`.
 
 use crate::resources::{
-    calls, emulator_backups, failed_apply, in_process, provider_block_with, resources, stderr,
-    terraform, POLARDB_ONE,
+    backup_ids_in_emulator, backup_ids_in_state, calls, emulator_backups, failed_apply, in_process,
+    provider_block_with, resources, stderr, terraform, POLARDB_ONE,
 };
 use crate::util::emulator::{Emulator, CLUSTER, INSTANCE};
 use crate::util::terraform::Terraform;
@@ -324,27 +324,8 @@ resource "alicloud_polardbx_backup" "x" {{
     ]);
     eprintln!("soak seed {seed}: apply took {:?}", started.elapsed());
 
-    let mut in_state: Vec<String> = resources(&tf)
-        .iter()
-        .map(|r| {
-            let v = &r["values"];
-            v["backup_id"]
-                .as_str()
-                .or(v["backup_set_id"].as_str())
-                .unwrap_or("")
-                .to_string()
-        })
-        .collect();
-    let mut in_emulator: Vec<String> = emu
-        .backups()
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|b| b["id"].as_str().map(str::to_string))
-        .collect();
-    in_state.sort();
-    in_emulator.sort();
+    let in_state = backup_ids_in_state(&tf);
+    let in_emulator = backup_ids_in_emulator(&emu);
     assert_eq!(in_emulator.len(), 60, "seed {seed}: duplicates or losses");
     assert_eq!(
         in_state, in_emulator,

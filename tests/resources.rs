@@ -53,6 +53,37 @@ pub(crate) fn resources(tf: &Terraform) -> Vec<Value> {
         .collect()
 }
 
+/// The backup IDs (`backup_id` or `backup_set_id`) of every managed resource in state, sorted.
+pub(crate) fn backup_ids_in_state(tf: &Terraform) -> Vec<String> {
+    let mut ids: Vec<String> = resources(tf)
+        .iter()
+        .map(|r| {
+            let v = &r["values"];
+            v["backup_id"]
+                .as_str()
+                .or(v["backup_set_id"].as_str())
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// The IDs of every backup the emulator holds (both products), sorted.
+pub(crate) fn backup_ids_in_emulator(emu: &Emulator) -> Vec<String> {
+    let mut ids: Vec<String> = emu
+        .backups()
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|b| b["id"].as_str().map(str::to_string))
+        .collect();
+    ids.sort();
+    ids
+}
+
 /// The emulator's backups of one product.
 pub(crate) fn emulator_backups(emu: &Emulator, product: &str) -> Vec<Value> {
     emu.backups()
