@@ -127,11 +127,16 @@ pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
 
 /// An attribute's value is invalid: names the attribute, says what was wrong and how to fix it.
 pub fn invalid_attribute(name: &str, problem: &str, fix: &str) -> Diagnostic {
+    invalid_at(AttributePath::attr(name), problem, fix)
+}
+
+/// [`invalid_attribute`] for a nested attribute, e.g. `endpoints.polardb`.
+pub fn invalid_at(path: AttributePath, problem: &str, fix: &str) -> Diagnostic {
     Diagnostic::error(
-        format!("Invalid value for \"{name}\""),
+        format!("Invalid value for \"{path}\""),
         format!("{problem}\n\n{fix}"),
     )
-    .at(AttributePath::attr(name))
+    .at(path)
 }
 
 /// A gRPC request carried bytes that do not decode for the schema: a Terraform/provider mismatch.

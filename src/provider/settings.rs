@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::alicloud::credentials::{AssumeRoleSettings, CredentialSettings};
 use crate::alicloud::{Secret, SignatureVersion};
-use crate::diagnostics::{self as diag, AttributePath, Diagnostic, Diagnostics};
+use crate::diagnostics::{self as diag, invalid_at, AttributePath, Diagnostics};
 use crate::resources::ids::check_region;
 use crate::resources::timeouts::duration_at;
 use crate::tfvalue::Value;
@@ -280,14 +280,6 @@ fn is_role_arn(arn: &str) -> bool {
         return false;
     };
     !account.is_empty() && account.bytes().all(|b| b.is_ascii_digit()) && !role.is_empty()
-}
-
-fn invalid_at(path: AttributePath, problem: &str, fix: &str) -> Diagnostic {
-    Diagnostic::error(
-        format!("Invalid value for \"{path}\""),
-        format!("{problem}\n\n{fix}"),
-    )
-    .at(path)
 }
 
 #[cfg(test)]
