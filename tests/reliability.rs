@@ -19,7 +19,7 @@ struct BadInput {
     expect: &'static str,
 }
 
-const GOOD_PROVIDER: &str = "region = \"cn-hangzhou\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"\nendpoints {\n polardb = \"{url}\"\n polardbx = \"{url}\"\n}";
+const GOOD_PROVIDER: &str = "region = \"cn-hangzhou\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"\nendpoints {\n polardb = \"{url}\"\n polardbx = \"{urlx}\"\n}";
 const GOOD_RESOURCE: &str =
     "resource \"alicloud_polardb_backup\" \"b\" { db_cluster_id = \"pc-emulator0001\" }";
 
@@ -82,7 +82,10 @@ fn bad_input_is_refused_before_any_call() {
     let home = crate::util::TempDir::new("bad-input-home");
     for case in &cases {
         let tf = Terraform::new(&format!("bad-{}", case.name));
-        let provider = case.provider.replace("{url}", &emu.url());
+        let provider = case
+            .provider
+            .replace("{urlx}", &emu.polardbx_endpoint())
+            .replace("{url}", &emu.polardb_endpoint());
         tf.write(
             "provider.tf",
             &format!("provider \"alicloud\" {{\n{provider}\n}}\n"),
