@@ -11,6 +11,8 @@ mod terraform_cli;
 mod client;
 // The emulator's request validation and behaviour, over HTTP.
 mod emulator;
+// The emulator's own safety: admin token and content type, connection limits, log, state file.
+mod emulator_hardening;
 // Both resources and data sources end to end through the real `terraform`.
 mod resources;
 // Installing for real use and the registry release artifacts, through the real `terraform`.
