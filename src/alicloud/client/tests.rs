@@ -676,3 +676,37 @@ async fn throttling_paces_the_action() {
         None
     );
 }
+
+/// For a call that is not idempotent, a gateway 5xx without an API error body (502, 504) is an
+/// unknown outcome: Ambiguous at once, never repeated, even once the endpoint is known good. A
+/// 5xx with the API's own error body is still retried.
+#[tokio::test]
+async fn gateway_5xx_is_ambiguous_for_non_idempotent_calls() {
+    let server = Server::start(Arc::new(|n, _| match n {
+        0 => Reply::Respond(200, vec![], ok_body()),
+        1 => Reply::Respond(504, vec![], "<html>Gateway Timeout</html>".into()),
+        2 => Reply::Respond(502, vec![], String::new()),
+        3 => Reply::Respond(503, vec![], err_body("ServiceUnavailable", "R3")),
+        _ => Reply::Respond(200, vec![], ok_body()),
+    }))
+    .await;
+    let c = client(&server.url, SignatureVersion::V2, Duration::from_secs(30));
+    let write = CallOptions { idempotent: false };
+    c.call("CreateBackup", &[], write)
+        .await
+        .expect("known good");
+    for status in [504, 502] {
+        let e = c
+            .call("CreateBackup", &[], write)
+            .await
+            .expect_err("ambiguous");
+        assert_eq!(e.kind, ErrorKind::Ambiguous, "{status}: {e:?}");
+        assert_eq!(e.http_status, Some(status));
+        assert_eq!(e.attempts, 1);
+        assert!(e.message.contains("outcome is unknown"), "{}", e.message);
+    }
+    c.call("CreateBackup", &[], write)
+        .await
+        .expect("an API 503 is retried");
+    assert_eq!(server.seen().len(), 5);
+}
