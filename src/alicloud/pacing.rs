@@ -30,7 +30,7 @@ pub const UNPACED_ABOVE: f64 = 100.0;
 pub const JITTER: f64 = 0.1;
 
 /// The environment variable that switches pacing off (`off`), for comparisons.
-pub const SWITCH_ENV: &str = "ALICLOUD_PROVIDER_PACING";
+pub const SWITCH_ENV: &str = "ALICLOUD_PACING";
 
 /// The pacing state of one action.
 #[derive(Clone, Debug)]
