@@ -565,6 +565,10 @@ async fn stop_ends_backoff_at_once() {
     let c = c.with_stop(&stop);
     let started = std::time::Instant::now();
     let e = create_backup(&c).await.expect_err("stopped");
+    eprintln!(
+        "stopped during backoff: returned {:?} after start, stop at 300 ms",
+        started.elapsed()
+    );
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "took {:?}",
@@ -590,6 +594,10 @@ async fn stop_ends_attempt_in_flight() {
     let c = Client::new(config).expect("client").with_stop(&stop);
     let started = std::time::Instant::now();
     let e = create_backup(&c).await.expect_err("stopped");
+    eprintln!(
+        "stopped in flight: returned {:?} after start, stop at 300 ms",
+        started.elapsed()
+    );
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "took {:?}",
