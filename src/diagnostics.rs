@@ -293,6 +293,12 @@ pub fn api_error(doing: &str, err: &crate::alicloud::ApiError) -> Diagnostic {
              provider recognises an operation that did happen and does not repeat it."
                 .into(),
         ),
+        K::Stopped => (
+            "the provider was asked to stop",
+            "Terraform was interrupted while this call was waiting or in flight. Run the same \
+             command again to finish what was started."
+                .into(),
+        ),
         K::Auth => (
             "the credentials were refused",
             "Check `access_key` / `secret_key` (or the profile, environment variables or role \

@@ -9,6 +9,8 @@ mod protocol;
 mod terraform_cli;
 // The API client against the emulator: retries, tokens, errors, timeouts, credentials.
 mod client;
+// Wrong endpoints, through the real `terraform`: each fails in seconds, naming what to check.
+mod endpoints;
 // The emulator's request validation and behaviour, over HTTP.
 mod emulator;
 // The emulator's own safety: admin token and content type, connection limits, log, state file.
