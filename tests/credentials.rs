@@ -118,7 +118,8 @@ fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
 }
 
 /// Terraform in a "pod" with RRSA: no keys anywhere, only the three OIDC variables and a
-/// token file; apply creates a backup signed with the STS token, destroy removes it.
+/// token file, and arguments written as for the official provider (`max_retry_timeout = 60`);
+/// apply creates a backup signed with the STS token, destroy removes it.
 #[test]
 fn rrsa_environment_apply_and_destroy() {
     let emu = Emulator::start_default();
@@ -128,7 +129,7 @@ fn rrsa_environment_apply_and_destroy() {
     tf.write(
         "provider.tf",
         &format!(
-            "provider \"alicloud\" {{\n  region = \"cn-hangzhou\"\n  endpoints {{\n    polardb  = \"{url}\"\n    polardbx = \"{url}\"\n    sts      = \"{sts}\"\n  }}\n}}\n",
+            "provider \"alicloud\" {{\n  region = \"cn-hangzhou\"\n  # As the official provider takes them.\n  max_retry_timeout = 60\n  client_read_timeout = 60000\n  configuration_source = \"ci/backups\"\n  endpoints {{\n    polardb  = \"{url}\"\n    polardbx = \"{url}\"\n    sts      = \"{sts}\"\n  }}\n}}\n",
             url = emu.url(),
             sts = sts.url
         ),

@@ -237,6 +237,13 @@ mod tests {
         assert!(!format!("{p:?}").contains("jwt-one"));
     }
 
+    /// Debug of an inline token prints exactly the redaction marker.
+    #[test]
+    fn inline_token_debug() {
+        let t = OidcToken::Inline(Secret::new("eyJ.secret"));
+        assert_eq!(format!("{t:?}"), "Inline(Secret(\"***\"))");
+    }
+
     /// The token file is read again at each refresh (Kubernetes rotates it).
     #[tokio::test]
     async fn token_file_is_reread() {
