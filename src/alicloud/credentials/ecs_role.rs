@@ -21,10 +21,14 @@ pub const TOKEN_TTL_SECONDS: u32 = 21_600;
 pub const TOKEN_TTL_HEADER: &str = "X-aliyun-ecs-metadata-token-ttl-seconds";
 /// The header that carries the token.
 pub const TOKEN_HEADER: &str = "X-aliyun-ecs-metadata-token";
-/// Connect timeout of the metadata service (it is on the instance's own link).
-const CONNECT: Duration = Duration::from_secs(2);
-/// Deadline of each metadata exchange.
-const DEADLINE: Duration = Duration::from_secs(10);
+/// Connect timeout of the metadata service (it is on the instance's own link; credentials-go
+/// allows 1 s).
+const CONNECT: Duration = Duration::from_secs(1);
+/// Deadline of the token request: a service without hardened mode may never answer it, and
+/// the fallback should not wait long for that.
+const TOKEN_DEADLINE: Duration = Duration::from_secs(2);
+/// Deadline of the credentials request.
+const DEADLINE: Duration = Duration::from_secs(5);
 const WHAT: &str = "ECS metadata";
 
 /// Credentials of an ECS instance's RAM role.
@@ -33,6 +37,8 @@ pub struct EcsRoleCredentials {
     endpoint: String,
     /// `ALIBABA_CLOUD_IMDSV1_DISABLED=true`: the token is required.
     token_required: bool,
+    /// Deadlines of the token and the credentials requests.
+    deadlines: (Duration, Duration),
     cache: Cache,
 }
 
@@ -52,6 +58,7 @@ impl EcsRoleCredentials {
             role: role.to_string(),
             endpoint: metadata_endpoint.trim_end_matches('/').to_string(),
             token_required: false,
+            deadlines: (TOKEN_DEADLINE, DEADLINE),
             cache: Cache::default(),
         }
     }
@@ -90,7 +97,7 @@ impl EcsRoleCredentials {
         let request = http
             .put(self.url("/latest/api/token")?)
             .header(TOKEN_TTL_HEADER, TOKEN_TTL_SECONDS.to_string());
-        let problem = match refresh::exchange(WHAT, request, DEADLINE).await {
+        let problem = match refresh::exchange(WHAT, request, self.deadlines.0).await {
             Ok(a) if a.status == 200 && !a.body.trim().is_empty() => {
                 return Ok(Some(Secret::new(a.body.trim())))
             }
@@ -127,7 +134,7 @@ impl EcsRoleCredentials {
         if let Some(t) = &token {
             request = request.header(TOKEN_HEADER, t.expose());
         }
-        let answer = refresh::exchange(WHAT, request, DEADLINE).await?;
+        let answer = refresh::exchange(WHAT, request, self.deadlines.1).await?;
         if answer.status != 200 {
             return Err(self.refused(answer.status));
         }
@@ -295,6 +302,22 @@ mod tests {
             "{}",
             d.detail
         );
+    }
+
+    /// A metadata service that never answers: the token request gives up at its deadline and
+    /// falls back, the credentials request gives up at its own, and the error says so. The
+    /// whole fetch is bounded by the two deadlines (measured here with 200 ms and 300 ms).
+    #[tokio::test]
+    async fn hanging_service_is_bounded() {
+        let server = Server::start(Arc::new(|_, _| Reply::Hang)).await;
+        let mut p = EcsRoleCredentials::new("r", &server.url);
+        p.deadlines = (Duration::from_millis(200), Duration::from_millis(300));
+        let started = std::time::Instant::now();
+        let e = p.credentials().await.expect_err("hangs");
+        let took = started.elapsed();
+        assert!(e.message.contains("no complete answer"), "{}", e.message);
+        assert_eq!(server.seen().len(), 2, "token, then credentials without it");
+        assert!(took < Duration::from_secs(20), "took {took:?}");
     }
 
     /// A plain-http metadata endpoint that is not loopback or 100.100.100.200 is refused
