@@ -102,8 +102,9 @@ pub fn schema() -> Schema {
     .attribute(Attribute::optional(
         "insecure",
         Type::Bool,
-        "Skip TLS certificate verification of the API endpoints. For test endpoints only; a \
-         warning is shown when set.",
+        "Skip TLS certificate verification of the API endpoints, and allow plain `http://` \
+         endpoints on hosts that are not loopback. For test endpoints only; a warning is shown \
+         when set. STS and the ECS metadata service are never affected.",
     ))
     .block(NestedBlock::single(
         "assume_role",
