@@ -315,10 +315,11 @@ pub fn api_error(doing: &str, err: &crate::alicloud::ApiError) -> Diagnostic {
             "Apply again; if it keeps failing, report it with the RequestId below.".into(),
         ),
     };
-    let request_id = err
-        .request_id
-        .as_deref()
-        .unwrap_or("none (no response reached the provider)");
+    let request_id = match (&err.request_id, err.http_status) {
+        (Some(id), _) => id.clone(),
+        (None, Some(status)) => format!("none (the answer, HTTP {status}, carried none)"),
+        (None, None) => "none (no response reached the provider)".to_string(),
+    };
     let mut detail = format!(
         "{} failed with {}: {}\n\n{advice}",
         err.action, err.code, err.message

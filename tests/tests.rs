@@ -21,6 +21,8 @@ mod resources;
 mod distribution;
 // Faults survived, bad input refused before any call, nothing lost or duplicated.
 mod reliability;
+// Credentials end to end: OIDC role credentials (RRSA) from a fake STS, through the real terraform.
+mod credentials;
 // Hostile input on every gRPC call, secrets in every output, recovery after a killed provider.
 mod hardening;
 // The docs/ pages agree with the schema Terraform reads (names and markings).
