@@ -19,3 +19,5 @@ mod distribution;
 mod reliability;
 // Hostile input on every gRPC call, secrets in every output, recovery after a killed provider.
 mod hardening;
+// SIGTERM to Terraform's process group and Ctrl-C in a reattached provider, with the real CLI.
+mod signals;
