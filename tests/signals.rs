@@ -173,6 +173,7 @@ fn start_debug() -> (Child, String) {
         }
     }
     let _ = child.kill();
+    let _ = child.wait();
     panic!("no TF_REATTACH_PROVIDERS line");
 }
 
