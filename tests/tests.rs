@@ -21,3 +21,5 @@ mod reliability;
 mod hardening;
 // SIGTERM to Terraform's process group and Ctrl-C in a reattached provider, with the real CLI.
 mod signals;
+// The HTTP clients' trusted roots: Mozilla's compiled in, plus SSL_CERT_FILE.
+mod trust_roots;
