@@ -148,6 +148,96 @@ fn sigterm_to_the_process_group_saves_every_backup() {
     assert_eq!(calls(&emu, "CreateBackup"), 5, "no second backup");
 }
 
+/// The pids of `terraform-provider-alicloud` processes whose parent is `parent`, from /proc.
+fn providers_under(parent: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let status = std::fs::read_to_string(e.path().join("status")).ok()?;
+            let ppid: u32 = status
+                .lines()
+                .find_map(|l| l.strip_prefix("PPid:"))?
+                .trim()
+                .parse()
+                .ok()?;
+            let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
+            let provider =
+                String::from_utf8_lossy(&cmdline).contains("terraform-provider-alicloud");
+            (ppid == parent && provider).then_some(pid)
+        })
+        .collect()
+}
+
+/// SIGTERM to the provider alone (an orchestrator stopping processes one by one), before
+/// Terraform calls StopProvider: the provider stops its waits itself and answers every create
+/// before it exits, so all three backups reach the state and the next plan creates nothing.
+#[test]
+fn sigterm_to_the_provider_alone_saves_every_backup() {
+    let clusters = &CLUSTERS[..3];
+    let mut args = vec!["--backup-duration", "10m"];
+    for c in clusters {
+        args.extend(["--cluster", c]);
+    }
+    let emu = Emulator::start(&args);
+    let list = clusters
+        .iter()
+        .map(|c| format!("\"{c}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let tf = terraform(
+        "sigterm-provider",
+        &emu,
+        &format!(
+            "locals {{\n  clusters = [{list}]\n}}\n\
+             resource \"alicloud_polardb_backup\" \"b\" {{\n  count         = 3\n  \
+             db_cluster_id = local.clusters[count.index]\n}}\n"
+        ),
+    );
+    let child = tf
+        .command(&["apply", "-auto-approve", "-input=false", "-no-color"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start terraform apply");
+    let started = Instant::now();
+    while backup_ids_in_emulator(&emu).len() < 3 || calls(&emu, "DescribeBackups") < 3 {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the three creates never started waiting"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let providers = providers_under(child.id());
+    assert_eq!(providers.len(), 1, "one provider process under terraform");
+    let ok = Command::new("kill")
+        .args(["-TERM", &providers[0].to_string()])
+        .status()
+        .expect("kill");
+    assert!(ok.success());
+    let (out, took) = wait_bounded(child, Duration::from_secs(90));
+    eprintln!(
+        "SIGTERM to the provider: terraform exited {:?} {took:?} after the signal",
+        out.status.code()
+    );
+    let reported = text(&out);
+    let in_emulator = backup_ids_in_emulator(&emu);
+    assert_eq!(in_emulator.len(), 3);
+    assert_eq!(
+        backup_ids_in_state(&tf),
+        in_emulator,
+        "every backup created is in the state:\n{reported}"
+    );
+    let plan = text(&tf.ok(&["plan", "-input=false", "-no-color"]));
+    assert!(
+        !plan.contains("will be created") && !plan.contains("must be replaced"),
+        "the next plan creates nothing:\n{plan}"
+    );
+}
+
 /// Starts `terraform-provider-alicloud --debug` and returns it with its TF_REATTACH_PROVIDERS.
 fn start_debug() -> (Child, String) {
     let mut child = Command::new(bin("terraform-provider-alicloud"))
