@@ -14,7 +14,10 @@ use crate::provider::ProviderData;
 use crate::schema::Schema;
 use crate::tfvalue::Value;
 
-/// Signals `StopProvider`: long waits select on [`StopSignal::stopped`] and return early.
+/// Signals `StopProvider` (or SIGTERM): long waits, retry sleeps and calls in flight select on
+/// [`StopSignal::stopped`] and return early. One signal belongs to one Terraform operation: the
+/// plugin layer hands the next operation a fresh one (see `plugin::operations`), so a stopped
+/// signal never becomes unstopped.
 #[derive(Clone, Debug)]
 pub struct StopSignal(watch::Receiver<bool>);
 
@@ -29,9 +32,9 @@ pub fn stop_channel() -> (StopHandle, StopSignal) {
 }
 
 impl StopHandle {
-    /// Asks every operation in flight to stop.
+    /// Asks every operation in flight to stop. Sticks even while no signal is held.
     pub fn stop(&self) {
-        let _ = self.0.send(true);
+        self.0.send_replace(true);
     }
 }
 

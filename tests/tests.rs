@@ -27,3 +27,7 @@ mod credentials;
 mod hardening;
 // The docs/ pages agree with the schema Terraform reads (names and markings).
 mod docs;
+// SIGTERM to Terraform's process group and Ctrl-C in a reattached provider, with the real CLI.
+mod signals;
+// The HTTP clients' trusted roots: Mozilla's compiled in, plus SSL_CERT_FILE.
+mod trust_roots;
