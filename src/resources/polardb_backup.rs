@@ -601,6 +601,7 @@ fn job_of(state: &Value) -> Option<Job> {
             .and_then(timefmt::parse_iso8601)
             .unwrap_or(now),
         comment: attr("comment").unwrap_or_default().to_string(),
+        tasks_first: false,
     })
 }
 
@@ -708,7 +709,12 @@ async fn wait_for_job(
                         Ok(Poll::Pending(Some(Some(b)), status))
                     }
                 }
-                Lookup::Running { progress, .. } => Ok(Poll::Pending(None, progress)),
+                Lookup::Running { progress, .. } => {
+                    if let Ok(mut j) = job.lock() {
+                        j.tasks_first = true;
+                    }
+                    Ok(Poll::Pending(None, progress))
+                }
                 Lookup::Gone => {
                     let since_gone = first_gone
                         .lock()

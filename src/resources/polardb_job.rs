@@ -41,6 +41,9 @@ pub(super) struct Job {
     pub anchor: i64,
     /// The `comment` the backup was created with ("" for none).
     pub comment: String,
+    /// Set once DescribeBackups did not list the job's ID while the job ran: from then on a
+    /// look asks DescribeBackupTasks first, saving a call per poll while the job runs.
+    pub tasks_first: bool,
 }
 
 /// What one look at a job found.
