@@ -17,6 +17,8 @@ mod emulator;
 mod emulator_hardening;
 // Both resources and data sources end to end through the real `terraform`.
 mod resources;
+// Timeouts that resume, interrupted waits, mistakes refused at plan: the real `terraform`.
+mod lifecycle;
 // Installing for real use and the registry release artifacts, through the real `terraform`.
 mod distribution;
 // Faults survived, bad input refused before any call, nothing lost or duplicated.

@@ -382,7 +382,10 @@ impl Provider for ProviderService {
                 Ok((prior, planned, config)) => {
                     let ctx = self.ctx();
                     let (new_state, private) = if planned.is_null() {
-                        let out = r.imp.delete(&ctx, prior.clone()).await;
+                        let out = r
+                            .imp
+                            .delete_planned(&ctx, prior.clone(), &req.planned_private)
+                            .await;
                         let failed = crate::diagnostics::has_errors(&out);
                         diags.extend(out);
                         // A failed delete keeps the object in state.

@@ -19,6 +19,7 @@ mod lifecycle;
 mod listing;
 pub mod polardb_backup;
 pub mod polardb_backups;
+mod polardb_job;
 pub mod polardbx_backup;
 pub mod polardbx_backups;
 mod polardbx_create;
