@@ -13,6 +13,8 @@ mod client;
 mod emulator;
 // Both resources and data sources end to end through the real `terraform`.
 mod resources;
+// PolarDB-X: concurrent creates, adoption, paging, regions and import, through the real `terraform`.
+mod polardbx;
 // Installing for real use and the registry release artifacts, through the real `terraform`.
 mod distribution;
 // Faults survived, bad input refused before any call, nothing lost or duplicated.

@@ -51,7 +51,16 @@ pub fn parse_create_backup(body: &Value) -> Option<String> {
         .find(|s| !s.is_empty())
 }
 
-/// DescribeBackupSetList for a time window in epoch milliseconds; one page.
+/// One page of DescribeBackupSetList.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BackupSetPage {
+    pub sets: Vec<BackupSet>,
+    /// `TotalRecordCount` when the answer carries one (the SDK's model has none; some answers
+    /// do), else 0.
+    pub total: u64,
+}
+
+/// The backup sets of one page of DescribeBackupSetList (see [`describe_backup_set_page`]).
 pub async fn describe_backup_set_list(
     client: &Client,
     region_id: &str,
@@ -61,6 +70,31 @@ pub async fn describe_backup_set_list(
     page_number: u32,
     page_size: u32,
 ) -> Result<Vec<BackupSet>, ApiError> {
+    let page = describe_backup_set_page(
+        client,
+        region_id,
+        db_instance_name,
+        start_ms,
+        end_ms,
+        page_number,
+        page_size,
+    )
+    .await?;
+    Ok(page.sets)
+}
+
+/// DescribeBackupSetList for a time window in epoch milliseconds; one page. The service may
+/// answer fewer than `page_size` sets on a page that is not the last: page with
+/// `resources::listing`, which does not stop at a short page.
+pub async fn describe_backup_set_page(
+    client: &Client,
+    region_id: &str,
+    db_instance_name: &str,
+    start_ms: i64,
+    end_ms: i64,
+    page_number: u32,
+    page_size: u32,
+) -> Result<BackupSetPage, ApiError> {
     let params = [
         ("RegionId", region_id.to_string()),
         ("DBInstanceName", db_instance_name.to_string()),
@@ -76,7 +110,12 @@ pub async fn describe_backup_set_list(
             CallOptions { idempotent: true },
         )
         .await?;
-    Ok(parse_backup_sets(&body))
+    Ok(BackupSetPage {
+        sets: parse_backup_sets(&body),
+        total: lenient::int(&body["TotalRecordCount"])
+            .and_then(|n| u64::try_from(n).ok())
+            .unwrap_or(0),
+    })
 }
 
 /// DescribeBackupSet; `None` when the backup set does not exist (an empty `Data`, or a not-found
