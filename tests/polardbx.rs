@@ -176,3 +176,15 @@ fn data_source_backwards_window_is_refused() {
     assert!(err.contains("start_time is after end_time"), "{err}");
     assert_eq!(calls(&emu, "DescribeBackupSetList"), 0);
 }
+
+/// A create costs two calls when the backup set finishes within the first pause: CreateBackup
+/// and one DescribeBackupSet (no check at once, which could only say Running).
+#[test]
+fn create_costs_two_calls() {
+    let emu = Emulator::start_default();
+    let tf = terraform("polardbx-two-calls", &emu, &backups_of_instance(1));
+    tf.apply();
+    assert_eq!(calls(&emu, "CreateBackup"), 1);
+    assert_eq!(calls(&emu, "DescribeBackupSet"), 1);
+    assert_eq!(resources(&tf)[0]["values"]["status"], "Success");
+}

@@ -252,9 +252,16 @@ impl Resource for PolardbxBackup {
         let remaining = deadline.saturating_duration_since(Instant::now());
         let what = format!("{WHAT} {id}");
         let schedule = Schedule::default();
+        // A backup set is never finished a moment after CreateBackup answered: the waiter's
+        // check at once would always say Running, a call on every create's critical path.
+        let mut first_pause = schedule.initial.min(remaining);
         let wait = waiter::wait_for(&what, remaining, &schedule, &ctx.stop, || {
             let (client, region, instance, set_id) = (&client, &region, &instance, &set_id);
+            let pause = std::mem::take(&mut first_pause);
             async move {
+                if !pause.is_zero() {
+                    tokio::time::sleep(pause).await;
+                }
                 match polardbx::describe_backup_set(client, region, instance, set_id).await? {
                     Some(set) if set.status == 1 || set.status == 2 => Ok(Poll::Done(set)),
                     Some(set) => {
