@@ -55,8 +55,8 @@ pub fn parse_create_backup(body: &Value) -> Option<String> {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BackupSetPage {
     pub sets: Vec<BackupSet>,
-    /// `TotalRecordCount` when the answer carries one (the SDK's model has none; some answers
-    /// do), else 0.
+    /// `TotalRecordCount` (or `TotalNumber`, which Apsara Stack's answers carry) when the answer
+    /// has one (the public SDK's model has neither), else 0.
     pub total: u64,
 }
 
@@ -112,9 +112,7 @@ pub async fn describe_backup_set_page(
         .await?;
     Ok(BackupSetPage {
         sets: parse_backup_sets(&body),
-        total: lenient::int(&body["TotalRecordCount"])
-            .and_then(|n| u64::try_from(n).ok())
-            .unwrap_or(0),
+        total: parse_total(&body),
     })
 }
 
@@ -145,6 +143,15 @@ pub async fn describe_backup_set(
         Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// The listing's total, `TotalRecordCount` or `TotalNumber`; 0 when there is none.
+pub fn parse_total(body: &Value) -> u64 {
+    ["TotalRecordCount", "TotalNumber"]
+        .iter()
+        .find_map(|k| lenient::int(&body[*k]))
+        .and_then(|n| u64::try_from(n).ok())
+        .unwrap_or(0)
 }
 
 /// The `Data[]` of DescribeBackupSetList / DescribeBackupSet.
@@ -181,6 +188,18 @@ mod tests {
         assert_eq!(parse_create_backup(&object).as_deref(), Some("627833"));
         assert_eq!(parse_create_backup(&json!({"Data": []})), None);
         assert_eq!(parse_create_backup(&json!({"Data": null})), None);
+    }
+
+    /// A total is read under either name, as a number or a string; none (the SDK's model) is 0.
+    #[test]
+    fn listing_totals() {
+        assert_eq!(
+            parse_total(&json!({"TotalRecordCount": 12, "Data": []})),
+            12
+        );
+        assert_eq!(parse_total(&json!({"TotalNumber": "7", "Data": []})), 7);
+        assert_eq!(parse_total(&json!({"Success": true, "Data": []})), 0);
+        assert_eq!(parse_total(&json!({"TotalRecordCount": -1})), 0);
     }
 
     /// Backup set lists accept numbers or strings for every field.
