@@ -188,3 +188,38 @@ fn create_costs_two_calls() {
     assert_eq!(calls(&emu, "DescribeBackupSet"), 1);
     assert_eq!(resources(&tf)[0]["values"]["status"], "Success");
 }
+
+/// Under a server that caps pages at 5 and reports no total (`--strict page-cap`), the data
+/// source lists all 12 backup sets, each once, reading past the short pages to an empty one.
+#[test]
+fn data_source_pages_past_capped_pages() {
+    let emu = Emulator::start(&[
+        "--instance",
+        INSTANCE,
+        "--backup-duration",
+        "300ms",
+        "--strict",
+        "page-cap",
+    ]);
+    let config = format!(
+        "{}data \"alicloud_polardbx_backups\" \"all\" {{\n  db_instance_name = \"{INSTANCE}\"\n  \
+         depends_on = [alicloud_polardbx_backup.b]\n}}\n\
+         output \"listed\" {{\n  value = data.alicloud_polardbx_backups.all.ids\n}}\n",
+        backups_of_instance(12)
+    );
+    let tf = terraform("polardbx-page-cap", &emu, &config);
+    tf.apply();
+    let before = calls(&emu, "DescribeBackupSetList");
+    let listed = tf.json(&["output", "-json", "listed"]);
+    let mut ids: Vec<&str> = listed
+        .as_array()
+        .expect("a list of IDs")
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert_eq!(ids.len(), 12, "{listed}");
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 12, "a set listed twice: {listed}");
+    assert_eq!(before, 4, "pages of 5, 5, 2, then an empty one");
+}
