@@ -19,6 +19,8 @@ mod emulator_hardening;
 mod resources;
 // Timeouts that resume, interrupted waits, mistakes refused at plan: the real `terraform`.
 mod lifecycle;
+// PolarDB-X: concurrent creates, adoption, paging, regions and import, through the real `terraform`.
+mod polardbx;
 // Installing for real use and the registry release artifacts, through the real `terraform`.
 mod distribution;
 // Faults survived, bad input refused before any call, nothing lost or duplicated.

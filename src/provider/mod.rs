@@ -35,10 +35,10 @@ pub struct ProviderData {
     /// PolarDB-X backup sets this process created or adopted, so that two creates on one
     /// instance, recovering from lost answers at once, never adopt the same backup set.
     pub claimed_backup_sets: Mutex<HashSet<String>>,
-    /// One lock per PolarDB-X instance, held for a whole create (attempts and adoption): with
-    /// no other create of that instance in flight, every backup set begun since is either
-    /// claimed already or the lost attempt's own.
-    pub polardbx_create_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// One gate per PolarDB-X instance: every CreateBackup call holds it shared (creates run
+    /// concurrently), adoption after a lost answer holds it alone, so that every backup set
+    /// begun since is then either claimed already or a lost attempt's own.
+    pub polardbx_create_gates: Mutex<HashMap<String, Arc<tokio::sync::RwLock<()>>>>,
 }
 
 impl ProviderData {
@@ -67,9 +67,9 @@ impl ProviderData {
         Ok(Client::new(config)?.sharing_http_with(&self.polardbx))
     }
 
-    /// The create lock of one PolarDB-X instance (see `polardbx_create_locks`).
-    pub fn polardbx_create_lock(&self, instance_key: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = match self.polardbx_create_locks.lock() {
+    /// The create gate of one PolarDB-X instance (see `polardbx_create_gates`).
+    pub fn polardbx_create_gate(&self, instance_key: &str) -> Arc<tokio::sync::RwLock<()>> {
+        let mut locks = match self.polardbx_create_gates.lock() {
             Ok(l) => l,
             Err(poisoned) => poisoned.into_inner(),
         };
@@ -154,7 +154,7 @@ pub fn configure_with(
         polardbx,
         polardbx_endpoint,
         claimed_backup_sets: Mutex::new(HashSet::new()),
-        polardbx_create_locks: Mutex::new(HashMap::new()),
+        polardbx_create_gates: Mutex::new(HashMap::new()),
     };
     Ok((data, warnings))
 }
