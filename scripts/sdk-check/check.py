@@ -52,9 +52,9 @@ def step(name):
     print(f"  ok  {name}")
 
 
-def config(args, signature):
+def config(endpoint, signature):
     cfg = openapi.Config(access_key_id=emu.ACCESS_KEY_ID, access_key_secret=emu.ACCESS_KEY_SECRET,
-                         endpoint=args.endpoint, protocol="http", region_id=emu.REGION)
+                         endpoint=endpoint, protocol="http", region_id=emu.REGION)
     if signature == "v2":
         cfg.signature_algorithm = "v2"
     return cfg
@@ -66,7 +66,7 @@ def minute(t):
 
 def polardb_round(args, signature):
     strict = args.dialect == "strict"
-    c = PolardbClient(config(args, signature))
+    c = PolardbClient(config(args.endpoint, signature))
     token, comment = uuid.uuid4().hex, f"sdk-check {uuid.uuid4().hex[:8]}"
 
     def backups():
@@ -138,7 +138,7 @@ def polardb_round(args, signature):
 
 def polardbx_round(args, signature):
     strict = args.dialect == "strict"
-    c = PolardbxClient(config(args, signature))
+    c = PolardbxClient(config(args.polardbx_endpoint or args.endpoint, signature))
     now_ms = int(time.time() * 1000)
     req = pdbx.DescribeBackupSetListRequest(
         dbinstance_name=args.instance, region_id=emu.REGION,
@@ -204,6 +204,7 @@ def main():
     p.add_argument("--bin-dir", help="start the emulator from this directory")
     p.add_argument("--dialect", default="documented", choices=("documented", "strict"))
     p.add_argument("--endpoint", help="or use a running emulator at HOST:PORT")
+    p.add_argument("--polardbx-endpoint", help="its PolarDB-X endpoint, if not --endpoint")
     p.add_argument("--cluster", default="pc-sdkcheck0001")
     p.add_argument("--instance", default="pxc-sdkcheck0001")
     args = p.parse_args()
@@ -218,7 +219,8 @@ def main():
         else:
             with emu.Emulator(f"{args.bin_dir}/alicloud-emulator", args.dialect, args.cluster,
                               args.instance, backup_duration="1s") as e:
-                args.endpoint = e.addr
+                args.endpoint = e.polardb_url.removeprefix("http://")
+                args.polardbx_endpoint = e.polardbx_url.removeprefix("http://")
                 drive(args, lambda: e.admin("requests"))
     except Exception as e:  # print the whole story, then fail
         import traceback

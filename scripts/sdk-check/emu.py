@@ -17,10 +17,10 @@ ACCESS_KEY_SECRET = "EmulatorSecret"
 REGION = "cn-hangzhou"
 
 
-def supports_dialect(binary):
-    """Whether this emulator build accepts `--dialect` (its --help names the flag)."""
+def supports(binary, flag):
+    """Whether this emulator build accepts `flag` (its --help names it)."""
     out = subprocess.run([binary, "--help"], capture_output=True, text=True, timeout=30)
-    return "--dialect" in out.stdout + out.stderr
+    return flag in out.stdout + out.stderr
 
 
 class Emulator:
@@ -42,8 +42,17 @@ class Emulator:
                                f"stderr: {self.stderr_tail()}")
         self.addr = line.removeprefix("listening on http://")
         self.url = f"http://{self.addr}"
-        # The endpoint of each product: the same one unless the emulator serves them apart.
+        # The endpoint of each product. An emulator with --polardbx-port prints the PolarDB-X
+        # endpoint on its second line (`polardbx listening on http://...`); both endpoints serve
+        # both products unless its strict `host-product` behaviour is on.
         self.polardb_url = self.polardbx_url = self.url
+        if supports(binary, "--polardbx-port"):
+            second = self.proc.stdout.readline().strip()
+            if not second.startswith("polardbx listening on http://"):
+                self.stop()
+                raise RuntimeError(f"emulator {args} did not print its PolarDB-X endpoint "
+                                   f"(got {second!r})")
+            self.polardbx_url = second.removeprefix("polardbx listening on ")
 
     def endpoint_args(self):
         """live_check.py's endpoint flags for this emulator."""

@@ -44,8 +44,9 @@ def run(args):
                           CLUSTER, INSTANCE, backup_duration="1s") as e:
             self_test(e)
             baseline = len([x for x in e.admin("requests") if x.get("action")])
-            proxies = {p: Proxy(e.url, emu.ACCESS_KEY_ID, emu.ACCESS_KEY_SECRET, version,
-                                expect_product=p).start() for p in ("PolarDB", "PolarDB-X")}
+            upstream = {"PolarDB": e.polardb_url, "PolarDB-X": e.polardbx_url}
+            proxies = {p: Proxy(upstream[p], emu.ACCESS_KEY_ID, emu.ACCESS_KEY_SECRET, version,
+                                expect_product=p).start() for p in upstream}
             try:
                 run_terraform(args, tmp, proxies)
             finally:
@@ -98,7 +99,7 @@ def self_test(e):
     from alibabacloud_polardb20170801.client import Client
     from alibabacloud_tea_openapi import models as openapi
 
-    proxy = Proxy(e.url, emu.ACCESS_KEY_ID, emu.ACCESS_KEY_SECRET).start()
+    proxy = Proxy(e.polardb_url, emu.ACCESS_KEY_ID, emu.ACCESS_KEY_SECRET).start()
     try:
         now = time.time()
         request = pdb.DescribeBackupsRequest(
