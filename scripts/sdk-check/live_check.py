@@ -23,6 +23,7 @@ ALICLOUD_SECRET_KEY), and ALIBABA_CLOUD_SECURITY_TOKEN for temporary credentials
 """
 
 import argparse
+import calendar
 import json
 import os
 import sys
@@ -46,6 +47,30 @@ def env(*names):
 
 def minute(t):
     return time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime(t))
+
+
+def parse_time(text):
+    """Epoch seconds of `yyyy-MM-ddTHH:mm[:ss]Z`, or None."""
+    for fmt in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%MZ"):
+        try:
+            return calendar.timegm(time.strptime(text or "", fmt))
+        except ValueError:
+            continue
+    return None
+
+
+def identify(new, job, comment, job_start):
+    """This run's backup among the manual backups that appeared since it started: the one whose
+    BackupId is the job's; else the one with this run's Comment (when the listing returns
+    comments); else the one that started within two minutes of the job. Returns (matches, how)."""
+    same = [b for b in new if b.backup_id == job]
+    if same:
+        return same, "by its BackupId (the job's)"
+    if any(b.comment for b in new):
+        return [b for b in new if b.comment == comment], "by its Comment"
+    near = [b for b in new if parse_time(b.backup_start_time) is not None
+            and abs(parse_time(b.backup_start_time) - job_start) <= 120]
+    return near, "by its start time (the listing returns no Comment)"
 
 
 def error_shape(status, body, code):
@@ -123,6 +148,7 @@ class Run:
     def polardb_backup(self):
         comment = f"live-check {uuid.uuid4().hex[:12]}"
         started = time.time()
+        before = {b.backup_id for b in self.describe_backups().items.backup or []}
         created = self.call(self.polardb.create_backup, pdb.CreateBackupRequest(
             dbcluster_id=self.args.cluster, client_token=uuid.uuid4().hex, comment=comment))
         job = created.body.backup_job_id
@@ -132,22 +158,26 @@ class Run:
 
         listed_while_running = None   # True / False once a listing was taken while running
         job_after_finish = None       # "kept" (listed as Finished) or "removed"
+        job_start = started           # the job's StartTime once DescribeBackupTasks gives it
         deadline = time.monotonic() + self.args.timeout
-        mine = None
+        mine, how = None, None
         while time.monotonic() < deadline:
             tasks = self.call(self.polardb.describe_backup_tasks, pdb.DescribeBackupTasksRequest(
                 dbcluster_id=self.args.cluster, backup_job_id=job)).body.items.backup_job or []
+            for t in tasks:
+                job_start = parse_time(t.start_time) or job_start
             running_before = any(t.backup_progress_status in RUNNING for t in tasks)
-            listing = [b for b in (self.describe_backups().items.backup or [])
-                       if b.backup_id == job or (b.comment or "") == comment]
+            new = [b for b in (self.describe_backups().items.backup or [])
+                   if b.backup_id not in before and b.backup_mode == "Manual"]
             if running_before:
                 tasks_after = self.call(
                     self.polardb.describe_backup_tasks, pdb.DescribeBackupTasksRequest(
                         dbcluster_id=self.args.cluster, backup_job_id=job)
                 ).body.items.backup_job or []
                 if any(t.backup_progress_status in RUNNING for t in tasks_after):
-                    listed_while_running = bool(listing) or bool(listed_while_running)
-            finished = [b for b in listing if b.backup_status == "Success"]
+                    listed_while_running = bool(new) or bool(listed_while_running)
+            ours, how = identify(new, job, comment, job_start)
+            finished = [b for b in ours if b.backup_status == "Success"]
             if finished and not running_before:
                 job_after_finish = "kept" if tasks else "removed"
                 mine = finished
@@ -155,12 +185,11 @@ class Run:
             time.sleep(self.args.poll)
         if not mine:
             raise SystemExit(f"live-check: backup job {job} did not finish within "
-                             f"{self.args.timeout:.0f} s; it is left for you to delete "
-                             f"(Comment {comment!r})")
+                             f"{self.args.timeout:.0f} s, or its backup could not be told "
+                             f"apart; it is left for you to delete (Comment {comment!r})")
         if len(mine) != 1:
-            raise SystemExit(f"live-check: {len(mine)} finished backups match job {job} / "
-                             f"Comment {comment!r}; none was deleted: "
-                             f"{[b.backup_id for b in mine]}")
+            raise SystemExit(f"live-check: {len(mine)} finished backups match job {job} {how}; "
+                             f"none was deleted: {[b.backup_id for b in mine]}")
         backup = mine[0]
         self.created["backup"] = backup.backup_id
         same = backup.backup_id == job
@@ -169,6 +198,8 @@ class Run:
                   f"{backup.backup_id} DescribeBackups and DeleteBackup use; after finishing, "
                   f"the job is {job_after_finish} in DescribeBackupTasks")
         self.findings["point1"]["finished_job"] = job_after_finish
+        self.findings["point1"]["identified"] = how
+        print(f"  point 1: the finished backup was identified {how}")
         if listed_while_running is None:
             self.note(2, "running_listed", "unseen", "the backup finished before a listing "
                       "could be taken while it ran: not settled, run again on a larger cluster")
@@ -204,11 +235,17 @@ class Run:
         self.note(3, "post_list", "accepted" if code_post is None else "refused",
                   f"DescribeBackupSetList: GET -> {status_get} {code_get or 'ok'}, POST -> "
                   f"{status_post} {code_post or 'ok'}")
-        sets = (body_get or {}).get("Data") or [] if code_get is None else []
+        sets = ((body_get or {}).get("Data") or []) if code_get is None else []
+        more = []
+        if 0 < len(sets) < 1000:  # a short first page: is there a second one?
+            _, body2, code2 = self.raw(self.polardbx, "2020-02-02", "DescribeBackupSetList",
+                                       "GET", query={**query, "PageNumber": "2"})
+            more = ((body2 or {}).get("Data") or []) if code2 is None else []
         self.note(6, "polardbx_page", len(sets),
-                  f"DescribeBackupSetList with PageSize 1000 returned {len(sets)} set(s) "
-                  f"(answer's PageSize {(body_get or {}).get('PageSize')!r}, "
-                  f"TotalNumber {(body_get or {}).get('TotalNumber')!r})")
+                  f"DescribeBackupSetList with PageSize 1000 returned {len(sets)} set(s) on "
+                  f"page 1 and {len(more)} on page 2"
+                  + (": the server capped the page size" if more else ""))
+        self.findings["point6"]["polardbx_cap"] = bool(more)
 
         missing = str(now_ms)  # a backup set ID that cannot exist yet
         status, body, code = self.raw(self.polardbx, "2020-02-02", "DescribeBackupSet", "POST",
