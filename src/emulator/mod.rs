@@ -13,6 +13,7 @@
 pub mod admin;
 pub mod auth;
 pub mod error;
+pub mod extras;
 pub mod faults;
 pub mod polardb;
 pub mod polardbx;
@@ -244,7 +245,7 @@ impl Emulator {
             _ if req.version().is_none() => return (Err(ApiFailure::missing("Version")), false),
             _ => return (Err(ApiFailure::unknown_version()), false),
         };
-        if !known {
+        if !known && !extras::knows(product, action) {
             return (Err(ApiFailure::unknown_action()), false);
         }
         let decision = {
@@ -264,7 +265,10 @@ impl Emulator {
             return (Err(e), false);
         }
         let mut inner = self.lock();
-        let result = if product == "polardb" {
+        let result = if let Some(r) = extras::handle(product, action, req, &mut inner.state, now_ms)
+        {
+            r
+        } else if product == "polardb" {
             polardb::handle(action, req, &mut inner.state, now_ms)
         } else {
             polardbx::handle(action, req, &mut inner.state, now_ms)
