@@ -19,3 +19,5 @@ mod distribution;
 mod reliability;
 // Hostile input on every gRPC call, secrets in every output, recovery after a killed provider.
 mod hardening;
+// Issue 13: plan-time checks, singular data sources, retained backups, download links.
+mod features;

@@ -22,6 +22,7 @@ pub mod polardb_backups;
 pub mod polardbx_backup;
 pub mod polardbx_backups;
 mod polardbx_create;
+pub mod quota;
 pub mod timeouts;
 pub mod waiter;
 

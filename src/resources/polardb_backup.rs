@@ -18,7 +18,9 @@ use super::{check_attr, default_if_null, text};
 use crate::alicloud::polardb::{self, Backup, DescribeBackups};
 use crate::alicloud::{ApiError, Client, ErrorKind};
 use crate::diagnostics::{self as diag, Diagnostic, Diagnostics};
-use crate::resource::{ApplyResponse, Ctx, ImportResponse, ReadResponse, Resource};
+use crate::resource::{
+    ApplyResponse, Ctx, ImportResponse, PlanRequest, PlanResponse, ReadResponse, Resource,
+};
 use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
 use crate::timefmt;
@@ -179,6 +181,13 @@ impl Resource for PolardbBackup {
         .collect();
         diags.extend(Timeouts::validate(config));
         diags
+    }
+
+    // ----- plan -----
+
+    /// The generic planner, then the plan-time checks of a create (see `quota`).
+    async fn plan(&self, ctx: &Ctx, req: PlanRequest) -> PlanResponse {
+        super::quota::plan_polardb(ctx, &self.schema, req).await
     }
 
     // ----- create -----
