@@ -35,3 +35,5 @@ mod docs;
 mod signals;
 // The HTTP clients' trusted roots: Mozilla's compiled in, plus SSL_CERT_FILE.
 mod trust_roots;
+// Issue 13: plan-time checks, singular data sources, retained backups, download links.
+mod features;

@@ -17,6 +17,7 @@ pub mod admin;
 pub mod auth;
 pub mod dialect;
 pub mod error;
+pub mod extras;
 pub mod faults;
 pub mod flow;
 pub mod polardb;
@@ -425,7 +426,7 @@ impl Emulator {
             }
             _ => return Outcome::gateway(ApiFailure::unknown_version()),
         };
-        if !known {
+        if !known && !extras::knows(product, action) {
             return Outcome::gateway(ApiFailure::unknown_action());
         }
         if settings.strict(S::GetOnly)
@@ -462,7 +463,10 @@ impl Emulator {
             return Outcome::gateway(e);
         }
         let mut inner = self.lock();
-        let result = if product == "polardb" {
+        let result = if let Some(r) = extras::handle(product, action, req, &mut inner.state, now_ms)
+        {
+            r
+        } else if product == "polardb" {
             polardb::handle(action, req, &mut inner.state, now_ms)
         } else {
             polardbx::handle(action, req, &mut inner.state, now_ms)

@@ -23,6 +23,7 @@ mod polardb_job;
 pub mod polardbx_backup;
 pub mod polardbx_backups;
 mod polardbx_create;
+pub mod quota;
 pub mod timeouts;
 pub mod waiter;
 

@@ -22,8 +22,8 @@ use crate::alicloud::{ApiError, ErrorKind};
 use crate::diagnostics::{self as diag, AttributePath, Diagnostic, Diagnostics};
 use crate::provider::ProviderData;
 use crate::resource::{
-    plan_with_schema, planned_as_new, ApplyResponse, Ctx, ImportResponse, PlanRequest,
-    PlanResponse, ReadResponse, Resource,
+    planned_as_new, ApplyResponse, Ctx, ImportResponse, PlanRequest, PlanResponse, ReadResponse,
+    Resource,
 };
 use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
@@ -204,10 +204,12 @@ impl Resource for PolardbBackup {
 
     // ----- plan -----
 
-    async fn plan(&self, _ctx: &Ctx, req: PlanRequest) -> PlanResponse {
+    /// The generic planner with the plan-time checks of a create (see `quota`), then a
+    /// duplicate `client_token`, and a wait planned again for an unfinished backup.
+    async fn plan(&self, ctx: &Ctx, req: PlanRequest) -> PlanResponse {
         let duplicate = unique_client_token(TYPE, &req);
         let prior = req.prior_state.clone();
-        let mut resp = plan_with_schema(&self.schema, req);
+        let mut resp = super::quota::plan_polardb(ctx, &self.schema, req).await;
         resp.diagnostics.extend(duplicate);
         let id_known = prior.str_attr("backup_id").is_some_and(|b| !b.is_empty());
         let ids: &[&str] = if id_known { &[] } else { &["id", "backup_id"] };

@@ -183,6 +183,7 @@ impl Resource for PolardbxBackup {
         // unknown yet stays unknown.
         let defaulted =
             req.prior_state.is_null() && req.config.get("region_id").is_none_or(Value::is_null);
+        let creating = req.prior_state.is_null();
         let mut resp = plan_with_schema(&self.schema, req);
         if let Some(p) = &ctx.provider {
             if defaulted {
@@ -195,6 +196,10 @@ impl Resource for PolardbxBackup {
                 }
             }
         }
+        // A create on an instance that is gone or not running fails here (see `quota`).
+        super::quota::shared()
+            .check_polardbx(ctx, creating, &mut resp)
+            .await;
         resp
     }
 
