@@ -215,13 +215,37 @@ pub const PLANNED_AS_NEW: &[u8] = b"{\"planned\":\"as-new\"}";
 /// True when a delete's planned private data says the delete replaces a tainted object: the
 /// plan was made from nothing (Terraform sends the create's plan with the delete half).
 pub fn planned_as_new(planned_private: &[u8]) -> bool {
-    planned_private == PLANNED_AS_NEW
+    private_note(planned_private, "planned").as_deref() == Some("as-new")
 }
 
 /// True when a plan from a null prior state is the second half of a replacement Terraform
 /// planned from a prior object (it passes the first plan's private data as the prior's).
 pub fn replanned_from_prior(req: &PlanRequest) -> bool {
-    req.prior_state.is_null() && req.prior_private == PLANNED_FROM_PRIOR
+    req.prior_state.is_null()
+        && private_note(&req.prior_private, "planned").as_deref() == Some("from-prior")
+}
+
+/// The planner's private data (a JSON object of strings) with `key` set to `value`: how a
+/// check adds a note (e.g. the backup a replacement frees) without losing why the plan was
+/// made. Private data that is not such an object gets a fresh one.
+pub fn with_private_note(private: &[u8], key: &str, value: &str) -> Vec<u8> {
+    let mut notes = match serde_json::from_slice::<serde_json::Value>(private) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    notes.insert(key.to_string(), serde_json::Value::from(value));
+    serde_json::Value::Object(notes).to_string().into_bytes()
+}
+
+/// The note `key` of private data written by the planner or [`with_private_note`].
+pub fn private_note(private: &[u8], key: &str) -> Option<String> {
+    match serde_json::from_slice::<serde_json::Value>(private)
+        .ok()?
+        .get(key)?
+    {
+        serde_json::Value::String(s) => Some(s.clone()),
+        _ => None,
+    }
 }
 
 /// The generic planner: defaults for null arguments, unknown computed values on create,
@@ -423,6 +447,32 @@ mod tests {
         };
         assert!(!planned_as_new(&plan(PLANNED_FROM_PRIOR).planned_private));
         assert!(planned_as_new(&plan(&[]).planned_private));
+    }
+
+    /// A note added to the planner's private data keeps what the planner said: a replacement
+    /// replanned from nothing with a noted private is still "from prior", never "as new".
+    #[test]
+    fn private_notes_keep_the_planners_word() {
+        let noted = with_private_note(PLANNED_FROM_PRIOR, "replaces", "9");
+        assert_eq!(private_note(&noted, "replaces").as_deref(), Some("9"));
+        assert_eq!(
+            private_note(&noted, "planned").as_deref(),
+            Some("from-prior")
+        );
+        let replanned = PlanRequest {
+            prior_state: Value::Null,
+            proposed_new_state: Value::Null,
+            config: Value::Null,
+            prior_private: noted.clone(),
+        };
+        assert!(replanned_from_prior(&replanned));
+        assert!(!planned_as_new(&noted));
+        assert!(planned_as_new(PLANNED_AS_NEW));
+        assert_eq!(private_note(b"not json", "planned"), None);
+        assert_eq!(
+            private_note(&with_private_note(b"", "replaces", "1"), "replaces").as_deref(),
+            Some("1")
+        );
     }
 
     /// Destroy plans null.

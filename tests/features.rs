@@ -112,13 +112,7 @@ fn replacement_at_quota_frees_its_slot() {
             backups(2, "  comment = \"v1\"\n")
         ),
     );
-    let n = calls(&emu, "DescribeDBClusterAttribute");
     let out = tf.ok(&["plan", "-input=false", "-no-color"]);
-    eprintln!(
-        "DEBUG status calls {} stderr {}",
-        calls(&emu, "DescribeDBClusterAttribute") - n,
-        stderr(&out)
-    );
     let text = String::from_utf8_lossy(&out.stdout)
         .replace('\n', " ")
         .replace("│", " ");

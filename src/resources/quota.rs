@@ -26,7 +26,9 @@ use std::time::{Duration, SystemTime};
 use crate::alicloud::polardb::{self, Backup, DescribeBackups};
 use crate::alicloud::{targets, ApiError, Client, ErrorKind};
 use crate::diagnostics::{self as diag, AttributePath, Diagnostic};
-use crate::resource::{plan_with_schema, Ctx, PlanRequest, PlanResponse};
+use crate::resource::{
+    plan_with_schema, private_note, with_private_note, Ctx, PlanRequest, PlanResponse,
+};
 use crate::schema::Schema;
 use crate::tfvalue::Value;
 use crate::timefmt;
@@ -37,8 +39,9 @@ pub const MANUAL_BACKUP_QUOTA: usize = 3;
 /// The status that allows a backup, for both products.
 const RUNNING: &str = "Running";
 
-/// The planned private data of a replacement: this prefix and the replaced backup's ID.
-const REPLACES: &[u8] = b"quota-replaces:";
+/// The note in a replacement's planned private data that names the replaced backup's ID
+/// (added to the planner's own, see [`with_private_note`]).
+const REPLACES: &str = "quota-replaces";
 
 /// How far back the listing looks (manual backups are kept at most about a year).
 const LOOKBACK: Duration = Duration::from_secs(400 * 86_400);
@@ -153,9 +156,9 @@ impl Checks {
         }
         if !prior.is_null() {
             // A replacement's first plan: say which backup goes, for the create's plan.
-            if !resp.requires_replace.is_empty() && resp.planned_private.is_empty() {
+            if !resp.requires_replace.is_empty() {
                 if let Some(b) = prior.str_attr("backup_id") {
-                    resp.planned_private = [REPLACES, b.as_bytes()].concat();
+                    resp.planned_private = with_private_note(&resp.planned_private, REPLACES, b);
                 }
                 // Terraform shows only the errors of the create's plan, not its warnings.
                 if let (Some(cluster), Ok(provider)) =
@@ -168,13 +171,8 @@ impl Checks {
             }
             return;
         }
-        let replaces = prior_private
-            .strip_prefix(REPLACES)
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .map(str::to_string);
-        if replaces.is_some() {
-            resp.planned_private = Vec::new();
-        }
+        // The planner's own private data (why the plan was made) is kept as it is.
+        let replaces = private_note(prior_private, REPLACES);
         // Unknown until apply: the apply phase's plan checks it then.
         let Some(cluster) = resp
             .planned_state
@@ -534,7 +532,21 @@ mod tests {
             requires_replace: vec![AttributePath::attr("comment")],
             ..PlanResponse::default()
         };
+        resp.planned_private = crate::resource::PLANNED_FROM_PRIOR.to_vec();
         checks.check_polardb(&ctx, &prior, &[], &mut resp).await;
-        assert_eq!(resp.planned_private, b"quota-replaces:9".to_vec());
+        assert_eq!(
+            private_note(&resp.planned_private, REPLACES).as_deref(),
+            Some("9")
+        );
+        let replanned = PlanRequest {
+            prior_state: Value::Null,
+            proposed_new_state: Value::Null,
+            config: Value::Null,
+            prior_private: resp.planned_private.clone(),
+        };
+        assert!(
+            crate::resource::replanned_from_prior(&replanned),
+            "the planner's marker is kept beside the note"
+        );
     }
 }
