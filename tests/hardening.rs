@@ -661,7 +661,8 @@ fn kill_then_import(k: &Killed) {
         .spawn()
         .expect("start terraform apply");
     let started = Instant::now();
-    while calls(&emu, k.wait_action) == 0 {
+    // A poll after the create: the plan-time quota check lists PolarDB backups before it.
+    while emu.calls_after("CreateBackup", k.wait_action) == 0 {
         assert!(
             started.elapsed() < Duration::from_secs(60),
             "apply never started waiting"

@@ -205,7 +205,16 @@ fn polardb_backup_lifecycle() {
     } else {
         2
     };
-    assert!(calls(&emu, "DescribeBackups") <= most, "{}", emu.requests());
+    let polls = emu.calls_after("CreateBackup", "DescribeBackups");
+    assert!(polls <= most, "{}", emu.requests());
+    // The plan-time quota check lists the cluster's manual backups once per process that plans
+    // the create: the plan's and the apply's (Terraform plans each change again there).
+    assert_eq!(
+        calls(&emu, "DescribeBackups") - polls,
+        2,
+        "one quota listing per planning process: {}",
+        emu.requests()
+    );
 
     let before = calls(&emu, "DescribeBackups");
     let all_before = emu.requests().as_array().map_or(0, Vec::len);
@@ -384,7 +393,8 @@ fn deleted_backup_is_planned_again() {
     );
 }
 
-/// The 4th backup of a cluster fails with the quota diagnostic; the other three are in state.
+/// Four backups of one empty cluster in one apply fail at plan (issue 13 moved the quota check
+/// there): the diagnostic counts the four creates, and nothing is created or in state.
 #[test]
 fn fourth_polardb_backup_hits_quota() {
     let emu = Emulator::start_default();
@@ -392,11 +402,13 @@ fn fourth_polardb_backup_hits_quota() {
     let tf = terraform("quota", &emu, config);
     let out = tf.fail(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     let err = stderr(&out);
-    assert!(err.contains("3 manual backups"), "{err}");
-    assert!(err.contains("deleted first"), "{err}");
-    assert!(err.contains("RequestId: "), "{err}");
-    assert_eq!(resources(&tf).len(), 3);
-    assert_eq!(emulator_backups(&emu, "polardb").len(), 3);
+    assert!(err.contains("Manual backup quota"), "{err}");
+    assert!(err.contains("at most 3 manual backups"), "{err}");
+    assert!(err.contains("creates 4 more"), "{err}");
+    assert!(err.contains("db_cluster_id"), "{err}");
+    assert_eq!(calls(&emu, "CreateBackup"), 0, "no create at all");
+    assert!(resources(&tf).is_empty());
+    assert!(emulator_backups(&emu, "polardb").is_empty());
 }
 
 /// A create timeout shorter than the backup fails, with the backup's ID kept in state.
@@ -486,19 +498,21 @@ pub(crate) fn failed_apply(name: &str, provider: &str, cluster: &str) -> String 
     stderr(&out)
 }
 
-/// A cluster that does not exist, and one that is not running, each get their own diagnostic
-/// with the RequestId.
+/// A cluster that does not exist, and one that is not running, each fail the apply at its plan
+/// (issue 13) with their own diagnostic naming the cluster; no CreateBackup is sent.
 #[test]
 fn missing_and_locked_clusters_are_explained() {
     let emu = Emulator::start_default();
     let err = failed_apply("missing-cluster", &provider_block(&emu), "pc-missing0001");
     assert!(err.contains("does not exist"), "{err}");
-    assert!(err.contains("RequestId: "), "{err}");
-    assert!(!err.contains("RequestId: none"), "{err}");
+    assert!(err.contains("pc-missing0001"), "{err}");
+    assert!(err.contains("db_cluster_id"), "{err}");
 
     emu.set_cluster(CLUSTER, "Locked");
     let err = failed_apply("locked-cluster", &provider_block(&emu), CLUSTER);
-    assert!(err.contains("not in a state that allows"), "{err}");
+    assert!(err.contains("is in status Locked"), "{err}");
+    assert!(err.contains(CLUSTER), "{err}");
+    assert_eq!(calls(&emu, "CreateBackup"), 0);
     assert!(emulator_backups(&emu, "polardb").is_empty());
 }
 
@@ -581,7 +595,13 @@ fn no_wait_returns_early() {
     let config = "resource \"alicloud_polardb_backup\" \"b\" {\n  db_cluster_id = \"pc-emulator0001\"\n  wait_for_completion = false\n}\n";
     let tf = terraform("no-wait", &emu, config);
     tf.apply();
-    assert_eq!(calls(&emu, "DescribeBackups"), 0, "should not have waited");
+    assert_eq!(calls(&emu, "CreateBackup"), 1);
+    assert_eq!(
+        emu.calls_after("CreateBackup", "DescribeBackups"),
+        0,
+        "should not have waited: {}",
+        emu.requests()
+    );
     assert_eq!(resources(&tf).len(), 1);
     assert_eq!(tf.plan_exit_code(), 0);
 }

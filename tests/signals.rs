@@ -288,7 +288,8 @@ fn reattached_provider_gives_each_command_its_own_stop_signal() {
         .expect("start first apply");
     let pgid = child.id();
     let started = Instant::now();
-    while calls(&emu, "DescribeBackups") == 0 {
+    // A poll after the create: the plan-time quota check lists backups before it.
+    while emu.calls_after("CreateBackup", "DescribeBackups") == 0 {
         assert!(started.elapsed() < Duration::from_secs(60), "never waited");
         std::thread::sleep(Duration::from_millis(100));
     }
