@@ -39,6 +39,10 @@ pub struct ProviderData {
     /// concurrently), adoption after a lost answer holds it alone, so that every backup set
     /// begun since is then either claimed already or a lost attempt's own.
     pub polardbx_create_gates: Mutex<HashMap<String, Arc<tokio::sync::RwLock<()>>>>,
+    /// The plan-time checks' memory (listings, planned creates): one per configured provider,
+    /// so that each Terraform command (each ConfigureProvider) starts afresh, also when one
+    /// `--debug` process serves many commands.
+    pub plan_checks: crate::resources::quota::Checks,
 }
 
 impl ProviderData {
@@ -155,6 +159,7 @@ pub fn configure_with(
         polardbx_endpoint,
         claimed_backup_sets: Mutex::new(HashSet::new()),
         polardbx_create_gates: Mutex::new(HashMap::new()),
+        plan_checks: Default::default(),
     };
     Ok((data, warnings))
 }

@@ -197,9 +197,12 @@ impl Resource for PolardbxBackup {
             }
         }
         // A create on an instance that is gone or not running fails here (see `quota`).
-        super::quota::shared()
-            .check_polardbx(ctx, creating, &mut resp)
-            .await;
+        if let Ok(provider) = ctx.provider() {
+            provider
+                .plan_checks
+                .check_polardbx(ctx, creating, &mut resp)
+                .await;
+        }
         resp
     }
 

@@ -2,7 +2,8 @@
 //! the cluster or instance exists and is `Running`, and (PolarDB) the cluster's three manual
 //! backup slots are not all taken by the backups it holds plus the creates this plan makes.
 //!
-//! What is shared, per provider process (Terraform starts one per phase): one status call and
+//! What is shared, per configured provider (Terraform starts a process per phase and configures
+//! it once; a `--debug` process is configured once per command): one status call and
 //! one listing of manual backups per cluster, made on the first planned create of that cluster
 //! and reused by every other; the number of creates planned for it; the backups replaced by a
 //! planned create; and the backups seen in some resource's prior state (which Terraform
@@ -20,7 +21,7 @@
 //! would still overflow fails. A passing plan costs exactly one listing per cluster.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use crate::alicloud::polardb::{self, Backup, DescribeBackups};
@@ -50,19 +51,21 @@ const LOOKBACK: Duration = Duration::from_secs(400 * 86_400);
 pub async fn plan_polardb(ctx: &Ctx, schema: &Schema, req: PlanRequest) -> PlanResponse {
     let (prior, private) = (req.prior_state.clone(), req.prior_private.clone());
     let mut resp = plan_with_schema(schema, req);
-    shared()
-        .check_polardb(ctx, &prior, &private, &mut resp)
-        .await;
+    if let Ok(provider) = ctx.provider() {
+        provider
+            .plan_checks
+            .check_polardb(ctx, &prior, &private, &mut resp)
+            .await;
+    }
     resp
 }
 
-/// The one set of checks of this provider process.
-pub fn shared() -> &'static Checks {
-    static CHECKS: LazyLock<Checks> = LazyLock::new(Checks::default);
-    &CHECKS
-}
-
-/// What the checks remember in one process.
+/// What the checks remember for one configured provider ([`ProviderData::plan_checks`]):
+/// Terraform configures the provider once per command, in a process of its own unless the
+/// provider runs with `--debug`, which serves many commands from one process. Remembering per
+/// process there would count the creates of every command together.
+///
+/// [`ProviderData::plan_checks`]: crate::provider::ProviderData::plan_checks
 #[derive(Default)]
 pub struct Checks {
     clusters: Mutex<HashMap<String, Arc<Cluster>>>,
@@ -120,6 +123,12 @@ struct Planned {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl std::fmt::Debug for Checks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checks").finish_non_exhaustive()
+    }
 }
 
 impl Checks {
