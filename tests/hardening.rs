@@ -717,16 +717,24 @@ fn kill_then_import(k: &Killed) {
     let import_id = (k.id_of)(&backup_id);
     assert_eq!(ids, serde_json::json!([import_id]));
 
-    // Step 2: import into the same configuration; the plan is then empty.
+    // Step 2: import into the same configuration. The plan then changes nothing but, while
+    // the backup still runs, plans an in-place wait for it (wait_for_completion; see
+    // lifecycle::plan_wait): never a create or a replacement. After the apply it is empty.
     let address = format!("{}.b", k.resource);
     tf.ok(&["import", "-input=false", "-no-color", &address, &import_id]);
     assert_eq!(resources(&tf).len(), 1);
+    let plan = tf.plan_json();
+    let actions = &plan["resource_changes"][0]["change"]["actions"];
+    assert!(
+        *actions == serde_json::json!(["no-op"]) || *actions == serde_json::json!(["update"]),
+        "after import the plan may only wait for the backup: {plan}"
+    );
+    tf.apply();
     assert_eq!(
         tf.plan_exit_code(),
         0,
-        "after import the plan must be empty"
+        "after import and apply the plan must be empty"
     );
-    tf.apply();
     assert_eq!(calls(&emu, "CreateBackup"), 1, "a second backup was made");
     assert_eq!(emulator_backups(&emu, k.product).len(), 1);
     assert_eq!(resources(&tf)[0]["values"]["id"], import_id.as_str());
