@@ -356,6 +356,11 @@ impl Client {
         let started = Instant::now();
         let mut backoff = Backoff::new(self.backoff_base, self.backoff_cap, retry::os_random());
         let mut attempt: u32 = 0;
+        // Time spent waiting for a pacing slot: the process slowing itself down, not the call
+        // failing, so it does not count against `max_retry_timeout`. Otherwise a call queued
+        // behind many others (a burst of creates, throttled) ran out of budget after one or two
+        // attempts without the failure ever lasting that long.
+        let mut paced = Duration::ZERO;
         loop {
             attempt += 1;
             if self.stop.as_ref().is_some_and(StopSignal::is_stopped) {
@@ -366,6 +371,7 @@ impl Client {
             if !wait.is_zero() {
                 tracing::debug!(action, wait_ms = wait.as_millis() as u64, "pacing");
                 self.pause(action, wait).await?;
+                paced += wait;
             }
             let verified = self.is_verified();
             let deadline = if verified {
@@ -437,7 +443,7 @@ impl Client {
             let decision = retry::decide(
                 &err,
                 opts.idempotent,
-                started.elapsed(),
+                started.elapsed().saturating_sub(paced),
                 budget,
                 &mut backoff,
                 retry_after,
