@@ -698,7 +698,26 @@ fn kill_then_import(k: &Killed) {
         1,
         "the backup exists in the cloud: {backups:?}"
     );
-    let backup_id = backups[0]["id"].as_str().expect("id").to_string();
+
+    // Where running backups are listed only once finished (strict dialect), the data source
+    // can show the import ID only then: wait for it.
+    if Emulator::env_dialect() == "strict" {
+        let waiting = Instant::now();
+        while emulator_backups(&emu, k.product)
+            .iter()
+            .any(|b| b["status"] == "Running")
+        {
+            assert!(
+                waiting.elapsed() < Duration::from_secs(120),
+                "never finished"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+    let backup_id = emulator_backups(&emu, k.product)[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
 
     // Recovery, step 1: the data source shows the import ID.
     let finder = terraform(
