@@ -246,11 +246,13 @@ fn interrupted_apply_keeps_the_backup() {
         state[0]["tainted"], true,
         "an interrupted wait must not taint the backup"
     );
+    // The backup is still running and wait_for_completion = true: the next plan is an in-place
+    // wait for it (issue 11), never a replacement.
     let plan = tf.plan_json();
     assert_eq!(
         plan["resource_changes"][0]["change"]["actions"],
-        serde_json::json!(["no-op"]),
-        "the next plan should converge: {plan}"
+        serde_json::json!(["update"]),
+        "the next plan should wait for the backup: {plan}"
     );
     assert_eq!(emulator_backups(&emu, "polardb").len(), 1);
     assert_eq!(calls(&emu, "CreateBackup"), 1);
