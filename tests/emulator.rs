@@ -984,6 +984,27 @@ async fn strict_region_check() {
     assert_eq!(emu.backups(), Value::Array(vec![]));
     let ok = v2(&emu, POLARDBX, "CreateBackup", &x("cn-shanghai")).await;
     assert_eq!(ok.0, 200, "{}", ok.1);
+    let set = ok.1["Data"]["BackupSetId"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    // DescribeBackupSet's RegionId is optional (SDK model): checked only when sent.
+    let one = |region: &'static str| {
+        let mut p = vec![("DBInstanceName", INSTANCE), ("BackupSetId", set.as_str())];
+        if !region.is_empty() {
+            p.push(("RegionId", region));
+        }
+        p
+    };
+    assert_eq!(
+        v2(&emu, POLARDBX, "DescribeBackupSet", &one("")).await.0,
+        200
+    );
+    assert_refused(
+        &v2(&emu, POLARDBX, "DescribeBackupSet", &one("cn-hangzhou")).await,
+        404,
+        "InvalidDBInstanceName.NotFound",
+    );
     let p = |region| [("RegionId", region), ("DBClusterId", CLUSTER)];
     assert_refused(
         &v2(&emu, POLARDB, "CreateBackup", &p("cn-beijing")).await,
