@@ -262,10 +262,18 @@ fn interrupted_apply_keeps_the_backup() {
 /// Three fault seeds by default; `SOAK_SEEDS` (e.g. `1,2,3`) runs others.
 #[test]
 fn soak_with_faults() {
-    let seeds: Vec<u64> = std::env::var("SOAK_SEEDS")
-        .ok()
-        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
-        .unwrap_or_else(|| vec![7, 11, 23]);
+    let seeds: Vec<u64> = match std::env::var("SOAK_SEEDS") {
+        Err(_) => vec![7, 11, 23],
+        Ok(list) => list
+            .split(',')
+            .map(|n| {
+                n.trim().parse().unwrap_or_else(|_| {
+                    panic!("SOAK_SEEDS={list:?}: {n:?} is not a seed; give numbers, e.g. 1,2,3")
+                })
+            })
+            .collect(),
+    };
+    assert!(!seeds.is_empty(), "SOAK_SEEDS names no seed");
     for seed in seeds {
         soak_one(seed);
     }
