@@ -223,3 +223,39 @@ fn data_source_pages_past_capped_pages() {
     assert_eq!(ids.len(), 12, "a set listed twice: {listed}");
     assert_eq!(before, 4, "pages of 5, 5, 2, then an empty one");
 }
+
+/// Import in a known region that is not the instance's (`--strict region-check`, where the
+/// service finds nothing under another region) is refused, naming the region looked in.
+#[test]
+fn import_in_the_wrong_region_is_refused() {
+    let emu = Emulator::start(&[
+        "--instance",
+        INSTANCE,
+        "--backup-duration",
+        "300ms",
+        "--strict",
+        "region-check",
+    ]);
+    let tf = terraform("polardbx-import-region", &emu, &backups_of_instance(1));
+    tf.apply();
+    let set_id = resources(&tf)[0]["values"]["backup_set_id"]
+        .as_str()
+        .expect("set id")
+        .to_string();
+    tf.ok(&["state", "rm", "alicloud_polardbx_backup.b[0]"]);
+    let elsewhere = format!("cn-beijing:{INSTANCE}:{set_id}");
+    let out = tf.fail(&[
+        "import",
+        "-no-color",
+        "alicloud_polardbx_backup.b[0]",
+        &elsewhere,
+    ]);
+    let err = flat_stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "{INSTANCE} in region cn-beijing has no backup set {set_id}"
+        )),
+        "{err}"
+    );
+    assert!(resources(&tf).is_empty(), "nothing may be imported");
+}
