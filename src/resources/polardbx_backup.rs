@@ -12,7 +12,8 @@ use async_trait::async_trait;
 
 use super::ids::{check_instance_name, check_region, parse_polardbx_backup_id, polardbx_backup_id};
 use super::lifecycle::{
-    failed, failed_all, finish_create, invalid_import_id, read_answer, read_failed, required_id,
+    failed, failed_all, finish_create, hand_over, invalid_import_id, read_answer, read_failed,
+    required_id, take_over,
 };
 use super::polardbx_backups::check_region_in_use;
 use super::polardbx_create::create_exactly_once;
@@ -23,14 +24,19 @@ use crate::alicloud::polardbx::{self, BackupSet};
 use crate::alicloud::ErrorKind;
 use crate::diagnostics::{self as diag, Diagnostic, Diagnostics};
 use crate::resource::{
-    plan_with_schema, ApplyResponse, Ctx, ImportResponse, PlanRequest, PlanResponse, ReadResponse,
-    Resource,
+    plan_with_schema, planned_as_new, ApplyResponse, Ctx, ImportResponse, PlanRequest,
+    PlanResponse, ReadResponse, Resource,
 };
 use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
 use crate::timefmt;
 
 const WHAT: &str = "PolarDB-X backup set";
+
+// Resuming after a create timeout (the shared mechanism of `lifecycle`): the arguments a
+// create must share with a tainted set handed over by its replacement's delete.
+const TYPE: &str = "alicloud_polardbx_backup";
+const RESUME_KEYS: &[&str] = &["db_instance_name", "region_id", "backup_type"];
 
 const DEFAULT_TIMEOUTS: Timeouts = Timeouts {
     create: Duration::from_secs(2 * 3600),
@@ -177,6 +183,7 @@ impl Resource for PolardbxBackup {
         // unknown yet stays unknown.
         let defaulted =
             req.prior_state.is_null() && req.config.get("region_id").is_none_or(Value::is_null);
+        let creating = req.prior_state.is_null();
         let mut resp = plan_with_schema(&self.schema, req);
         if let Some(p) = &ctx.provider {
             if defaulted {
@@ -189,6 +196,10 @@ impl Resource for PolardbxBackup {
                 }
             }
         }
+        // A create on an instance that is gone or not running fails here (see `quota`).
+        super::quota::shared()
+            .check_polardbx(ctx, creating, &mut resp)
+            .await;
         resp
     }
 
@@ -228,18 +239,24 @@ impl Resource for PolardbxBackup {
         let started = Instant::now();
         let deadline = started + timeouts.create;
 
-        let set_id = match create_exactly_once(
-            provider,
-            &client,
-            &region,
-            &instance,
-            &backup_type,
-            deadline,
-        )
-        .await
-        {
-            Ok(id) => id,
-            Err(d) => return failed(d),
+        // A tainted set handed over by its replacement's delete is waited for, not made again.
+        let resumed = take_over(TYPE, &planned, RESUME_KEYS)
+            .and_then(|prior| prior.str_attr("backup_set_id").map(str::to_string));
+        let set_id = match resumed {
+            Some(id) => id,
+            None => match create_exactly_once(
+                provider,
+                &client,
+                &region,
+                &instance,
+                &backup_type,
+                deadline,
+            )
+            .await
+            {
+                Ok(id) => id,
+                Err(d) => return failed(d),
+            },
         };
         let id = polardbx_backup_id(&region, &instance, &set_id);
         tracing::info!(id = id.as_str(), "PolarDB-X backup set created");
@@ -321,6 +338,16 @@ impl Resource for PolardbxBackup {
     }
 
     // ----- delete -----
+
+    /// The replacement of a tainted set (see `lifecycle`) hands it over to the create that
+    /// follows, unless it failed.
+    async fn delete_planned(&self, ctx: &Ctx, prior: Value, planned_private: &[u8]) -> Diagnostics {
+        if planned_as_new(planned_private) && prior.str_attr("status") != Some("Failed") {
+            hand_over(TYPE, prior);
+            return Vec::new();
+        }
+        self.delete(ctx, prior).await
+    }
 
     /// The API has no delete call: forget the backup set and say it stays until retention ends.
     async fn delete(&self, _ctx: &Ctx, prior: Value) -> Diagnostics {
