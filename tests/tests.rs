@@ -21,3 +21,5 @@ mod distribution;
 mod reliability;
 // Hostile input on every gRPC call, secrets in every output, recovery after a killed provider.
 mod hardening;
+// The docs/ pages agree with the schema Terraform reads (names and markings).
+mod docs;
