@@ -445,7 +445,9 @@ impl Client {
             match decision {
                 Decision::RetryAfter(delay) => self.pause(action, delay).await?,
                 Decision::Stop | Decision::BudgetExhausted => {
-                    if fast {
+                    // The unknown outcome of a call that must not be repeated stays what it is:
+                    // the caller adopts, and its next call names the endpoint if that is at fault.
+                    if fast && (opts.idempotent || err.kind != ErrorKind::Ambiguous) {
                         err = self.endpoint_problem(err, started.elapsed());
                     } else if decision == Decision::BudgetExhausted {
                         err.budget_exhausted = true;
@@ -493,9 +495,7 @@ impl Client {
             spent.as_secs_f64(),
             err.message,
         );
-        if err.kind != ErrorKind::Ambiguous {
-            err.kind = ErrorKind::Connect;
-        }
+        err.kind = ErrorKind::Connect;
         err.budget_exhausted = false;
         err
     }

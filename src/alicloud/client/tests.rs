@@ -658,16 +658,23 @@ fn plain_http_needs_loopback_or_insecure() {
     Client::new(config).expect("allowed with insecure");
 }
 
-/// A throttled action is paced for every client sharing the configuration, and only that action.
+/// A densely throttled action is paced for every client sharing the configuration, and only
+/// that action.
 #[tokio::test]
 async fn throttling_paces_the_action() {
-    let server = Server::start(Arc::new(|n, _| match n {
-        0 => Reply::Respond(400, vec![], err_body("Throttling.User", "T0")),
-        _ => Reply::Respond(200, vec![], ok_body()),
+    let dense = crate::alicloud::pacing::DENSE_MIN as usize;
+    let server = Server::start(Arc::new(move |n, _| {
+        if n < dense {
+            Reply::Respond(400, vec![], err_body("Throttling.User", "T"))
+        } else {
+            Reply::Respond(200, vec![], ok_body())
+        }
     }))
     .await;
     let c = client(&server.url, SignatureVersion::V2, Duration::from_secs(30));
-    create_backup(&c).await.expect("second attempt succeeds");
+    create_backup(&c)
+        .await
+        .expect("succeeds after the throttles");
     let key = format!("{}/CreateBackup", c.host);
     let other = Client::new(c.config().clone())
         .expect("client")
