@@ -158,7 +158,7 @@ fn provider_config(emu: &Emulator) -> Vec<u8> {
         "endpoints",
         Value::object([
             ("polardb", Value::string(emu.url())),
-            ("polardbx", Value::string(emu.url())),
+            ("polardbx", Value::string(emu.polardbx_endpoint())),
             ("sts", Value::Null),
         ]),
     );
@@ -443,8 +443,9 @@ fn terraform(name: &str, emu: &Emulator, extra: &str, config: &str) -> Terraform
     tf.write(
         "provider.tf",
         &format!(
-            "provider \"alicloud\" {{\n  region = \"cn-hangzhou\"\n{extra}\n  endpoints {{\n    polardb  = \"{0}\"\n    polardbx = \"{0}\"\n  }}\n}}\n",
-            emu.url()
+            "provider \"alicloud\" {{\n  region = \"cn-hangzhou\"\n{extra}\n  endpoints {{\n    polardb  = \"{0}\"\n    polardbx = \"{1}\"\n  }}\n}}\n",
+            emu.polardb_endpoint(),
+            emu.polardbx_endpoint()
         ),
     );
     tf.write("main.tf", config);

@@ -19,7 +19,7 @@ struct BadInput {
     expect: &'static str,
 }
 
-const GOOD_PROVIDER: &str = "region = \"cn-hangzhou\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"\nendpoints {\n polardb = \"{url}\"\n polardbx = \"{url}\"\n}";
+const GOOD_PROVIDER: &str = "region = \"cn-hangzhou\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"\nendpoints {\n polardb = \"{url}\"\n polardbx = \"{urlx}\"\n}";
 const GOOD_RESOURCE: &str =
     "resource \"alicloud_polardb_backup\" \"b\" { db_cluster_id = \"pc-emulator0001\" }";
 
@@ -82,7 +82,10 @@ fn bad_input_is_refused_before_any_call() {
     let home = crate::util::TempDir::new("bad-input-home");
     for case in &cases {
         let tf = Terraform::new(&format!("bad-{}", case.name));
-        let provider = case.provider.replace("{url}", &emu.url());
+        let provider = case
+            .provider
+            .replace("{urlx}", &emu.polardbx_endpoint())
+            .replace("{url}", &emu.polardb_endpoint());
         tf.write(
             "provider.tf",
             &format!("provider \"alicloud\" {{\n{provider}\n}}\n"),
@@ -259,10 +262,18 @@ fn interrupted_apply_keeps_the_backup() {
 /// Three fault seeds by default; `SOAK_SEEDS` (e.g. `1,2,3`) runs others.
 #[test]
 fn soak_with_faults() {
-    let seeds: Vec<u64> = std::env::var("SOAK_SEEDS")
-        .ok()
-        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
-        .unwrap_or_else(|| vec![7, 11, 23]);
+    let seeds: Vec<u64> = match std::env::var("SOAK_SEEDS") {
+        Err(_) => vec![7, 11, 23],
+        Ok(list) => list
+            .split(',')
+            .map(|n| {
+                n.trim().parse().unwrap_or_else(|_| {
+                    panic!("SOAK_SEEDS={list:?}: {n:?} is not a seed; give numbers, e.g. 1,2,3")
+                })
+            })
+            .collect(),
+    };
+    assert!(!seeds.is_empty(), "SOAK_SEEDS names no seed");
     for seed in seeds {
         soak_one(seed);
     }

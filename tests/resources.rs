@@ -22,14 +22,15 @@ provider "alicloud" {{
   max_retry_timeout = "{budget}"
   endpoints {{
     polardb  = "{url}"
-    polardbx = "{url}"
+    polardbx = "{urlx}"
   }}
 }}
 "#,
         ak = emu.access_key(),
         sk = secret,
         budget = max_retry_timeout,
-        url = emu.url()
+        url = emu.polardb_endpoint(),
+        urlx = emu.polardbx_endpoint()
     )
 }
 
@@ -493,8 +494,9 @@ fn wrong_secret_is_explained_without_leaking_it() {
 fn missing_credentials_list_where_looked() {
     let emu = Emulator::start_default();
     let provider = format!(
-        "provider \"alicloud\" {{\n  region = \"cn-hangzhou\"\n  endpoints {{\n    polardb = \"{0}\"\n    polardbx = \"{0}\"\n  }}\n}}\n",
-        emu.url()
+        "provider \"alicloud\" {{\n  region = \"cn-hangzhou\"\n  endpoints {{\n    polardb = \"{0}\"\n    polardbx = \"{1}\"\n  }}\n}}\n",
+        emu.polardb_endpoint(),
+        emu.polardbx_endpoint()
     );
     let err = failed_apply("no-credentials", &provider, CLUSTER);
     assert!(err.contains("No usable Alibaba Cloud credentials"), "{err}");

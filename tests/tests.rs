@@ -23,3 +23,5 @@ mod hardening;
 mod signals;
 // The HTTP clients' trusted roots: Mozilla's compiled in, plus SSL_CERT_FILE.
 mod trust_roots;
+// The docs/ pages agree with the schema Terraform reads (names and markings).
+mod docs;

@@ -40,6 +40,7 @@ pub fn handle(emu: &Emulator, method: &str, path: &str, body: &[u8]) -> (u16, Va
     match (method, route) {
         ("GET", "backups") => (200, backups(emu, now_ms)),
         ("GET", "requests") => (200, json!(emu.log())),
+        ("GET", "stats") => (200, json!({ "actions": emu.stats() })),
         ("POST", "reset") => {
             emu.reset();
             (200, json!({ "ok": true }))
@@ -83,7 +84,8 @@ pub fn handle(emu: &Emulator, method: &str, path: &str, body: &[u8]) -> (u16, Va
             let id = &r["backups/".len()..];
             let removed = emu.with_state(|s| {
                 let before = s.polardb_backups.len() + s.polardbx_backups.len();
-                s.polardb_backups.retain(|b| b.backup_id != id);
+                s.polardb_backups
+                    .retain(|b| b.backup_id != id && b.job_id() != id);
                 s.polardbx_backups
                     .retain(|b| b.backup_set_id.to_string() != id);
                 before - s.polardb_backups.len() - s.polardbx_backups.len()
@@ -114,6 +116,7 @@ fn backups(emu: &Emulator, now_ms: i64) -> Value {
             out.push(json!({
                 "product": "polardb",
                 "id": b.backup_id,
+                "job_id": b.job_id(),
                 "db_cluster_id": b.db_cluster_id,
                 "status": word(b.job.progress(now_ms)),
                 "client_token": b.client_token,

@@ -7,19 +7,25 @@
 //! - [`polardb`] and [`polardbx`]: the actions of each product.
 //! - [`state`]: clusters, instances, backups and tokens; JSON persistence.
 //! - [`faults`]: seeded fault injection per action.
+//! - [`dialect`]: which reading of the API's undocumented points is played (`documented`,
+//!   `strict`, or strict behaviours one by one).
+//! - [`flow`]: account-wide flow control (a token bucket per action) and per-action counts.
 //! - [`admin`]: the `/_emulator/` JSON endpoints tests and demos use.
 //! - [`error`]: every error code, message and HTTP status the emulator answers with.
 
 pub mod admin;
 pub mod auth;
+pub mod dialect;
 pub mod error;
 pub mod faults;
+pub mod flow;
 pub mod polardb;
 pub mod polardbx;
 pub mod request;
 pub mod server;
 pub mod state;
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
@@ -28,11 +34,14 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 pub use auth::AccessKey;
+pub use dialect::{Dialect, Strict};
 pub use error::ApiFailure;
 pub use faults::{FaultConfig, FaultRule};
-pub use server::run;
+pub use request::Endpoint;
+pub use server::{run, run_endpoints};
 pub use state::{Settings, State, StateFileError, Target};
 
+use dialect::Strict as S;
 use request::ApiRequest;
 
 /// The access key the emulator accepts when none is configured. Documented, not secret.
@@ -100,6 +109,37 @@ pub enum Reply {
     },
     /// Close the connection without an answer (the action ran).
     Drop,
+    /// A gateway's own answer, not JSON (`gateway-502`: the action ran).
+    Gateway {
+        status: u16,
+        body: String,
+    },
+}
+
+/// The body a gateway answers a 502 with: HTML, as a load balancer would.
+pub const GATEWAY_502_BODY: &str =
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n";
+
+/// What [`Emulator::execute`] decided.
+struct Outcome {
+    result: Result<Value, ApiFailure>,
+    /// The failure came from the product's action, not from the gateway in front of it.
+    from_action: bool,
+    /// Drop the connection after the action ran.
+    dropped: bool,
+    /// Answer a gateway 502 after the action ran.
+    gateway_502: bool,
+}
+
+impl Outcome {
+    fn gateway(e: ApiFailure) -> Outcome {
+        Outcome {
+            result: Err(e),
+            from_action: false,
+            dropped: false,
+            gateway_502: false,
+        }
+    }
 }
 
 struct Inner {
@@ -108,6 +148,10 @@ struct Inner {
     log: Vec<LogEntry>,
     faults: FaultConfig,
     rng: faults::Rng,
+    flow: flow::FlowControl,
+    stats: BTreeMap<String, flow::ActionStats>,
+    /// PolarDB-X CreateBackups answered so far, per instance (for `gateway-502`).
+    creates: HashMap<String, u64>,
 }
 
 /// The emulator: shared, cheap to clone, safe to use from every connection.
@@ -132,6 +176,9 @@ impl Emulator {
             log: Vec::new(),
             faults: config.faults.clone(),
             rng: faults::Rng::new(config.seed),
+            flow: flow::FlowControl::default(),
+            stats: BTreeMap::new(),
+            creates: HashMap::new(),
         };
         let emu = Emulator {
             config: Arc::new(config),
@@ -158,7 +205,8 @@ impl Emulator {
         }
     }
 
-    /// Handles one API request end to end: routing, authentication, faults, the action, the log.
+    /// Handles one API request end to end: routing, authentication, flow control, faults, the
+    /// action, the dialect's answer shape, the log.
     pub async fn handle_api(&self, req: ApiRequest) -> Reply {
         let request_id = new_request_id();
         let now = SystemTime::now();
@@ -181,15 +229,30 @@ impl Emulator {
             http_status: 0,
             fault: None,
         };
-        let (result, dropped) = self
+        let outcome = self
             .execute(&req, product, &action, now_ms, &mut entry)
             .await;
-        let (status, body) = match result {
+        let settings = self.lock().state.settings.clone();
+        let (status, body) = match outcome.result {
             Ok(mut body) => {
                 if let Value::Object(m) = &mut body {
                     m.insert("RequestId".into(), json!(request_id));
                 }
                 entry.outcome = "Success".into();
+                (200, body)
+            }
+            // `success-false`: PolarDB-X's own errors are HTTP 200 with `Success: false`, no code.
+            Err(e)
+                if outcome.from_action
+                    && product == "polardbx"
+                    && settings.strict(S::SuccessFalse) =>
+            {
+                entry.outcome = e.code.clone();
+                let body = json!({
+                    "RequestId": request_id,
+                    "Success": false,
+                    "Message": e.message,
+                });
                 (200, body)
             }
             Err(e) => {
@@ -211,20 +274,44 @@ impl Emulator {
                 (e.status, body)
             }
         };
-        entry.http_status = if dropped { 0 } else { status };
+        let (status, reply) = if outcome.dropped {
+            (0, Reply::Drop)
+        } else if outcome.gateway_502 {
+            entry.fault = Some("gateway_502".into());
+            (
+                502,
+                Reply::Gateway {
+                    status: 502,
+                    body: GATEWAY_502_BODY.to_string(),
+                },
+            )
+        } else {
+            (status, Reply::Respond { status, body })
+        };
+        entry.http_status = status;
         {
             let mut inner = self.lock();
+            if !action.is_empty() {
+                let key = action.chars().take(64).collect::<String>();
+                let known = inner.stats.contains_key(&key) || inner.stats.len() < 256;
+                if known {
+                    let s = inner.stats.entry(key).or_default();
+                    s.requests = s.requests.saturating_add(1);
+                    if entry.outcome == "Throttling.User" {
+                        s.throttled = s.throttled.saturating_add(1);
+                    }
+                    if entry.fault.as_deref() == Some("flow_control") {
+                        s.flow_controlled = s.flow_controlled.saturating_add(1);
+                    }
+                }
+            }
             if inner.log.len() >= MAX_LOG {
                 // Oldest tenth goes: a long demo must not grow without bound.
                 inner.log.drain(..MAX_LOG / 10);
             }
             inner.log.push(entry);
         }
-        if dropped {
-            Reply::Drop
-        } else {
-            Reply::Respond { status, body }
-        }
+        reply
     }
 
     async fn execute(
@@ -234,25 +321,51 @@ impl Emulator {
         action: &str,
         now_ms: i64,
         entry: &mut LogEntry,
-    ) -> (Result<Value, ApiFailure>, bool) {
+    ) -> Outcome {
         if action.is_empty() {
-            return (Err(ApiFailure::missing("Action")), false);
+            return Outcome::gateway(ApiFailure::missing("Action"));
+        }
+        let settings = self.lock().state.settings.clone();
+        // `host-product`: the host names the product; a version of another product is unknown
+        // there, as it is to the real gateway.
+        if settings.strict(S::HostProduct) {
+            if let Some(host_product) = req.endpoint.product() {
+                if !product.is_empty() && product != host_product {
+                    return Outcome::gateway(ApiFailure::unknown_version());
+                }
+            }
         }
         let known = match product {
             "polardb" => polardb::ACTIONS.contains(&action),
             "polardbx" => polardbx::ACTIONS.contains(&action),
-            _ if req.version().is_none() => return (Err(ApiFailure::missing("Version")), false),
-            _ => return (Err(ApiFailure::unknown_version()), false),
+            _ if req.version().is_none() => {
+                return Outcome::gateway(ApiFailure::missing("Version"))
+            }
+            _ => return Outcome::gateway(ApiFailure::unknown_version()),
         };
         if !known {
-            return (Err(ApiFailure::unknown_action()), false);
+            return Outcome::gateway(ApiFailure::unknown_action());
+        }
+        if settings.strict(S::GetOnly)
+            && product == "polardbx"
+            && polardbx::GET_ONLY.contains(&action)
+            && req.method != "GET"
+        {
+            return Outcome::gateway(ApiFailure::unsupported_method());
         }
         let decision = {
             let mut inner = self.lock();
             let inner = &mut *inner;
             match auth::authenticate(req, &self.config.access_keys, &mut inner.nonces, now_ms) {
                 Ok((scheme, _)) => entry.signature = Some(scheme.as_str().to_string()),
-                Err(e) => return (Err(e), false),
+                Err(e) => return Outcome::gateway(e),
+            }
+            if !inner
+                .flow
+                .admit(&settings.rate_limit, product, action, now_ms)
+            {
+                entry.fault = Some("flow_control".into());
+                return Outcome::gateway(ApiFailure::throttled());
             }
             faults::decide(&inner.faults, action, &mut inner.rng)
         };
@@ -261,7 +374,7 @@ impl Emulator {
             tokio::time::sleep(Duration::from_millis(decision.latency_ms)).await;
         }
         if let Some(e) = decision.refuse {
-            return (Err(e), false);
+            return Outcome::gateway(e);
         }
         let mut inner = self.lock();
         let result = if product == "polardb" {
@@ -277,7 +390,24 @@ impl Emulator {
         if write && result.is_ok() {
             self.persist(&inner.state);
         }
-        (result, decision.drop_after_commit)
+        // `gateway-502`: the 1st, 3rd, 5th... create of each instance is answered with a 502.
+        let mut gateway_502 = false;
+        if product == "polardbx"
+            && action == "CreateBackup"
+            && result.is_ok()
+            && inner.state.settings.strict(S::Gateway502)
+        {
+            let name = req.param("DBInstanceName").unwrap_or_default().to_string();
+            let n = inner.creates.entry(name).or_insert(0);
+            *n = n.saturating_add(1);
+            gateway_502 = *n % 2 == 1;
+        }
+        Outcome {
+            result,
+            from_action: true,
+            dropped: decision.drop_after_commit,
+            gateway_502: gateway_502 && !decision.drop_after_commit,
+        }
     }
 
     /// Back to the configured start: state, settings, faults, log and nonces.
@@ -289,6 +419,9 @@ impl Emulator {
         inner.log.clear();
         inner.nonces = auth::NonceCache::default();
         inner.rng = faults::Rng::new(self.config.seed);
+        inner.flow = flow::FlowControl::default();
+        inner.stats.clear();
+        inner.creates.clear();
         self.persist(&inner.state);
     }
 
@@ -302,6 +435,11 @@ impl Emulator {
 
     pub fn log(&self) -> Vec<LogEntry> {
         self.lock().log.clone()
+    }
+
+    /// Requests, throttled answers and flow-control refusals per action, since start or reset.
+    pub fn stats(&self) -> BTreeMap<String, flow::ActionStats> {
+        self.lock().stats.clone()
     }
 
     pub fn faults(&self) -> FaultConfig {

@@ -3,9 +3,34 @@
 
 use std::collections::BTreeMap;
 
+/// Which of the emulator's endpoints a request arrived on: the cloud's products have a host each.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Endpoint {
+    /// A listener that serves both products (the in-process server, and tests of it).
+    #[default]
+    Any,
+    /// The PolarDB endpoint (the first address the binary announces).
+    Polardb,
+    /// The PolarDB-X endpoint (the second address).
+    Polardbx,
+}
+
+impl Endpoint {
+    /// The product this endpoint is the host of, if it is one product's.
+    pub fn product(self) -> Option<&'static str> {
+        match self {
+            Endpoint::Any => None,
+            Endpoint::Polardb => Some("polardb"),
+            Endpoint::Polardbx => Some("polardbx"),
+        }
+    }
+}
+
 /// One incoming RPC request, already read off the wire.
 #[derive(Clone, Debug, Default)]
 pub struct ApiRequest {
+    /// The endpoint it arrived on.
+    pub endpoint: Endpoint,
     pub method: String,
     pub path: String,
     /// The query string pairs, decoded, in wire order (V3 signs these).
@@ -42,6 +67,7 @@ impl ApiRequest {
             }
         }
         ApiRequest {
+            endpoint: Endpoint::Any,
             method: method.to_ascii_uppercase(),
             path: path.to_string(),
             query,

@@ -2,6 +2,7 @@
 //! admin API or the emulator, and writes the JSON answer (or drops the connection on purpose).
 
 use std::future::Future;
+use std::task::Poll;
 use std::time::Duration;
 
 use http_body_util::{BodyExt, Full, Limited};
@@ -13,7 +14,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
-use super::request::ApiRequest;
+use super::request::{ApiRequest, Endpoint};
 use super::{admin, Emulator, Reply};
 
 /// Requests larger than this are refused: the APIs take a handful of short parameters.
@@ -24,16 +25,36 @@ const MAX_BODY: usize = 1 << 20;
 #[error("connection dropped on purpose after the action ran")]
 struct DropConnection;
 
-/// Serves `emulator` on `listener` until `shutdown` completes, then lets open connections finish
-/// their current request (for at most a few seconds).
+/// Serves `emulator` on `listener` (both products on one endpoint) until `shutdown` completes.
 pub async fn run(listener: TcpListener, emulator: Emulator, shutdown: impl Future<Output = ()>) {
+    run_endpoints(vec![(listener, Endpoint::Any)], emulator, shutdown).await
+}
+
+/// Serves `emulator` on every listener, each the endpoint (host) of the product it names, until
+/// `shutdown` completes, then lets open connections finish their current request (for at most a
+/// few seconds).
+pub async fn run_endpoints(
+    listeners: Vec<(TcpListener, Endpoint)>,
+    emulator: Emulator,
+    shutdown: impl Future<Output = ()>,
+) {
     tokio::pin!(shutdown);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut conns = JoinSet::new();
+    let accept_any = || {
+        std::future::poll_fn(|cx| {
+            for (listener, endpoint) in &listeners {
+                if let Poll::Ready(r) = listener.poll_accept(cx) {
+                    return Poll::Ready((r, *endpoint));
+                }
+            }
+            Poll::Pending
+        })
+    };
     loop {
         tokio::select! {
             _ = &mut shutdown => break,
-            accepted = listener.accept() => {
+            (accepted, endpoint) = accept_any() => {
                 let (stream, _) = match accepted {
                     Ok(a) => a,
                     Err(e) => {
@@ -45,7 +66,7 @@ pub async fn run(listener: TcpListener, emulator: Emulator, shutdown: impl Futur
                 let emu = emulator.clone();
                 let mut stop = stop_rx.clone();
                 conns.spawn(async move {
-                    let svc = service_fn(move |req| serve(emu.clone(), req));
+                    let svc = service_fn(move |req| serve(emu.clone(), endpoint, req));
                     let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
                     tokio::pin!(conn);
                     tokio::select! {
@@ -87,6 +108,7 @@ fn json_response(
 
 async fn serve(
     emu: Emulator,
+    endpoint: Endpoint,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, DropConnection> {
     let method = req.method().as_str().to_string();
@@ -113,7 +135,8 @@ async fn serve(
         let (status, value) = admin::handle(&emu, &method, &path, &body);
         return Ok(json_response(status, &value, None));
     }
-    let api = ApiRequest::new(&method, &path, query.as_deref(), headers, body);
+    let mut api = ApiRequest::new(&method, &path, query.as_deref(), headers, body);
+    api.endpoint = endpoint;
     match emu.handle_api(api).await {
         Reply::Respond { status, body } => {
             let id = body
@@ -123,5 +146,10 @@ async fn serve(
             Ok(json_response(status, &body, id.as_deref()))
         }
         Reply::Drop => Err(DropConnection),
+        Reply::Gateway { status, body } => Ok(Response::builder()
+            .status(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY))
+            .header("content-type", "text/html")
+            .body(Full::new(Bytes::from(body)))
+            .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))),
     }
 }

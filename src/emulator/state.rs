@@ -4,13 +4,15 @@
 //! Backups are never advanced by a background task: each one records when it started, how long it
 //! takes and whether it will fail, and its status is computed from the clock when asked.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::dialect::{self, Dialect, Strict};
+
 /// Behaviour switches the admin API and the command line can change.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
     /// How long a new backup takes to finish.
@@ -21,6 +23,20 @@ pub struct Settings {
     pub polardbx_data_as_object: bool,
     /// How many of the next backups (either product) will end in failure.
     pub fail_next_backups: u32,
+    /// `documented` (default) or `strict` (every strict behaviour at once).
+    pub dialect: Dialect,
+    /// Strict behaviours switched on one by one, e.g. `["job-ids", "page-cap"]`.
+    pub strict: BTreeSet<Strict>,
+    /// Account-wide flow control: requests per second per action (`*` for every action without
+    /// its own entry). Absent: no limit.
+    pub rate_limit: BTreeMap<String, f64>,
+}
+
+impl Settings {
+    /// Whether a strict behaviour is on, by the dialect or by name.
+    pub fn strict(&self, behaviour: Strict) -> bool {
+        dialect::is_on(self.dialect, &self.strict, behaviour)
+    }
 }
 
 impl Default for Settings {
@@ -29,6 +45,9 @@ impl Default for Settings {
             backup_duration_ms: 2000,
             polardbx_data_as_object: true,
             fail_next_backups: 0,
+            dialect: Dialect::Documented,
+            strict: BTreeSet::new(),
+            rate_limit: BTreeMap::new(),
         }
     }
 }
@@ -79,7 +98,12 @@ impl Job {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PolardbBackup {
+    /// The id DescribeBackups and DeleteBackup use.
     pub backup_id: String,
+    /// The id CreateBackup answered and DescribeBackupTasks uses: the backup id itself unless
+    /// `job-ids` was on when it was created.
+    #[serde(default)]
+    pub job_id: String,
     pub db_cluster_id: String,
     pub client_token: Option<String>,
     pub job: Job,
@@ -94,14 +118,26 @@ pub struct PolardbxBackup {
     pub job: Job,
 }
 
+impl PolardbBackup {
+    /// The job id (older state files have none: the backup id then).
+    pub fn job_id(&self) -> &str {
+        if self.job_id.is_empty() {
+            &self.backup_id
+        } else {
+            &self.job_id
+        }
+    }
+}
+
 /// What a `ClientToken` was first used for, to replay or refuse a repeat.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenRecord {
     pub db_cluster_id: String,
+    /// The `BackupJobId` answered the first time.
     pub backup_id: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct State {
     pub clusters: BTreeMap<String, Target>,
@@ -252,6 +288,7 @@ mod tests {
         let job = s.new_job(5);
         s.polardb_backups.push(PolardbBackup {
             backup_id: "1".into(),
+            job_id: String::new(),
             db_cluster_id: "pc-1".into(),
             client_token: Some("t".into()),
             job,
