@@ -65,7 +65,7 @@ fn bad_input_is_refused_before_any_call() {
         bad("ds-instance", "data \"alicloud_polardbx_backups\" \"d\" { db_instance_name = \"abc\" }", "db_instance_name"),
         bad_provider("region-format", "region = \"Hangzhou\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"", "region"),
         bad_provider("region-unknown", "region = \"cn-hangzou\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"", "Unknown region"),
-        bad_provider("no-region", "access_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"", "No region configured"),
+        bad_provider("oidc-provider-arn", "region = \"cn-hangzhou\"\nassume_role_with_oidc {\n oidc_provider_arn = \"arn:bad\"\n}", "assume_role_with_oidc.oidc_provider_arn"),
         bad_provider("signature", "region = \"cn-hangzhou\"\nsignature_version = \"v4\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"", "signature_version"),
         bad_provider("endpoint-scheme", "region = \"cn-hangzhou\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"\nendpoints {\n polardb = \"ftp://127.0.0.1:1\"\n}", "endpoints.polardb"),
         bad_provider("endpoint-host", "region = \"cn-hangzhou\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"\nendpoints {\n polardbx = \"http://\"\n}", "endpoints.polardbx"),
@@ -246,11 +246,13 @@ fn interrupted_apply_keeps_the_backup() {
         state[0]["tainted"], true,
         "an interrupted wait must not taint the backup"
     );
+    // The backup is still running and wait_for_completion = true: the next plan is an in-place
+    // wait for it (issue 11), never a replacement.
     let plan = tf.plan_json();
     assert_eq!(
         plan["resource_changes"][0]["change"]["actions"],
-        serde_json::json!(["no-op"]),
-        "the next plan should converge: {plan}"
+        serde_json::json!(["update"]),
+        "the next plan should wait for the backup: {plan}"
     );
     assert_eq!(emulator_backups(&emu, "polardb").len(), 1);
     assert_eq!(calls(&emu, "CreateBackup"), 1);

@@ -11,12 +11,16 @@ pub mod credentials;
 pub mod endpoints;
 pub mod error;
 pub mod lenient;
+pub mod pacing;
 pub mod polardb;
+pub mod polardb_detached;
 pub mod polardbx;
+pub mod polardbx_download;
 #[cfg(test)]
 mod response_tests;
 pub mod retry;
 pub mod sign;
+pub mod targets;
 #[cfg(test)]
 pub(crate) mod test_server;
 

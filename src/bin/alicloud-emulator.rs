@@ -10,8 +10,11 @@ use std::process::ExitCode;
 
 use serde::Deserialize;
 use terraform_provider_alicloud::emulator::{
-    self, AccessKey, Config, Dialect, Emulator, Endpoint, FaultConfig, Strict,
+    self, AccessKey, AdminToken, Config, Dialect, Emulator, Endpoint, FaultConfig, Strict,
 };
+
+/// The environment variable that may hold the admin token instead of `--admin-token`.
+const ADMIN_TOKEN_ENV: &str = "ALICLOUD_EMULATOR_ADMIN_TOKEN";
 
 const HELP: &str = "\
 alicloud-emulator: a local emulator of the PolarDB (2017-08-01) and PolarDB-X (2020-02-02)
@@ -19,7 +22,13 @@ backup APIs. Point a client at http://ADDRESS/ with the access key below.
 
 USAGE: alicloud-emulator [FLAGS]
 
-  --bind ADDR             address to listen on (default 127.0.0.1)
+  --bind ADDR             address to listen on (default 127.0.0.1); anything but a
+                          loopback address needs an admin token
+  --admin-token TOKEN     the token /_emulator/* requests must carry as
+                          `Authorization: Bearer TOKEN` (or env ALICLOUD_EMULATOR_ADMIN_TOKEN)
+  --max-connections N     connections served at once (default 256); more wait
+  --header-timeout D      close a connection that takes longer than D to send a request's
+                          headers (default 10s)
   --port N                port of the PolarDB endpoint (default 0: any free port); the
                           first stdout line is `listening on http://ADDR:PORT`
   --polardbx-port N       port of the PolarDB-X endpoint (default 0: any free port); the
@@ -52,7 +61,8 @@ USAGE: alicloud-emulator [FLAGS]
                           requests get Throttling.User
   --help                  this text
 
-Admin API (JSON, no auth): GET /_emulator/backups, GET /_emulator/requests, GET /_emulator/stats,
+Admin API (JSON; no auth on loopback unless a token is set; POST and DELETE must say
+Content-Type: application/json): GET /_emulator/backups, GET /_emulator/requests, GET /_emulator/stats,
 POST /_emulator/reset, GET|POST /_emulator/faults, GET|POST /_emulator/settings,
 GET|POST /_emulator/clusters, GET|POST /_emulator/instances, DELETE /_emulator/backups/ID.
 ";
@@ -80,6 +90,7 @@ struct FileConfig {
 
 struct Options {
     bind: String,
+    admin_token: Option<String>,
     port: u16,
     polardbx_port: u16,
     config: Config,
@@ -120,6 +131,15 @@ fn parse_duration_ms(s: &str) -> Result<u64, String> {
         .ok()
         .and_then(|n| n.checked_mul(mult))
         .ok_or_else(bad)
+}
+
+/// Whether `bind` is a loopback address (or `localhost`), where the admin API may stay open.
+fn is_loopback(bind: &str) -> bool {
+    let host = bind.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn parse_key(s: &str) -> Result<AccessKey, String> {
@@ -184,6 +204,9 @@ fn parse_args(args: Vec<String>) -> Result<Option<Options>, String> {
     let mut bind = file.bind.unwrap_or_else(|| "127.0.0.1".into());
     let mut port = file.port.unwrap_or(0);
     let mut polardbx_port = file.polardbx_port.unwrap_or(0);
+    let mut admin_token = std::env::var(ADMIN_TOKEN_ENV)
+        .ok()
+        .filter(|t| !t.is_empty());
     let mut it = args.into_iter();
     while let Some(flag) = it.next() {
         if flag == "--help" || flag == "-h" {
@@ -195,6 +218,21 @@ fn parse_args(args: Vec<String>) -> Result<Option<Options>, String> {
                 value()?;
             }
             "--bind" => bind = value()?,
+            "--admin-token" => admin_token = Some(value()?).filter(|t| !t.is_empty()),
+            "--max-connections" => {
+                config.max_connections = value()?
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=65_536).contains(n))
+                    .ok_or("--max-connections wants a number from 1 to 65536")?
+            }
+            "--header-timeout" => {
+                let ms = parse_duration_ms(&value()?)?;
+                if !(1..=3_600_000).contains(&ms) {
+                    return Err("--header-timeout wants a duration from 1ms to 1h".into());
+                }
+                config.header_read_timeout = std::time::Duration::from_millis(ms);
+            }
             "--port" => port = value()?.parse().map_err(|_| "--port wants a number")?,
             "--polardbx-port" => {
                 polardbx_port = value()?
@@ -229,8 +267,21 @@ fn parse_args(args: Vec<String>) -> Result<Option<Options>, String> {
     if !keys.is_empty() {
         config.access_keys = keys;
     }
+    config.settings.validate()?;
+    if !is_loopback(&bind) && admin_token.is_none() {
+        return Err(format!(
+            "--bind {bind} is not a loopback address: anyone who can reach it could drive the admin API, so give an admin token with --admin-token or {ADMIN_TOKEN_ENV}"
+        ));
+    }
+    if let Some(t) = &admin_token {
+        if t.len() < 16 {
+            return Err("the admin token must be at least 16 characters".into());
+        }
+    }
+    config.admin_token = admin_token.clone().map(AdminToken::new);
     Ok(Some(Options {
         bind,
+        admin_token,
         port,
         polardbx_port,
         config,
@@ -321,6 +372,11 @@ fn main() -> ExitCode {
         let _ = writeln!(out, "polardbx listening on http://{}", addrs[1]);
         let _ = out.flush();
         drop(out);
+        if opts.admin_token.is_some() {
+            eprintln!(
+                "alicloud-emulator: the admin API (/_emulator/) requires the admin token (Authorization: Bearer TOKEN)"
+            );
+        }
         emulator::run_endpoints(listeners, emu, shutdown_signal()).await;
         ExitCode::SUCCESS
     })
@@ -447,5 +503,72 @@ mod tests {
                 .unwrap_or_default();
             assert!(e.contains(says), "{flag} {bad}: {e}");
         }
+    }
+
+    /// Fuzz-ish: extreme numbers in every numeric flag are refused with a message or taken,
+    /// never a panic; the ones no run needs are refused.
+    #[test]
+    fn extreme_flag_values_never_panic() {
+        let values = [
+            "0",
+            "-1",
+            "65536",
+            "4294967296",
+            "18446744073709551615",
+            "18446744073709551616",
+            "18446744073709551615s",
+            "18446744073709551615m",
+            "1e400",
+            "NaN",
+            "",
+        ];
+        let flags = [
+            "--port",
+            "--polardbx-port",
+            "--backup-duration",
+            "--seed",
+            "--rate-limit",
+            "--max-connections",
+            "--header-timeout",
+        ];
+        for flag in flags {
+            for v in values {
+                let _ = parse_args(vec![flag.into(), v.into()]);
+            }
+        }
+        for spec in [
+            "*:latency_ms_max=18446744073709551615",
+            "*:latency_ms_min=18446744073709551616",
+            "*:throttle_rate=1e400",
+        ] {
+            let _ = parse_args(vec!["--fault".into(), spec.into()]);
+        }
+        for (flag, v) in [
+            ("--backup-duration", "18446744073709551615s"),
+            ("--backup-duration", "31d"),
+            ("--backup-duration", "99999999m"),
+            ("--max-connections", "0"),
+            ("--header-timeout", "0ms"),
+            ("--port", "65536"),
+            ("--rate-limit", "1e400"),
+        ] {
+            assert!(
+                parse_args(vec![flag.into(), v.into()]).is_err(),
+                "{flag} {v} should be refused"
+            );
+        }
+    }
+
+    /// A bind beyond loopback needs a token of some length; loopback does not.
+    #[test]
+    fn bind_and_admin_token() {
+        let args = |a: &[&str]| parse_args(a.iter().map(|s| s.to_string()).collect());
+        assert!(args(&["--bind", "::1"]).is_ok());
+        assert!(args(&["--bind", "localhost"]).is_ok());
+        let e = args(&["--bind", "0.0.0.0"]).err().unwrap_or_default();
+        assert!(e.contains("--admin-token"), "{e}");
+        assert!(args(&["--bind", "0.0.0.0", "--admin-token", "short"]).is_err());
+        let ok = args(&["--bind", "0.0.0.0", "--admin-token", "0123456789abcdef"]);
+        assert!(matches!(ok, Ok(Some(o)) if o.config.admin_token.is_some()));
     }
 }

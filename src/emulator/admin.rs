@@ -1,6 +1,9 @@
 //! The `/_emulator/` JSON endpoints: look behind the API (backups, request log), change the
 //! world behind Terraform's back (delete a backup, change a cluster), and steer behaviour
-//! (faults, settings, reset). Unauthenticated: the emulator listens on loopback by default.
+//! (faults, settings, reset). Open on loopback (the default) unless an admin token is set; a
+//! token is required to listen anywhere else. Requests that change anything must say
+//! `Content-Type: application/json`, which a web page cannot send without the browser asking
+//! first, so a page the user visits cannot reset or steer a local emulator.
 
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -24,6 +27,45 @@ struct TargetChange {
 
 fn running() -> String {
     "Running".into()
+}
+
+/// Whether an admin request may go on: the token when one is set, and a JSON content type for
+/// anything but a read.
+pub fn allowed(
+    emu: &Emulator,
+    method: &str,
+    headers: &[(String, String)],
+) -> Result<(), (u16, Value)> {
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    if let Some(token) = &emu.config().admin_token {
+        let given = header("authorization")
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        if !token.matches(given.trim()) {
+            return Err((
+                401,
+                json!({ "error": "the admin API needs the emulator's admin token: send Authorization: Bearer TOKEN" }),
+            ));
+        }
+    }
+    let read = matches!(method, "GET" | "HEAD");
+    let json_type = header("content-type").is_some_and(|v| {
+        v.split(';')
+            .next()
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+    });
+    if !read && !json_type {
+        return Err((
+            415,
+            json!({ "error": format!("admin {method} requests must have Content-Type: application/json") }),
+        ));
+    }
+    Ok(())
 }
 
 fn bad_request(msg: impl std::fmt::Display) -> (u16, Value) {
@@ -159,6 +201,7 @@ fn settings(emu: &Emulator, body: &[u8]) -> (u16, Value) {
         }
     }
     match serde_json::from_value::<Settings>(merged) {
+        Ok(new) if new.validate().is_err() => bad_request(new.validate().err().unwrap_or_default()),
         Ok(new) => {
             emu.with_state(|s| s.settings = new.clone());
             (200, json!(new))

@@ -17,6 +17,7 @@ pub mod admin;
 pub mod auth;
 pub mod dialect;
 pub mod error;
+pub mod extras;
 pub mod faults;
 pub mod flow;
 pub mod polardb;
@@ -50,6 +51,14 @@ pub const DEFAULT_ACCESS_KEY_SECRET: &str = "EmulatorSecret";
 
 /// The most request-log entries kept.
 pub const MAX_LOG: usize = 10_000;
+/// The most bytes (estimated: the text of every field) the request log keeps.
+pub const MAX_LOG_BYTES: usize = 4 << 20;
+/// A logged parameter value longer than this is cut, with a marker.
+pub const MAX_LOGGED_VALUE: usize = 256;
+/// The most concurrent connections by default; more wait in the kernel's backlog.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+/// How long a client may take to send a request's headers by default.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How the emulator starts: keys, targets, settings, faults.
 #[derive(Clone, Debug)]
@@ -64,6 +73,39 @@ pub struct Config {
     pub faults: FaultConfig,
     pub seed: u64,
     pub state_file: Option<PathBuf>,
+    /// The token `/_emulator/*` requests must carry (`Authorization: Bearer TOKEN`); required
+    /// when listening beyond loopback. Never logged.
+    pub admin_token: Option<AdminToken>,
+    /// Connections served at once.
+    pub max_connections: usize,
+    /// A connection that has not sent a request's headers in this time is closed.
+    pub header_read_timeout: Duration,
+}
+
+/// The admin token: compared in constant time, never shown by `Debug`.
+#[derive(Clone)]
+pub struct AdminToken(String);
+
+impl AdminToken {
+    pub fn new(token: impl Into<String>) -> AdminToken {
+        AdminToken(token.into())
+    }
+
+    /// Whether `given` is the token (in time independent of where they differ).
+    pub fn matches(&self, given: &str) -> bool {
+        let (a, b) = (self.0.as_bytes(), given.as_bytes());
+        let mut diff = a.len() ^ b.len();
+        for (i, x) in a.iter().enumerate() {
+            diff |= usize::from(x ^ b.get(i).copied().unwrap_or(0));
+        }
+        diff == 0
+    }
+}
+
+impl std::fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AdminToken(<redacted>)")
+    }
 }
 
 impl Default for Config {
@@ -80,6 +122,9 @@ impl Default for Config {
             faults: FaultConfig::new(),
             seed: 0,
             state_file: None,
+            admin_token: None,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
         }
     }
 }
@@ -98,6 +143,47 @@ pub struct LogEntry {
     pub http_status: u16,
     /// The injected fault, if any: an error code or `drop_after_commit`.
     pub fault: Option<String>,
+}
+
+impl LogEntry {
+    /// Roughly the bytes the entry holds: the text of its fields.
+    fn weight(&self) -> usize {
+        let fixed = self.time.len()
+            + self.request_id.len()
+            + self.product.len()
+            + self.action.len()
+            + self.outcome.len()
+            + self.signature.as_ref().map_or(0, String::len)
+            + self.fault.as_ref().map_or(0, String::len)
+            + 64;
+        self.params
+            .iter()
+            .fold(fixed, |n, (k, v)| n.saturating_add(k.len() + v.len() + 8))
+    }
+}
+
+/// The request log: at most [`MAX_LOG`] entries and [`MAX_LOG_BYTES`]; the oldest go first.
+#[derive(Debug, Default)]
+struct RequestLog {
+    entries: std::collections::VecDeque<LogEntry>,
+    bytes: usize,
+}
+
+impl RequestLog {
+    fn push(&mut self, entry: LogEntry) {
+        self.bytes = self.bytes.saturating_add(entry.weight());
+        self.entries.push_back(entry);
+        while self.entries.len() > MAX_LOG || self.bytes > MAX_LOG_BYTES {
+            match self.entries.pop_front() {
+                Some(old) => self.bytes = self.bytes.saturating_sub(old.weight()),
+                None => break,
+            }
+        }
+    }
+
+    fn snapshot(&self) -> Vec<LogEntry> {
+        self.entries.iter().cloned().collect()
+    }
 }
 
 /// What the server does with an API request.
@@ -145,7 +231,7 @@ impl Outcome {
 struct Inner {
     state: State,
     nonces: auth::NonceCache,
-    log: Vec<LogEntry>,
+    log: RequestLog,
     faults: FaultConfig,
     rng: faults::Rng,
     flow: flow::FlowControl,
@@ -173,7 +259,7 @@ impl Emulator {
         let inner = Inner {
             state,
             nonces: auth::NonceCache::default(),
-            log: Vec::new(),
+            log: RequestLog::default(),
             faults: config.faults.clone(),
             rng: faults::Rng::new(config.seed),
             flow: flow::FlowControl::default(),
@@ -224,7 +310,8 @@ impl Emulator {
             product: product.to_string(),
             action: action.clone(),
             signature: None,
-            params: req.loggable_params(),
+            // Filled in only once the request is authenticated: nobody else's bytes are kept.
+            params: BTreeMap::new(),
             outcome: String::new(),
             http_status: 0,
             fault: None,
@@ -305,10 +392,6 @@ impl Emulator {
                     }
                 }
             }
-            if inner.log.len() >= MAX_LOG {
-                // Oldest tenth goes: a long demo must not grow without bound.
-                inner.log.drain(..MAX_LOG / 10);
-            }
             inner.log.push(entry);
         }
         reply
@@ -343,7 +426,7 @@ impl Emulator {
             }
             _ => return Outcome::gateway(ApiFailure::unknown_version()),
         };
-        if !known {
+        if !known && !extras::knows(product, action) {
             return Outcome::gateway(ApiFailure::unknown_action());
         }
         if settings.strict(S::GetOnly)
@@ -357,7 +440,10 @@ impl Emulator {
             let mut inner = self.lock();
             let inner = &mut *inner;
             match auth::authenticate(req, &self.config.access_keys, &mut inner.nonces, now_ms) {
-                Ok((scheme, _)) => entry.signature = Some(scheme.as_str().to_string()),
+                Ok((scheme, _)) => {
+                    entry.signature = Some(scheme.as_str().to_string());
+                    entry.params = req.loggable_params(MAX_LOGGED_VALUE);
+                }
                 Err(e) => return Outcome::gateway(e),
             }
             if !inner
@@ -377,7 +463,10 @@ impl Emulator {
             return Outcome::gateway(e);
         }
         let mut inner = self.lock();
-        let result = if product == "polardb" {
+        let result = if let Some(r) = extras::handle(product, action, req, &mut inner.state, now_ms)
+        {
+            r
+        } else if product == "polardb" {
             polardb::handle(action, req, &mut inner.state, now_ms)
         } else {
             polardbx::handle(action, req, &mut inner.state, now_ms)
@@ -416,7 +505,7 @@ impl Emulator {
         inner.state = fresh_state(&self.config);
         add_targets(&mut inner.state, &self.config);
         inner.faults = self.config.faults.clone();
-        inner.log.clear();
+        inner.log = RequestLog::default();
         inner.nonces = auth::NonceCache::default();
         inner.rng = faults::Rng::new(self.config.seed);
         inner.flow = flow::FlowControl::default();
@@ -434,7 +523,7 @@ impl Emulator {
     }
 
     pub fn log(&self) -> Vec<LogEntry> {
-        self.lock().log.clone()
+        self.lock().log.snapshot()
     }
 
     /// Requests, throttled answers and flow-control refusals per action, since start or reset.
@@ -505,5 +594,138 @@ mod tests {
         assert_eq!(a, a.to_uppercase());
         assert_eq!(a.matches('-').count(), 4);
         assert_ne!(a, new_request_id());
+    }
+
+    /// The log drops its oldest entries to stay under its byte budget, however big they are.
+    #[test]
+    fn request_log_is_bounded_in_bytes() {
+        let mut log = RequestLog::default();
+        for i in 0..2000 {
+            let mut params = BTreeMap::new();
+            params.insert("Junk".to_string(), "x".repeat(10_000));
+            log.push(LogEntry {
+                time: String::new(),
+                request_id: i.to_string(),
+                product: String::new(),
+                action: "A".into(),
+                signature: None,
+                params,
+                outcome: String::new(),
+                http_status: 200,
+                fault: None,
+            });
+        }
+        assert!(log.bytes <= MAX_LOG_BYTES, "{} bytes", log.bytes);
+        let kept = log.snapshot();
+        assert!(kept.len() < 2000 && !kept.is_empty());
+        assert_eq!(kept.last().map(|e| e.request_id.as_str()), Some("1999"));
+        let json = serde_json::to_string(&kept).unwrap_or_default();
+        assert!(
+            json.len() <= MAX_LOG_BYTES + MAX_LOG_BYTES / 10,
+            "{}",
+            json.len()
+        );
+    }
+
+    /// Fuzz-ish: extreme and malformed numbers in every numeric parameter of every action are
+    /// answered (success or a 4xx), never a panic or a 5xx.
+    #[test]
+    fn extreme_request_values_never_panic() {
+        let values = [
+            "",
+            "0",
+            "-1",
+            "1",
+            "5",
+            "1000",
+            "1001",
+            "2147483647",
+            "2147483648",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775808",
+            "18446744073709551615",
+            "18446744073709551616",
+            "1e400",
+            "NaN",
+            " 7",
+            "\u{663}",
+            "2025-11-24T00:00Z",
+            "9999-12-31T23:59Z",
+            "0000-01-01T00:00Z",
+        ];
+        let cases: &[(&str, &str, &[&str])] = &[
+            (
+                "polardb",
+                "DescribeBackups",
+                &["PageSize", "PageNumber", "StartTime", "EndTime", "BackupId"],
+            ),
+            ("polardb", "CreateBackup", &["ClientToken", "RegionId"]),
+            ("polardb", "DescribeBackupTasks", &["BackupJobId"]),
+            ("polardb", "DeleteBackup", &["BackupId"]),
+            (
+                "polardbx",
+                "DescribeBackupSetList",
+                &["PageSize", "PageNumber", "StartTime", "EndTime"],
+            ),
+            ("polardbx", "DescribeBackupSet", &["BackupSetId"]),
+            ("polardbx", "CreateBackup", &["BackupType"]),
+        ];
+        for dialect in [dialect::Dialect::Documented, dialect::Dialect::Strict] {
+            let mut state = State::default();
+            state.settings.dialect = dialect;
+            for (map, id) in [
+                (&mut state.clusters, "pc-1"),
+                (&mut state.instances, "pxc-1"),
+            ] {
+                map.insert(
+                    id.into(),
+                    Target {
+                        status: "Running".into(),
+                        region: "cn-hangzhou".into(),
+                    },
+                );
+            }
+            for &(product, action, names) in cases {
+                for name in names {
+                    for value in values {
+                        let mut params = vec![
+                            ("DBClusterId", "pc-1"),
+                            ("DBInstanceName", "pxc-1"),
+                            ("RegionId", "cn-hangzhou"),
+                            ("StartTime", "2025-11-24T00:00Z"),
+                            ("EndTime", "2025-11-26T00:00Z"),
+                            ("BackupSetId", "1"),
+                            ("BackupId", "1"),
+                        ];
+                        params.retain(|(k, _)| k != name);
+                        params.push((name, value));
+                        let q = params
+                            .iter()
+                            .map(|(k, v)| {
+                                let v: String =
+                                    url::form_urlencoded::byte_serialize(v.as_bytes()).collect();
+                                format!("{k}={v}")
+                            })
+                            .collect::<Vec<_>>()
+                            .join("&");
+                        let req = ApiRequest::new("POST", "/", Some(&q), Vec::new(), Vec::new());
+                        for now in [0, 1_764_000_000_000, i64::MAX] {
+                            let got = if product == "polardb" {
+                                polardb::handle(action, &req, &mut state, now)
+                            } else {
+                                polardbx::handle(action, &req, &mut state, now)
+                            };
+                            if let Err(e) = got {
+                                assert!(
+                                    (400..500).contains(&e.status),
+                                    "{action} {name}={value:?}: {e}"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 }

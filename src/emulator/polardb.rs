@@ -224,7 +224,10 @@ fn describe_backups(req: &ApiRequest, state: &State, now_ms: i64) -> Result<Valu
     }))
 }
 
+/// Seconds-precision time of `ms`, kept within years 1970 to 9999 (a state file may say anything).
 fn secs(ms: i64) -> String {
+    const YEAR_9999_END_MS: i64 = 253_402_300_799_999;
+    let ms = ms.clamp(0, YEAR_9999_END_MS);
     timefmt::iso8601_seconds(timefmt::from_unix_secs(ms.div_euclid(1000)))
 }
 
@@ -243,7 +246,7 @@ fn backup_json(b: &PolardbBackup, now_ms: i64) -> Value {
         "BackupSetSize": if status == "Success" { b.job.size_bytes.to_string() } else { "0".to_string() },
         "ConsistentTime": if status == "Success" { (b.job.end_ms() / 1000).to_string() } else { String::new() },
         "BackupsLevel": "Level-1",
-        "ExpectExpireTime": secs(b.job.started_ms + RETENTION_MS),
+        "ExpectExpireTime": secs(b.job.started_ms.saturating_add(RETENTION_MS)),
         "IsAvail": if status == "Success" { "1" } else { "0" },
     })
 }

@@ -107,9 +107,18 @@ impl ApiRequest {
             .or_else(|| self.header("x-acs-version"))
     }
 
-    /// Parameters for the request log: without the signature, and with an STS token (a
-    /// credential) replaced by a marker.
-    pub fn loggable_params(&self) -> BTreeMap<String, String> {
+    /// Parameters for the request log: without the signature, with an STS token (a
+    /// credential) replaced by a marker, and names and values cut to `max` characters.
+    pub fn loggable_params(&self, max: usize) -> BTreeMap<String, String> {
+        let cut = |s: &str| {
+            if s.chars().count() > max {
+                let mut c: String = s.chars().take(max).collect();
+                c.push_str("...<cut>");
+                c
+            } else {
+                s.to_string()
+            }
+        };
         self.params
             .iter()
             .filter(|(k, _)| k.as_str() != "Signature")
@@ -117,9 +126,9 @@ impl ApiRequest {
                 let v = if k == "SecurityToken" {
                     "<redacted>".to_string()
                 } else {
-                    v.clone()
+                    cut(v)
                 };
-                (k.clone(), v)
+                (cut(k), v)
             })
             .collect()
     }
@@ -169,7 +178,7 @@ mod tests {
             Vec::new(),
             Vec::new(),
         );
-        let p = r.loggable_params();
+        let p = r.loggable_params(100);
         assert_eq!(p.get("Signature"), None);
         assert_eq!(
             p.get("SecurityToken").map(String::as_str),

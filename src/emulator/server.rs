@@ -2,6 +2,7 @@
 //! admin API or the emulator, and writes the JSON answer (or drops the connection on purpose).
 
 use std::future::Future;
+use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
@@ -41,6 +42,12 @@ pub async fn run_endpoints(
     tokio::pin!(shutdown);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut conns = JoinSet::new();
+    // The connection cap: a slot is taken before accepting, so extra clients wait in the
+    // kernel's backlog instead of costing a task each.
+    let slots = Arc::new(tokio::sync::Semaphore::new(
+        emulator.config().max_connections.max(1),
+    ));
+    let header_timeout = emulator.config().header_read_timeout;
     let accept_any = || {
         std::future::poll_fn(|cx| {
             for (listener, endpoint) in &listeners {
@@ -51,9 +58,17 @@ pub async fn run_endpoints(
             Poll::Pending
         })
     };
-    loop {
+    'serve: loop {
+        let slot = tokio::select! {
+            _ = &mut shutdown => break 'serve,
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(s) => s,
+                Err(_) => break 'serve,
+            },
+            Some(_) = conns.join_next(), if !conns.is_empty() => continue 'serve,
+        };
         tokio::select! {
-            _ = &mut shutdown => break,
+            _ = &mut shutdown => break 'serve,
             (accepted, endpoint) = accept_any() => {
                 let (stream, _) = match accepted {
                     Ok(a) => a,
@@ -66,8 +81,12 @@ pub async fn run_endpoints(
                 let emu = emulator.clone();
                 let mut stop = stop_rx.clone();
                 conns.spawn(async move {
+                    let _slot = slot;
                     let svc = service_fn(move |req| serve(emu.clone(), endpoint, req));
-                    let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
+                    let conn = http1::Builder::new()
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(header_timeout)
+                        .serve_connection(TokioIo::new(stream), svc);
                     tokio::pin!(conn);
                     tokio::select! {
                         _ = conn.as_mut() => {}
@@ -132,6 +151,9 @@ async fn serve(
         }
     };
     if path.starts_with(admin::PREFIX) {
+        if let Err((status, value)) = admin::allowed(&emu, &method, &headers) {
+            return Ok(json_response(status, &value, None));
+        }
         let (status, value) = admin::handle(&emu, &method, &path, &body);
         return Ok(json_response(status, &value, None));
     }

@@ -19,9 +19,11 @@ mod lifecycle;
 mod listing;
 pub mod polardb_backup;
 pub mod polardb_backups;
+mod polardb_job;
 pub mod polardbx_backup;
 pub mod polardbx_backups;
 mod polardbx_create;
+pub mod quota;
 pub mod timeouts;
 pub mod waiter;
 

@@ -28,6 +28,7 @@ pub struct Emulator {
     polardbx_addr: String,
     key: (String, String),
     args: Vec<String>,
+    admin_token: Option<String>,
 }
 
 impl Emulator {
@@ -101,7 +102,13 @@ impl Emulator {
             .and_then(|k| k.split_once(':'))
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .unwrap_or((ACCESS_KEY_ID.into(), ACCESS_KEY_SECRET.into()));
+        let admin_token = args
+            .iter()
+            .position(|a| a == "--admin-token")
+            .and_then(|i| args.get(i + 1))
+            .cloned();
         Emulator {
+            admin_token,
             child,
             _stdout: stdout,
             addr,
@@ -249,8 +256,13 @@ impl Emulator {
         let mut s = TcpStream::connect(&self.addr)
             .unwrap_or_else(|e| panic!("connect to emulator {}: {e}", self.addr));
         let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+        let auth = self
+            .admin_token
+            .as_ref()
+            .map(|t| format!("Authorization: Bearer {t}\r\n"))
+            .unwrap_or_default();
         let req = format!(
-            "{method} /_emulator/{path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            "{method} /_emulator/{path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\n\r\n{body}",
             self.addr,
             body.len()
         );
