@@ -36,7 +36,7 @@ impl Default for PolardbxBackups {
 
 // ----- schema -----
 
-fn set_type() -> Type {
+pub(super) fn set_type() -> Type {
     let s = |n: &str| (n.to_string(), Type::String);
     Type::object([
         s("id"),
@@ -181,7 +181,7 @@ impl DataSource for PolardbxBackups {
 
 // ----- helpers -----
 
-fn item(region: &str, instance: &str, s: &BackupSet) -> Value {
+pub(super) fn item(region: &str, instance: &str, s: &BackupSet) -> Value {
     Value::object([
         (
             "id",
