@@ -21,3 +21,5 @@ mod reliability;
 mod hardening;
 // Issue 13: plan-time checks, singular data sources, retained backups, download links.
 mod features;
+// The recipes of docs/guides/ applied as their examples.
+mod guides;
