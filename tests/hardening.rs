@@ -661,7 +661,7 @@ fn kill_then_import(k: &Killed) {
         .spawn()
         .expect("start terraform apply");
     let started = Instant::now();
-    while calls(&emu, k.wait_action) == 0 {
+    while crate::resources::polls(&emu, k.wait_action) == 0 {
         assert!(
             started.elapsed() < Duration::from_secs(60),
             "apply never started waiting"

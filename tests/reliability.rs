@@ -216,7 +216,7 @@ fn interrupted_apply_keeps_the_backup() {
         .spawn()
         .expect("start terraform apply");
     let waiting = std::time::Instant::now();
-    while calls(&emu, "DescribeBackups") == 0 {
+    while crate::resources::polls(&emu, "DescribeBackups") == 0 {
         assert!(
             waiting.elapsed() < std::time::Duration::from_secs(30),
             "apply never started waiting"

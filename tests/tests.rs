@@ -37,5 +37,5 @@ mod signals;
 mod trust_roots;
 // Issue 13: plan-time checks, singular data sources, retained backups, download links.
 mod features;
-// The docs/ pages agree with the schema Terraform reads (names and markings).
-mod docs;
+// The recipes of docs/guides/ applied as their examples.
+mod guides;

@@ -73,7 +73,8 @@ pub struct Checks {
 #[derive(Clone, Debug)]
 enum Lookup<T> {
     Found(T),
-    Missing,
+    /// Not found; the RequestId of the answer that said so.
+    Missing(String),
     Failed(String),
 }
 
@@ -98,7 +99,7 @@ impl Cluster {
                                 .detail,
                         ),
                     },
-                    Err(e) if e.kind == ErrorKind::NotFound => Lookup::Missing,
+                    Err(e) if e.kind == ErrorKind::NotFound => Lookup::Missing(request_id(&e)),
                     Err(e) => Lookup::Failed(
                         diag::api_error(&format!("read the status of cluster {cluster}"), &e)
                             .detail,
@@ -212,8 +213,13 @@ impl Checks {
         let first = entry.snapshot(client, cluster).await;
         let (status, listed) = match first {
             Lookup::Found(found) => found,
-            Lookup::Missing => {
-                return vec![target_missing("PolarDB cluster", cluster, "db_cluster_id")]
+            Lookup::Missing(request) => {
+                return vec![target_missing(
+                    "PolarDB cluster",
+                    cluster,
+                    request,
+                    "db_cluster_id",
+                )]
             }
             Lookup::Failed(why) => return vec![not_checked("PolarDB cluster", cluster, why)],
         };
@@ -337,7 +343,7 @@ impl Checks {
                 };
                 match targets::polardbx_instance_status(&client, &region, &instance).await {
                     Ok(status) => Lookup::Found(status),
-                    Err(e) if e.kind == ErrorKind::NotFound => Lookup::Missing,
+                    Err(e) if e.kind == ErrorKind::NotFound => Lookup::Missing(request_id(&e)),
                     Err(e) => Lookup::Failed(
                         diag::api_error(&format!("read the status of instance {instance}"), &e)
                             .detail,
@@ -350,7 +356,9 @@ impl Checks {
             Lookup::Found(s) => {
                 target_not_running("PolarDB-X instance", &instance, s, "db_instance_name")
             }
-            Lookup::Missing => target_missing("PolarDB-X instance", &instance, "db_instance_name"),
+            Lookup::Missing(request) => {
+                target_missing("PolarDB-X instance", &instance, request, "db_instance_name")
+            }
             Lookup::Failed(why) => not_checked("PolarDB-X instance", &instance, why),
         };
         resp.diagnostics.push(d);
@@ -409,12 +417,16 @@ async fn manual_backups(client: &Client, cluster: &str) -> Result<Vec<Backup>, A
         .collect())
 }
 
-fn target_missing(what: &str, id: &str, attribute: &str) -> Diagnostic {
+fn request_id(e: &ApiError) -> String {
+    e.request_id.clone().unwrap_or_else(|| "none".into())
+}
+
+fn target_missing(what: &str, id: &str, request: &str, attribute: &str) -> Diagnostic {
     Diagnostic::error(
         format!("The {what} does not exist"),
         format!(
-            "{what} {id} was not found in this region, so no backup of it can be made. Check \
-             {attribute} and the provider's region."
+            "{what} {id} was not found in this region, so no backup of it can be made. \
+             Check {attribute} and the provider's region.\n\nRequestId: {request}"
         ),
     )
     .at(AttributePath::attr(attribute))
@@ -422,7 +434,7 @@ fn target_missing(what: &str, id: &str, attribute: &str) -> Diagnostic {
 
 fn target_not_running(what: &str, id: &str, status: &str, attribute: &str) -> Diagnostic {
     Diagnostic::error(
-        format!("The {what} does not allow backups now"),
+        format!("The {what} is not in a state that allows backups"),
         format!(
             "{what} {id} is in status {status}; a backup needs it Running. Wait until it is \
              Running, then plan again."
