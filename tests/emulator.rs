@@ -618,7 +618,14 @@ async fn crate_client_is_accepted_with_both_signatures() {
                 ),
             };
             let got = client
-                .call(action, &params, CallOptions { idempotent: true })
+                .call(
+                    action,
+                    &params,
+                    CallOptions {
+                        idempotent: true,
+                        ..CallOptions::default()
+                    },
+                )
                 .await;
             assert!(got.is_ok(), "{signature:?} {product:?}: {got:?}");
         }

@@ -106,12 +106,16 @@ pub struct ClientConfig {
 }
 
 /// Per-call options.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct CallOptions {
     /// Whether repeating the call is harmless. For a call that is not, an answer whose outcome
     /// is unknown (no answer after sending, or a gateway 5xx without an API error body) returns
     /// [`ErrorKind::Ambiguous`] at once: the caller decides (e.g. adopts what was created).
     pub idempotent: bool,
+    /// Once the request is sent, wait for its answer (within the attempt's deadline) even if the
+    /// stop signal fires: the answer of a create carries the ID that must reach the state.
+    /// Sleeps before a send still end at once.
+    pub finish_in_flight: bool,
 }
 
 /// A client for one product. Cheap to clone.
@@ -374,7 +378,7 @@ impl Client {
                 (self.config.connect_timeout + self.config.read_timeout)
                     .min(retry::UNVERIFIED_ATTEMPT_DEADLINE)
             };
-            let failure = match self.attempt(action, method, &params, deadline).await {
+            let failure = match self.attempt(action, method, &params, deadline, opts).await {
                 Ok(v) => {
                     self.mark_verified();
                     pacers.on_success(&pace_key, Instant::now());
@@ -507,6 +511,7 @@ impl Client {
         method: Method,
         params: &[(String, String)],
         deadline: Duration,
+        opts: CallOptions,
     ) -> Result<serde_json::Value, Failure> {
         let request = {
             let prepare = self.prepare(action, method, params);
@@ -534,6 +539,7 @@ impl Client {
             }
         };
         let sent = match &self.stop {
+            Some(_) if opts.finish_in_flight => exchange.await,
             None => exchange.await,
             Some(stop) => tokio::select! {
                 r = exchange => r,

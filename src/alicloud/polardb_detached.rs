@@ -46,7 +46,14 @@ pub async fn describe_page(
         Listing::Detached => "DescribeDetachedBackups",
     };
     let body = client
-        .call(action, &params, CallOptions { idempotent: true })
+        .call(
+            action,
+            &params,
+            CallOptions {
+                idempotent: true,
+                ..CallOptions::default()
+            },
+        )
         .await?;
     Ok((parse_backup_page(&body), comments(&body)))
 }

@@ -288,7 +288,11 @@ impl Provider for ProviderService {
                 tracing::debug!("provider configuration has unknown values; deferring");
             }
             Ok(config) => match provider::configure(&config).await {
-                Ok((data, warnings)) => {
+                Ok((mut data, warnings)) => {
+                    // The operation's stop signal ends the clients' sleeps and calls too.
+                    let stop = self.operations.signal();
+                    data.polardb = data.polardb.with_stop(&stop);
+                    data.polardbx = data.polardbx.with_stop(&stop);
                     diags.extend(warnings);
                     if let Ok(mut slot) = self.configured.lock() {
                         *slot = Some(Arc::new(data));
