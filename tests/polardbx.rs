@@ -264,7 +264,6 @@ fn import_in_the_wrong_region_is_refused() {
 /// committing it (`--strict gateway-502`), N creates leave exactly N backup sets, each in
 /// state once: a 502 is adopted, never sent again blindly.
 #[test]
-#[ignore = "needs the transport change (branch transport) that answers a gateway 502 to a non-idempotent call as Ambiguous instead of retrying it"]
 fn gateway_502_creates_are_adopted() {
     let emu = Emulator::start(&[
         "--instance",
