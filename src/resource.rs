@@ -14,7 +14,10 @@ use crate::provider::ProviderData;
 use crate::schema::Schema;
 use crate::tfvalue::Value;
 
-/// Signals `StopProvider`: long waits select on [`StopSignal::stopped`] and return early.
+/// Signals `StopProvider` (or SIGTERM): long waits, retry sleeps and calls in flight select on
+/// [`StopSignal::stopped`] and return early. One signal belongs to one Terraform operation: the
+/// plugin layer hands the next operation a fresh one (see `plugin::operations`), so a stopped
+/// signal never becomes unstopped.
 #[derive(Clone, Debug)]
 pub struct StopSignal(watch::Receiver<bool>);
 
@@ -29,9 +32,9 @@ pub fn stop_channel() -> (StopHandle, StopSignal) {
 }
 
 impl StopHandle {
-    /// Asks every operation in flight to stop.
+    /// Asks every operation in flight to stop. Sticks even while no signal is held.
     pub fn stop(&self) {
-        let _ = self.0.send(true);
+        self.0.send_replace(true);
     }
 }
 
@@ -165,6 +168,19 @@ pub trait Resource: Send + Sync + 'static {
     /// Deletes the object. Diagnostics without errors mean it is gone (or deliberately kept).
     async fn delete(&self, ctx: &Ctx, prior: Value) -> Diagnostics;
 
+    /// Deletes the object as planned: `planned_private` is what the plan of this change left
+    /// (see [`plan_with_schema`]). [`planned_as_new`] on it means the delete is the first half
+    /// of the replacement of a tainted object, whose create follows in this process. The
+    /// default deletes as [`Resource::delete`] does.
+    async fn delete_planned(
+        &self,
+        ctx: &Ctx,
+        prior: Value,
+        _planned_private: &[u8],
+    ) -> Diagnostics {
+        self.delete(ctx, prior).await
+    }
+
     async fn import(&self, ctx: &Ctx, id: &str) -> ImportResponse;
 
     /// Upgrades raw JSON state written by schema `version` to the current schema. The default
@@ -188,10 +204,36 @@ pub trait DataSource: Send + Sync + 'static {
     async fn read(&self, ctx: &Ctx, config: Value) -> ReadResponse;
 }
 
+/// `planned_private` of a change planned from a prior object (an update, a no-op, or either
+/// half of a replacement Terraform asked for because arguments changed or of `-replace`).
+pub const PLANNED_FROM_PRIOR: &[u8] = b"{\"planned\":\"from-prior\"}";
+
+/// `planned_private` of a change planned from nothing: a new object, or the replacement of a
+/// tainted one (Terraform plans those with a null prior state and no private data).
+pub const PLANNED_AS_NEW: &[u8] = b"{\"planned\":\"as-new\"}";
+
+/// True when a delete's planned private data says the delete replaces a tainted object: the
+/// plan was made from nothing (Terraform sends the create's plan with the delete half).
+pub fn planned_as_new(planned_private: &[u8]) -> bool {
+    planned_private == PLANNED_AS_NEW
+}
+
+/// True when a plan from a null prior state is the second half of a replacement Terraform
+/// planned from a prior object (it passes the first plan's private data as the prior's).
+pub fn replanned_from_prior(req: &PlanRequest) -> bool {
+    req.prior_state.is_null() && req.prior_private == PLANNED_FROM_PRIOR
+}
+
 /// The generic planner: defaults for null arguments, unknown computed values on create,
 /// replacement when a `force_new` attribute changes, and computed values kept from the prior
 /// state otherwise (so nothing drifts between plans).
+///
+/// Its private data tells a later delete why it runs: [`PLANNED_FROM_PRIOR`] for a change
+/// planned from a prior object (Terraform passes it on when it plans the replacement again
+/// from nothing), [`PLANNED_AS_NEW`] for a create from nothing, which, sent with a delete,
+/// means the replacement of a tainted object.
 pub fn plan_with_schema(schema: &Schema, req: PlanRequest) -> PlanResponse {
+    let replanned = replanned_from_prior(&req);
     let PlanRequest {
         prior_state,
         proposed_new_state,
@@ -206,6 +248,11 @@ pub fn plan_with_schema(schema: &Schema, req: PlanRequest) -> PlanResponse {
         };
     }
     let creating = prior_state.is_null();
+    let planned_private = if creating && !replanned {
+        PLANNED_AS_NEW.to_vec()
+    } else {
+        PLANNED_FROM_PRIOR.to_vec()
+    };
     let mut planned = proposed_new_state;
     let configured = |name: &str| config.get(name).is_some_and(|v| !v.is_null());
 
@@ -241,7 +288,7 @@ pub fn plan_with_schema(schema: &Schema, req: PlanRequest) -> PlanResponse {
     PlanResponse {
         planned_state: planned,
         requires_replace,
-        planned_private: prior_private,
+        planned_private,
         diagnostics: Vec::new(),
     }
 }
@@ -295,6 +342,7 @@ mod tests {
                 prior_private: vec![],
             },
         );
+        assert!(planned_as_new(&resp.planned_private));
         let p = resp.planned_state;
         assert_eq!(p.get("id"), Some(&Value::Unknown));
         assert_eq!(p.get("status"), Some(&Value::Unknown));
@@ -353,6 +401,28 @@ mod tests {
         assert_eq!(resp.requires_replace, vec![AttributePath::attr("cluster")]);
         assert_eq!(resp.planned_state.get("id"), Some(&Value::Unknown));
         assert_eq!(resp.planned_state.get("status"), Some(&Value::Unknown));
+        assert_eq!(resp.planned_private, PLANNED_FROM_PRIOR);
+    }
+
+    /// Terraform plans a replacement again from nothing, passing the first plan's private
+    /// data: that second plan is not "as new", so its delete really deletes; a tainted
+    /// object's replacement (no prior, no private) is.
+    #[test]
+    fn replacement_replanned_is_not_as_new() {
+        let config = obj(Value::Null, "pc-2", Value::Null, Value::Null);
+        let plan = |prior_private: &[u8]| {
+            plan_with_schema(
+                &schema(),
+                PlanRequest {
+                    prior_state: Value::Null,
+                    proposed_new_state: config.clone(),
+                    config: config.clone(),
+                    prior_private: prior_private.to_vec(),
+                },
+            )
+        };
+        assert!(!planned_as_new(&plan(PLANNED_FROM_PRIOR).planned_private));
+        assert!(planned_as_new(&plan(&[]).planned_private));
     }
 
     /// Destroy plans null.

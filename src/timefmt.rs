@@ -99,12 +99,22 @@ pub fn parse_iso8601(s: &str) -> Option<i64> {
         None => 0,
     };
     let valid = (1..=12).contains(&month)
-        && (1..=31).contains(&day)
+        && (1..=days_in_month(year, month)).contains(&day)
         && hour < 24
         && min < 60
         && sec < 61
         && date.len() == 10;
     valid.then(|| unix_from_civil(year, month, day, hour, min, sec))
+}
+
+/// The number of days of `month` (1-12) in `year`, by the Gregorian rules.
+fn days_in_month(year: i64, month: u32) -> u32 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 #[cfg(test)]
@@ -138,6 +148,12 @@ mod tests {
             assert_eq!(parse_iso8601(&iso8601_minutes(t)), Some(secs - secs % 60));
         }
         assert_eq!(parse_iso8601("2025-13-01T00:00Z"), None);
+        assert_eq!(parse_iso8601("2025-02-31T00:00Z"), None);
+        assert_eq!(parse_iso8601("2025-04-31T00:00Z"), None);
+        assert_eq!(parse_iso8601("2025-02-29T00:00Z"), None);
+        assert_eq!(parse_iso8601("1900-02-29T00:00Z"), None);
+        assert!(parse_iso8601("2000-02-29T00:00Z").is_some());
+        assert!(parse_iso8601("2024-02-29T23:59Z").is_some());
         assert_eq!(parse_iso8601("yesterday"), None);
         assert_eq!(
             parse_iso8601("2025-01-01T00:00:00.123Z"),

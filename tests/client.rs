@@ -47,7 +47,10 @@ fn client(emu: &Emulator, o: Opts) -> Client {
     Client::new(ClientConfig {
         product: o.product,
         region: "cn-hangzhou".into(),
-        endpoint: emu.url(),
+        endpoint: match o.product {
+            Product::Polardb => emu.polardb_endpoint(),
+            Product::Polardbx => emu.polardbx_endpoint(),
+        },
         signature: o.signature,
         credentials: Arc::new(StaticCredentials(creds)),
         max_retry_timeout: o.budget,

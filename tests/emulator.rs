@@ -1,5 +1,10 @@
 //! The emulator over plain HTTP, with requests signed by the crate's own signer: refusals with
-//! the cloud's codes and statuses, PolarDB and PolarDB-X behaviour, faults and persistence.
+//! the cloud's codes and statuses, PolarDB and PolarDB-X behaviour, faults and persistence, and
+//! each strict behaviour of the dialects on its own.
+//!
+//! The helpers send each product's requests to its own endpoint, and GET-only actions as GET (as
+//! the official SDKs do), so the tests that do not pin a dialect pass under `EMULATOR_DIALECT`
+//! `documented` and `strict` alike.
 
 use std::time::{Duration, SystemTime};
 
@@ -13,6 +18,16 @@ use crate::util::TempDir;
 
 const POLARDB: &str = "2017-08-01";
 const POLARDBX: &str = "2020-02-02";
+
+/// The arguments of [`Emulator::start_default`], for tests that pin a dialect.
+const DEFAULT_ARGS: &[&str] = &[
+    "--cluster",
+    CLUSTER,
+    "--instance",
+    INSTANCE,
+    "--backup-duration",
+    "300ms",
+];
 
 fn creds(id: &str, secret: &str) -> Credentials {
     Credentials {
@@ -65,7 +80,73 @@ async fn post_form(emu: &Emulator, body: String) -> (u16, Value) {
     (status, json)
 }
 
-/// A V2-signed call with the emulator's key, the given clock and nonce.
+/// The endpoint of the product `version` belongs to.
+fn endpoint_for(emu: &Emulator, version: &str) -> String {
+    if version == POLARDBX {
+        emu.polardbx_endpoint()
+    } else {
+        emu.polardb_endpoint()
+    }
+}
+
+/// The method the official SDK uses for `action` (GET only for DescribeBackupSetList).
+fn method_for(action: &str) -> &'static str {
+    if action == "DescribeBackupSetList" {
+        "GET"
+    } else {
+        "POST"
+    }
+}
+
+/// Sends V2-signed parameters to `endpoint`: a GET carries them in the query string, a POST in a
+/// form body. Returns the status and the body as text.
+async fn send_raw(endpoint: &str, method: &str, signed: &[(String, String)]) -> (u16, String) {
+    let client = reqwest::Client::new();
+    let rb = if method == "GET" {
+        client.get(format!("{endpoint}/?{}", form_encode(signed)))
+    } else {
+        client
+            .post(format!("{endpoint}/"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form_encode(signed))
+    };
+    let resp = rb
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("request failed: {e}"));
+    let status = resp.status().as_u16();
+    (status, resp.text().await.unwrap_or_default())
+}
+
+/// [`send_raw`], with the body parsed as JSON.
+async fn send(endpoint: &str, method: &str, signed: &[(String, String)]) -> (u16, Value) {
+    let (status, text) = send_raw(endpoint, method, signed).await;
+    let json = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+    (status, json)
+}
+
+/// V2-signs `action` of `version` for `method` with the emulator's key, now.
+fn sign_for(
+    emu: &Emulator,
+    method: &str,
+    version: &str,
+    action: &str,
+    params: &[(&str, &str)],
+) -> Vec<(String, String)> {
+    let c = creds(emu.access_key(), emu.secret());
+    sign::sign_v2(
+        method,
+        action,
+        version,
+        &pairs(params),
+        &c,
+        SystemTime::now(),
+        &nonce(),
+    )
+}
+
+/// A V2-signed call with the emulator's key, the given clock and nonce, sent to the product's
+/// endpoint with the SDK's method.
 async fn v2_at(
     emu: &Emulator,
     version: &str,
@@ -75,8 +156,9 @@ async fn v2_at(
     nonce: &str,
 ) -> (u16, Value) {
     let c = creds(emu.access_key(), emu.secret());
-    let signed = sign::sign_v2("POST", action, version, &pairs(params), &c, at, nonce);
-    post_form(emu, form_encode(&signed)).await
+    let method = method_for(action);
+    let signed = sign::sign_v2(method, action, version, &pairs(params), &c, at, nonce);
+    send(&endpoint_for(emu, version), method, &signed).await
 }
 
 async fn v2(emu: &Emulator, version: &str, action: &str, params: &[(&str, &str)]) -> (u16, Value) {
@@ -349,7 +431,7 @@ async fn client_token_idempotency() {
 /// A PolarDB-X backup set is listed with Status 0 while it runs and 1 once done.
 #[tokio::test]
 async fn polardbx_backup_runs_then_succeeds() {
-    let emu = Emulator::start_default();
+    let emu = Emulator::start_in("documented", DEFAULT_ARGS);
     let created = v2(
         &emu,
         POLARDBX,
@@ -404,7 +486,7 @@ async fn polardbx_backup_runs_then_succeeds() {
 /// DeleteBackup refuses a running backup, deletes a finished one, and then does not find it.
 #[tokio::test]
 async fn polardb_delete_backup() {
-    let emu = Emulator::start_default();
+    let emu = Emulator::start_in("documented", DEFAULT_ARGS);
     let created = create_polardb(&emu, "del-1").await;
     let id = created.1["BackupJobId"].as_str().unwrap_or("").to_string();
     let del = [("DBClusterId", CLUSTER), ("BackupId", id.as_str())];
@@ -477,12 +559,18 @@ async fn persistence_survives_restart() {
     let dir = TempDir::new("emulator-state");
     let state = dir.path().join("state.json");
     let state = state.to_string_lossy().to_string();
-    let emu = Emulator::start(&["--cluster", CLUSTER, "--state-file", &state]);
+    let emu = Emulator::start_in(
+        "documented",
+        &["--cluster", CLUSTER, "--state-file", &state],
+    );
     let created = create_polardb(&emu, "persist").await;
     let id = created.1["BackupJobId"].clone();
     let status = emu.terminate();
     assert!(status.success(), "exit on SIGTERM: {status:?}");
-    let again = Emulator::start(&["--cluster", CLUSTER, "--state-file", &state]);
+    let again = Emulator::start_in(
+        "documented",
+        &["--cluster", CLUSTER, "--state-file", &state],
+    );
     let backups = again.backups();
     assert_eq!(backups[0]["id"], id, "{backups}");
     // The token is remembered across the restart too.
@@ -499,7 +587,8 @@ async fn crate_client_is_accepted_with_both_signatures() {
     use terraform_provider_alicloud::alicloud::{
         CallOptions, Client, ClientConfig, Product, SignatureVersion,
     };
-    let emu = Emulator::start_default();
+    // Both products through one endpoint, all by POST: the documented dialect's leniency.
+    let emu = Emulator::start_in("documented", DEFAULT_ARGS);
     for signature in [SignatureVersion::V2, SignatureVersion::V3] {
         for product in [Product::Polardb, Product::Polardbx] {
             let client = Client::new(ClientConfig {
@@ -564,4 +653,377 @@ async fn v2_get_with_query_string() {
         serde_json::from_str(&resp.text().await.unwrap_or_default()).unwrap_or(Value::Null);
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["Items"]["BackupJob"], Value::Array(vec![]));
+}
+
+// ---- The strict behaviours, each on its own ----
+
+/// Polls until `f` holds or ten seconds pass (backups here take 300 ms).
+async fn eventually(what: &str, mut f: impl AsyncFnMut() -> bool) {
+    for _ in 0..200 {
+        if f().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{what}: not within 10 s");
+}
+
+async fn describe_backups(emu: &Emulator, extra: &[(&str, &str)]) -> (u16, Value) {
+    let (start, end) = window();
+    let mut q = vec![
+        ("DBClusterId", CLUSTER),
+        ("StartTime", start.as_str()),
+        ("EndTime", end.as_str()),
+    ];
+    q.extend_from_slice(extra);
+    v2(emu, POLARDB, "DescribeBackups", &q).await
+}
+
+async fn tasks(emu: &Emulator) -> Value {
+    let got = v2(
+        emu,
+        POLARDB,
+        "DescribeBackupTasks",
+        &[("DBClusterId", CLUSTER)],
+    )
+    .await;
+    assert_eq!(got.0, 200, "{}", got.1);
+    got.1["Items"]["BackupJob"].clone()
+}
+
+/// `job-ids`: CreateBackup's BackupJobId is not a BackupId: DescribeBackups and DeleteBackup do
+/// not know it, DescribeBackupTasks does, and the finished backup has an id of its own.
+#[tokio::test]
+async fn strict_job_ids() {
+    let mut args = DEFAULT_ARGS.to_vec();
+    args.extend(["--strict", "job-ids"]);
+    let emu = Emulator::start(&args);
+    let created = create_polardb(&emu, "job-1").await;
+    let job = created.1["BackupJobId"].as_str().unwrap_or("").to_string();
+    assert!(!job.is_empty(), "{}", created.1);
+    let listed = tasks(&emu).await;
+    assert_eq!(listed[0]["BackupJobId"], job.as_str(), "{listed}");
+    let mut backup_id = String::new();
+    eventually("the backup finishes", async || {
+        let got = describe_backups(&emu, &[]).await;
+        let b = &got.1["Items"]["Backup"][0];
+        backup_id = b["BackupId"].as_str().unwrap_or("").to_string();
+        b["BackupStatus"] == "Success"
+    })
+    .await;
+    assert_ne!(backup_id, job, "the backup's id is not the job's");
+    let by_job = describe_backups(&emu, &[("BackupId", &job)]).await;
+    assert_eq!(by_job.1["TotalRecordCount"], "0", "{}", by_job.1);
+    let del = [("DBClusterId", CLUSTER), ("BackupId", job.as_str())];
+    assert_refused(
+        &v2(&emu, POLARDB, "DeleteBackup", &del).await,
+        404,
+        "InvalidBackupId.NotFound",
+    );
+    let admin = emu.backups();
+    assert_eq!(admin[0]["id"], backup_id.as_str(), "{admin}");
+    assert_eq!(admin[0]["job_id"], job.as_str(), "{admin}");
+    // The token replays the job id, not the backup id.
+    let again = create_polardb(&emu, "job-1").await;
+    assert_eq!(again.1["BackupJobId"], job.as_str());
+    let del = [("DBClusterId", CLUSTER), ("BackupId", backup_id.as_str())];
+    assert_eq!(v2(&emu, POLARDB, "DeleteBackup", &del).await.0, 200);
+}
+
+/// `finished-only`: a running backup is not in DescribeBackups; once finished it is.
+#[tokio::test]
+async fn strict_finished_only() {
+    let mut args = DEFAULT_ARGS.to_vec();
+    args.extend(["--strict", "finished-only"]);
+    let emu = Emulator::start(&args);
+    emu.settings(serde_json::json!({ "backup_duration_ms": 1500 }));
+    let created = create_polardb(&emu, "fin-1").await;
+    assert_eq!(created.0, 200, "{}", created.1);
+    let running = describe_backups(&emu, &[]).await;
+    assert_eq!(running.1["TotalRecordCount"], "0", "{}", running.1);
+    assert_eq!(emu.backups()[0]["status"], "Running");
+    eventually("the finished backup is listed", async || {
+        let got = describe_backups(&emu, &[]).await;
+        got.1["Items"]["Backup"][0]["BackupStatus"] == "Success"
+    })
+    .await;
+}
+
+/// `tasks-vanish`: DescribeBackupTasks lists the job while it runs and not once it finished.
+#[tokio::test]
+async fn strict_tasks_vanish() {
+    let mut args = DEFAULT_ARGS.to_vec();
+    args.extend(["--strict", "tasks-vanish"]);
+    let emu = Emulator::start(&args);
+    emu.settings(serde_json::json!({ "backup_duration_ms": 1500 }));
+    let created = create_polardb(&emu, "vanish-1").await;
+    let job = created.1["BackupJobId"].clone();
+    assert_eq!(tasks(&emu).await[0]["BackupJobId"], job);
+    eventually("the job leaves the task list", async || {
+        tasks(&emu).await == Value::Array(vec![])
+    })
+    .await;
+    assert_eq!(emu.backups()[0]["status"], "Success");
+}
+
+/// `get-only`: DescribeBackupSetList by POST is refused with UnsupportedHTTPMethod (400) before
+/// it runs; by GET it answers; actions the SDK sends by POST still take POST.
+#[tokio::test]
+async fn strict_get_only() {
+    let mut args = DEFAULT_ARGS.to_vec();
+    args.extend(["--strict", "get-only"]);
+    let emu = Emulator::start(&args);
+    let list = [("RegionId", "cn-hangzhou"), ("DBInstanceName", INSTANCE)];
+    let ep = emu.polardbx_endpoint();
+    let post = sign_for(&emu, "POST", POLARDBX, "DescribeBackupSetList", &list);
+    assert_refused(
+        &send(&ep, "POST", &post).await,
+        400,
+        "UnsupportedHTTPMethod",
+    );
+    let get = sign_for(&emu, "GET", POLARDBX, "DescribeBackupSetList", &list);
+    let got = send(&ep, "GET", &get).await;
+    assert_eq!(
+        (got.0, &got.1["Success"]),
+        (200, &Value::Bool(true)),
+        "{}",
+        got.1
+    );
+    let one = [
+        ("RegionId", "cn-hangzhou"),
+        ("DBInstanceName", INSTANCE),
+        ("BackupSetId", "1"),
+    ];
+    let post = sign_for(&emu, "POST", POLARDBX, "DescribeBackupSet", &one);
+    assert_eq!(send(&ep, "POST", &post).await.0, 200);
+}
+
+/// `success-false`: a PolarDB-X error is HTTP 200 with `Success: false`, a Message and no Code;
+/// gateway errors (a bad signature) keep their code and status.
+#[tokio::test]
+async fn strict_success_false() {
+    let mut args = DEFAULT_ARGS.to_vec();
+    args.extend(["--strict", "success-false"]);
+    let emu = Emulator::start(&args);
+    let got = v2(
+        &emu,
+        POLARDBX,
+        "DescribeBackupSetList",
+        &[
+            ("RegionId", "cn-hangzhou"),
+            ("DBInstanceName", "pxc-nosuch"),
+        ],
+    )
+    .await;
+    assert_eq!(got.0, 200, "{}", got.1);
+    assert_eq!(got.1["Success"], false, "{}", got.1);
+    assert!(got.1.get("Code").is_none(), "no Code: {}", got.1);
+    assert!(
+        got.1["Message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{}",
+        got.1
+    );
+    assert_eq!(got.1["RequestId"].as_str().map(str::len), Some(36));
+    let c = creds(emu.access_key(), "wrong");
+    let signed = sign::sign_v2(
+        "GET",
+        "DescribeBackupSetList",
+        POLARDBX,
+        &pairs(&[("RegionId", "cn-hangzhou"), ("DBInstanceName", INSTANCE)]),
+        &c,
+        SystemTime::now(),
+        &nonce(),
+    );
+    let got = send(&emu.polardbx_endpoint(), "GET", &signed).await;
+    assert_refused(&got, 400, "SignatureDoesNotMatch");
+    // PolarDB's errors keep their shape.
+    let got = v2(
+        &emu,
+        POLARDB,
+        "CreateBackup",
+        &[("DBClusterId", "pc-nosuch")],
+    )
+    .await;
+    assert_refused(&got, 404, "InvalidDBCluster.NotFound");
+}
+
+/// `gateway-502`: the 1st and 3rd PolarDB-X creates of an instance are committed and answered
+/// with a non-JSON 502; the 2nd is answered; another instance counts on its own.
+#[tokio::test]
+async fn strict_gateway_502() {
+    let mut args = DEFAULT_ARGS.to_vec();
+    args.extend(["--instance", "pxc-other", "--strict", "gateway-502"]);
+    let emu = Emulator::start(&args);
+    let create = async |instance: &str| {
+        let p = [("RegionId", "cn-hangzhou"), ("DBInstanceName", instance)];
+        let signed = sign_for(&emu, "POST", POLARDBX, "CreateBackup", &p);
+        send_raw(&emu.polardbx_endpoint(), "POST", &signed).await
+    };
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        answers.push(create(INSTANCE).await);
+    }
+    let statuses: Vec<u16> = answers.iter().map(|a| a.0).collect();
+    assert_eq!(statuses, [502, 200, 502], "{answers:?}");
+    assert!(
+        serde_json::from_str::<Value>(&answers[0].1).is_err(),
+        "a 502 body is not JSON"
+    );
+    assert!(answers[0].1.contains("502 Bad Gateway"), "{}", answers[0].1);
+    assert_eq!(
+        create("pxc-other").await.0,
+        502,
+        "each instance counts on its own"
+    );
+    let backups = emu.backups();
+    assert_eq!(
+        backups.as_array().map(Vec::len),
+        Some(4),
+        "every create was committed: {backups}"
+    );
+    let log = emu.requests();
+    assert_eq!(log[0]["http_status"], 502, "{log}");
+    assert_eq!(log[0]["fault"], "gateway_502", "{log}");
+}
+
+/// `page-cap`: pages hold at most 5 whatever was asked, with the true total (PolarDB) and an
+/// empty page after the last (PolarDB-X, whose answer has no total).
+#[tokio::test]
+async fn strict_page_cap() {
+    let mut args = DEFAULT_ARGS.to_vec();
+    args.extend(["--strict", "page-cap", "--backup-duration", "10ms"]);
+    let emu = Emulator::start(&args);
+    // Failed backups do not count against PolarDB's quota of 3, so 7 fit in one cluster.
+    emu.settings(serde_json::json!({ "fail_next_backups": 4 }));
+    for i in 0..7 {
+        let got = create_polardb(&emu, &format!("page-{i}")).await;
+        assert_eq!(got.0, 200, "{}", got.1);
+    }
+    for _ in 0..7 {
+        let x = v2(
+            &emu,
+            POLARDBX,
+            "CreateBackup",
+            &[("RegionId", "cn-hangzhou"), ("DBInstanceName", INSTANCE)],
+        )
+        .await;
+        assert_eq!(x.0, 200, "{}", x.1);
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let first = describe_backups(&emu, &[("PageSize", "30"), ("PageNumber", "1")]).await;
+    assert_eq!(first.1["Items"]["Backup"].as_array().map(Vec::len), Some(5));
+    assert_eq!(first.1["TotalRecordCount"], "7", "{}", first.1);
+    assert_eq!(first.1["PageRecordCount"], "5", "{}", first.1);
+    let second = describe_backups(&emu, &[("PageSize", "30"), ("PageNumber", "2")]).await;
+    assert_eq!(
+        second.1["Items"]["Backup"].as_array().map(Vec::len),
+        Some(2)
+    );
+    let page = async |n: &str| {
+        let got = v2(
+            &emu,
+            POLARDBX,
+            "DescribeBackupSetList",
+            &[
+                ("RegionId", "cn-hangzhou"),
+                ("DBInstanceName", INSTANCE),
+                ("PageSize", "100"),
+                ("PageNumber", n),
+            ],
+        )
+        .await;
+        got.1["Data"].as_array().map(Vec::len)
+    };
+    assert_eq!(
+        (page("1").await, page("2").await, page("3").await),
+        (Some(5), Some(2), Some(0))
+    );
+}
+
+/// `host-product`: each product answers only on its own endpoint; the other product's request
+/// there is InvalidVersion (400), before any signature check.
+#[tokio::test]
+async fn strict_host_product() {
+    let mut args = DEFAULT_ARGS.to_vec();
+    args.extend(["--strict", "host-product"]);
+    let emu = Emulator::start(&args);
+    assert_ne!(emu.polardb_endpoint(), emu.polardbx_endpoint());
+    let p = [("DBClusterId", CLUSTER)];
+    let signed = sign_for(&emu, "POST", POLARDB, "DescribeBackupTasks", &p);
+    assert_refused(
+        &send(&emu.polardbx_endpoint(), "POST", &signed).await,
+        400,
+        "InvalidVersion",
+    );
+    let signed = sign_for(&emu, "POST", POLARDB, "DescribeBackupTasks", &p);
+    assert_eq!(send(&emu.polardb_endpoint(), "POST", &signed).await.0, 200);
+    let x = [("RegionId", "cn-hangzhou"), ("DBInstanceName", INSTANCE)];
+    let signed = sign_for(&emu, "GET", POLARDBX, "DescribeBackupSetList", &x);
+    assert_refused(
+        &send(&emu.polardb_endpoint(), "GET", &signed).await,
+        400,
+        "InvalidVersion",
+    );
+    let signed = sign_for(&emu, "GET", POLARDBX, "DescribeBackupSetList", &x);
+    assert_eq!(send(&emu.polardbx_endpoint(), "GET", &signed).await.0, 200);
+}
+
+/// `region-check`: a RegionId other than the cluster's or instance's region finds nothing there,
+/// with each product's not-found answer; the right region works, also one set by the admin API.
+#[tokio::test]
+async fn strict_region_check() {
+    let mut args = DEFAULT_ARGS.to_vec();
+    args.extend(["--strict", "region-check", "--region", "cn-shanghai"]);
+    let emu = Emulator::start(&args);
+    let x = |region| [("RegionId", region), ("DBInstanceName", INSTANCE)];
+    assert_refused(
+        &v2(&emu, POLARDBX, "CreateBackup", &x("cn-hangzhou")).await,
+        404,
+        "InvalidDBInstanceName.NotFound",
+    );
+    assert_eq!(emu.backups(), Value::Array(vec![]));
+    let ok = v2(&emu, POLARDBX, "CreateBackup", &x("cn-shanghai")).await;
+    assert_eq!(ok.0, 200, "{}", ok.1);
+    let p = |region| [("RegionId", region), ("DBClusterId", CLUSTER)];
+    assert_refused(
+        &v2(&emu, POLARDB, "CreateBackup", &p("cn-beijing")).await,
+        404,
+        "InvalidDBCluster.NotFound",
+    );
+    assert_eq!(
+        v2(&emu, POLARDB, "CreateBackup", &p("cn-shanghai")).await.0,
+        200
+    );
+    let moved = serde_json::json!({ "id": CLUSTER, "region": "cn-beijing" });
+    assert_eq!(emu.admin("POST", "clusters", Some(&moved)).0, 200);
+    assert_eq!(
+        v2(&emu, POLARDB, "DescribeBackupTasks", &p("cn-beijing"))
+            .await
+            .0,
+        200
+    );
+}
+
+/// `--dialect strict` switches every behaviour on at once (here: job ids and the host check).
+#[tokio::test]
+async fn strict_dialect_switches_everything_on() {
+    let emu = Emulator::start_in("strict", DEFAULT_ARGS);
+    let settings = emu.admin("GET", "settings", None).1;
+    assert_eq!(settings["dialect"], "strict", "{settings}");
+    let created = create_polardb(&emu, "all-1").await;
+    assert_eq!(created.0, 200, "{}", created.1);
+    let admin = emu.backups();
+    assert_ne!(admin[0]["id"], admin[0]["job_id"], "{admin}");
+    let signed = sign_for(
+        &emu,
+        "POST",
+        POLARDB,
+        "DescribeBackupTasks",
+        &[("DBClusterId", CLUSTER)],
+    );
+    assert_refused(
+        &send(&emu.polardbx_endpoint(), "POST", &signed).await,
+        400,
+        "InvalidVersion",
+    );
 }

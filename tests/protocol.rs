@@ -15,7 +15,7 @@ use terraform_provider_alicloud::plugin::proto::tfplugin6::provider_client::Prov
 use tonic::transport::{Channel, Endpoint};
 
 use crate::util::bin;
-use crate::util::plugin_client::{connect, identity, Error, Identity, COOKIE};
+use crate::util::plugin_client::{connect, connect_tcp, identity, Error, Identity, COOKIE};
 
 /// A running provider process, killed on drop if still alive.
 pub(crate) struct Plugin {
@@ -604,5 +604,153 @@ fn logs_are_json_on_stderr() {
     assert!(
         rest.is_empty(),
         "nothing after the handshake line: {rest:?}"
+    );
+}
+
+/// A PLUGIN_MIN_PORT or PLUGIN_MAX_PORT that is not a port, or a minimum above the maximum,
+/// stops the provider before any handshake line, with an error naming the variable.
+#[test]
+fn bad_port_range_is_an_error() {
+    for (min, max, named) in [
+        ("ten", "25000", "PLUGIN_MIN_PORT is \"ten\""),
+        ("10000", "99999", "PLUGIN_MAX_PORT is \"99999\""),
+        ("20000", "10000", "greater than PLUGIN_MAX_PORT"),
+    ] {
+        let out = provider_command()
+            .env("TF_PLUGIN_MAGIC_COOKIE", COOKIE)
+            .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
+            .env("PLUGIN_MIN_PORT", min)
+            .env("PLUGIN_MAX_PORT", max)
+            .output()
+            .expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{min}..{max} accepted");
+        assert!(out.stdout.is_empty(), "no handshake line for {min}..{max}");
+        assert!(stderr.contains(named), "{stderr}");
+    }
+}
+
+/// On Unix the provider never falls back to TCP (go-plugin never does): when its socket
+/// directory is unusable it exits with an error instead of listening on a loopback port that
+/// every local user can reach.
+#[test]
+fn no_tcp_fallback_on_unix() {
+    let out = provider_command()
+        .env("TF_PLUGIN_MAGIC_COOKIE", COOKIE)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
+        .env(
+            "PLUGIN_UNIX_SOCKET_DIR",
+            "/nonexistent/terraform-provider-alicloud",
+        )
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stdout.contains("|tcp|"), "listened on TCP: {stdout}");
+    assert!(!out.status.success(), "{stdout}");
+    assert!(stderr.contains("cannot listen"), "{stderr}");
+}
+
+/// Connections that never finish their TLS handshake are capped: with 16 pending, a 17th is
+/// closed at once (not after the 10 s handshake timeout), and Terraform's own connection works
+/// again once they are gone.
+#[tokio::test]
+async fn pending_tls_handshakes_are_capped() {
+    use tokio::io::AsyncReadExt;
+    let plugin = start();
+    let mut idle = Vec::new();
+    for _ in 0..16 {
+        idle.push(
+            tokio::net::UnixStream::connect(&plugin.socket)
+                .await
+                .expect("connect"),
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut extra = tokio::net::UnixStream::connect(&plugin.socket)
+        .await
+        .expect("connect");
+    let mut buf = [0u8; 1];
+    let read = tokio::time::timeout(Duration::from_secs(5), extra.read(&mut buf)).await;
+    assert!(
+        matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+        "the 17th pending handshake must be closed at once: {read:?}"
+    );
+    drop(idle);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut client = plugin.provider().await;
+    client
+        .get_metadata(pb::get_metadata::Request {})
+        .await
+        .expect("GetMetadata after the idle connections left");
+}
+
+/// Windows' path, run here in-process: mTLS over loopback TCP inside the port range. Terraform's
+/// certificate gets in and every kind of RPC answers; another certificate, or none, is refused.
+#[tokio::test]
+async fn mtls_over_loopback_tcp_like_windows() {
+    use terraform_provider_alicloud::plugin::listener::{Listener, PortRange};
+    use terraform_provider_alicloud::plugin::provider_service::ProviderService;
+    use terraform_provider_alicloud::plugin::server::{serve, ServeOptions, Shutdown};
+    use terraform_provider_alicloud::plugin::tls::server_tls;
+
+    let id = identity().expect("identity");
+    let tls = server_tls(&id.cert_pem).expect("server TLS");
+    let range = PortRange::from_values(Some("21000"), Some("21999")).expect("range");
+    let listener = Listener::bind_tcp(range).await.expect("bind");
+    let (network, addr) = listener.announce();
+    assert_eq!(network, "tcp");
+    let port: u16 = addr.rsplit(':').next().unwrap().parse().unwrap();
+    assert!(addr.starts_with("127.0.0.1:") && (21000..=21999).contains(&port));
+    let shutdown = Shutdown::new();
+    let opts = ServeOptions {
+        tls: Some(tls.config),
+        controller_shutdown: true,
+        ..ServeOptions::default()
+    };
+    let server = tokio::spawn(serve(
+        listener,
+        opts,
+        ProviderService::new(),
+        shutdown.clone(),
+    ));
+
+    let channel = connect_tcp(&addr, &tls.cert_der, Some(&id))
+        .await
+        .expect("connect with Terraform's certificate");
+    let mut client = ProviderClient::new(channel.clone()).max_decoding_message_size(256 << 20);
+    let schema = client
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .expect("GetProviderSchema")
+        .into_inner();
+    assert!(schema
+        .resource_schemas
+        .contains_key("alicloud_polardb_backup"));
+    client
+        .stop_provider(pb::stop_provider::Request {})
+        .await
+        .expect("StopProvider");
+    for (label, other) in [
+        ("other certificate", Some(identity().expect("identity"))),
+        ("no certificate", None),
+    ] {
+        let refused = match connect_tcp(&addr, &tls.cert_der, other.as_ref()).await {
+            Err(_) => true,
+            Ok(ch) => ProviderClient::new(ch)
+                .get_metadata(pb::get_metadata::Request {})
+                .await
+                .is_err(),
+        };
+        assert!(refused, "{label} must be refused over TCP");
+    }
+    GrpcControllerClient::new(channel)
+        .shutdown(Empty {})
+        .await
+        .expect("Shutdown");
+    let done = tokio::time::timeout(Duration::from_secs(5), server).await;
+    assert!(
+        matches!(done, Ok(Ok(Ok(())))),
+        "server returns after Shutdown"
     );
 }

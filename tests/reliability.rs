@@ -19,7 +19,7 @@ struct BadInput {
     expect: &'static str,
 }
 
-const GOOD_PROVIDER: &str = "region = \"cn-hangzhou\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"\nendpoints {\n polardb = \"{url}\"\n polardbx = \"{url}\"\n}";
+const GOOD_PROVIDER: &str = "region = \"cn-hangzhou\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"\nendpoints {\n polardb = \"{url}\"\n polardbx = \"{urlx}\"\n}";
 const GOOD_RESOURCE: &str =
     "resource \"alicloud_polardb_backup\" \"b\" { db_cluster_id = \"pc-emulator0001\" }";
 
@@ -65,7 +65,7 @@ fn bad_input_is_refused_before_any_call() {
         bad("ds-instance", "data \"alicloud_polardbx_backups\" \"d\" { db_instance_name = \"abc\" }", "db_instance_name"),
         bad_provider("region-format", "region = \"Hangzhou\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"", "region"),
         bad_provider("region-unknown", "region = \"cn-hangzou\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"", "Unknown region"),
-        bad_provider("no-region", "access_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"", "No region configured"),
+        bad_provider("oidc-provider-arn", "region = \"cn-hangzhou\"\nassume_role_with_oidc {\n oidc_provider_arn = \"arn:bad\"\n}", "assume_role_with_oidc.oidc_provider_arn"),
         bad_provider("signature", "region = \"cn-hangzhou\"\nsignature_version = \"v4\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"", "signature_version"),
         bad_provider("endpoint-scheme", "region = \"cn-hangzhou\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"\nendpoints {\n polardb = \"ftp://127.0.0.1:1\"\n}", "endpoints.polardb"),
         bad_provider("endpoint-host", "region = \"cn-hangzhou\"\naccess_key = \"LTAIEmulatorKey\"\nsecret_key = \"EmulatorSecret\"\nendpoints {\n polardbx = \"http://\"\n}", "endpoints.polardbx"),
@@ -82,7 +82,10 @@ fn bad_input_is_refused_before_any_call() {
     let home = crate::util::TempDir::new("bad-input-home");
     for case in &cases {
         let tf = Terraform::new(&format!("bad-{}", case.name));
-        let provider = case.provider.replace("{url}", &emu.url());
+        let provider = case
+            .provider
+            .replace("{urlx}", &emu.polardbx_endpoint())
+            .replace("{url}", &emu.polardb_endpoint());
         tf.write(
             "provider.tf",
             &format!("provider \"alicloud\" {{\n{provider}\n}}\n"),
@@ -243,11 +246,13 @@ fn interrupted_apply_keeps_the_backup() {
         state[0]["tainted"], true,
         "an interrupted wait must not taint the backup"
     );
+    // The backup is still running and wait_for_completion = true: the next plan is an in-place
+    // wait for it (issue 11), never a replacement.
     let plan = tf.plan_json();
     assert_eq!(
         plan["resource_changes"][0]["change"]["actions"],
-        serde_json::json!(["no-op"]),
-        "the next plan should converge: {plan}"
+        serde_json::json!(["update"]),
+        "the next plan should wait for the backup: {plan}"
     );
     assert_eq!(emulator_backups(&emu, "polardb").len(), 1);
     assert_eq!(calls(&emu, "CreateBackup"), 1);
@@ -259,10 +264,18 @@ fn interrupted_apply_keeps_the_backup() {
 /// Three fault seeds by default; `SOAK_SEEDS` (e.g. `1,2,3`) runs others.
 #[test]
 fn soak_with_faults() {
-    let seeds: Vec<u64> = std::env::var("SOAK_SEEDS")
-        .ok()
-        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
-        .unwrap_or_else(|| vec![7, 11, 23]);
+    let seeds: Vec<u64> = match std::env::var("SOAK_SEEDS") {
+        Err(_) => vec![7, 11, 23],
+        Ok(list) => list
+            .split(',')
+            .map(|n| {
+                n.trim().parse().unwrap_or_else(|_| {
+                    panic!("SOAK_SEEDS={list:?}: {n:?} is not a seed; give numbers, e.g. 1,2,3")
+                })
+            })
+            .collect(),
+    };
+    assert!(!seeds.is_empty(), "SOAK_SEEDS names no seed");
     for seed in seeds {
         soak_one(seed);
     }

@@ -39,7 +39,8 @@ class Emulator:
         self.url = line[len("listening on "):]
 
     def admin(self, method, path):
-        req = urllib.request.Request(f"{self.url}/_emulator/{path}", method=method, data=b"" if method == "POST" else None)
+        req = urllib.request.Request(f"{self.url}/_emulator/{path}", method=method, data=b"" if method == "POST" else None,
+                                     headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=60) as r:
             return json.loads(r.read() or b"null")
 

@@ -1,17 +1,48 @@
-//! The RPC client: signs, sends (POST, form body), retries, and parses errors.
+//! The RPC client: signs, sends, paces, retries, and parses errors.
+//!
+//! Requests are shaped as the official SDK shapes them: each action goes with its own method
+//! ([`actions`]), and every parameter, common or the action's, travels in the query string with
+//! an empty body (V2 and V3 alike; `docs/api-notes.md`, sections 3 and 8).
 //!
 //! Each attempt gets a fresh nonce and timestamp and is signed again, so a retry is never refused
 //! as a replay. Parameters the caller passes (such as a PolarDB `ClientToken`) are the same on
 //! every attempt, which is what makes a retried create safe.
+//!
+//! Where requests may go and how long they may take: plain `http://` only to loopback hosts or
+//! with `insecure` ([`endpoints::check_scheme`]); no redirects are followed (they would resend
+//! the signed request elsewhere); answers are read up to [`BODY_LIMIT`]; each attempt has one
+//! deadline for connecting, sending and reading the whole answer.
+//!
+//! Wrong endpoints fail fast: until an endpoint has answered like the API once in this process,
+//! failures that say nothing about the API (connection refused, DNS, TLS, no answer, an answer
+//! that is not the API's) are retried for at most [`retry::ENDPOINT_BUDGET`], each attempt
+//! bounded by [`retry::UNVERIFIED_ATTEMPT_DEADLINE`], and reported as a problem with the
+//! endpoint, naming it, the region and the setting to check. Throttling and the API's own
+//! errors keep the whole `max_retry_timeout`.
+//!
+//! The stop signal ([`Client::with_stop`]) ends backoff sleeps, pacing waits and attempts in
+//! flight at once with an [`ErrorKind::Stopped`] error.
 
+use std::collections::HashSet;
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use super::credentials::CredentialsProvider;
-use super::error::{self, ApiError, ErrorKind};
+use super::endpoints;
+use super::error::{self, codes, ApiError, ErrorKind};
+use super::pacing;
 use super::retry::{self, Backoff, Decision};
 use super::sign;
+use crate::resource::StopSignal;
+
+pub mod actions;
+
+use actions::Method;
+
+/// The most of an answer the client reads: far above any real answer (a DescribeBackups page of
+/// 100 is about 100 KiB), far below what could exhaust memory.
+pub const BODY_LIMIT: usize = 8 * 1024 * 1024;
 
 /// The products this provider calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,6 +57,22 @@ impl Product {
         match self {
             Product::Polardb => "2017-08-01",
             Product::Polardbx => "2020-02-02",
+        }
+    }
+
+    /// The product's name in messages.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Product::Polardb => "PolarDB",
+            Product::Polardbx => "PolarDB-X",
+        }
+    }
+
+    /// The provider block's `endpoints` argument for this product.
+    pub fn endpoint_setting(self) -> &'static str {
+        match self {
+            Product::Polardb => "endpoints.polardb",
+            Product::Polardbx => "endpoints.polardbx",
         }
     }
 }
@@ -50,8 +97,10 @@ pub struct ClientConfig {
     /// How long retryable failures are retried before giving up.
     pub max_retry_timeout: Duration,
     pub connect_timeout: Duration,
+    /// The most one attempt may take once connected: sending and reading the whole answer.
     pub read_timeout: Duration,
-    /// Skip TLS certificate verification (test endpoints only; warned about).
+    /// The provider's `insecure`: skip TLS certificate verification, and allow plain `http://`
+    /// to hosts that are not loopback (test endpoints only; warned about).
     pub insecure_skip_verify: bool,
     pub user_agent: String,
 }
@@ -59,8 +108,9 @@ pub struct ClientConfig {
 /// Per-call options.
 #[derive(Clone, Copy, Debug)]
 pub struct CallOptions {
-    /// Whether repeating the call is harmless. Non-idempotent calls are not retried after an
-    /// [`ErrorKind::Ambiguous`] failure: the caller decides (e.g. adopts what was created).
+    /// Whether repeating the call is harmless. For a call that is not, an answer whose outcome
+    /// is unknown (no answer after sending, or a gateway 5xx without an API error body) returns
+    /// [`ErrorKind::Ambiguous`] at once: the caller decides (e.g. adopts what was created).
     pub idempotent: bool,
 }
 
@@ -75,10 +125,13 @@ pub struct Client {
     http: Arc<OnceLock<reqwest::Client>>,
     /// The URL every request goes to (endpoint with path `/`).
     url: url::Url,
-    /// `host[:port]` as the `Host` header carries it, for V3 signing.
+    /// `host[:port]` as the `Host` header carries it, for V3 signing and pacing keys.
     host: String,
     backoff_base: Duration,
     backoff_cap: Duration,
+    /// The operation's stop signal; `None` means the call is never interrupted.
+    stop: Option<StopSignal>,
+    shared: Arc<Shared>,
 }
 
 /// Prints where the client talks to and how, never a credential: the credentials provider's own
@@ -102,9 +155,51 @@ struct Answer {
     body: String,
 }
 
+/// How one attempt failed, which decides how it is retried and reported.
+enum Failure {
+    /// Before anything was sent, for a reason that has nothing to do with the endpoint
+    /// (credentials, randomness, building the HTTP client). Its kind decides alone.
+    Local(ApiError),
+    /// The endpoint could not be reached or did not answer.
+    Transport(ApiError),
+    /// An answer came. `api` says whether it was the API's (a JSON or XML error body with a
+    /// code, or a JSON success body): answers that are not say nothing good about the endpoint.
+    Answer {
+        error: ApiError,
+        api: bool,
+        retry_after: Option<Duration>,
+    },
+    /// The stop signal fired.
+    Stopped(ApiError),
+}
+
+/// What every client derived from one configuration shares (clones, and clients made with
+/// [`Client::sharing_http_with`], e.g. for another region): in a provider process, every call.
+#[derive(Debug)]
+struct Shared {
+    /// Endpoints (full base URL) that have answered like the API. Failures that say nothing
+    /// about the API are then transient there and get the patient budget.
+    verified: Mutex<HashSet<String>>,
+    /// Per host and action pacing.
+    pacers: pacing::Pacers,
+}
+
 impl Client {
     pub fn new(config: ClientConfig) -> Result<Client, ApiError> {
         let url = endpoint_url(&config.endpoint)?;
+        endpoints::check_scheme(url.as_str(), config.insecure_skip_verify).map_err(|m| {
+            ApiError::local(
+                ErrorKind::InvalidInput,
+                "",
+                "InvalidEndpoint",
+                format!(
+                    "{} endpoint refused: {m} (set by `{}` or {})",
+                    config.product.display_name(),
+                    config.product.endpoint_setting(),
+                    endpoints::env_var(config.product)
+                ),
+            )
+        })?;
         let host = match (url.host_str(), url.port()) {
             (Some(h), Some(p)) => format!("{h}:{p}"),
             (Some(h), None) => h.to_string(),
@@ -130,12 +225,29 @@ impl Client {
             host,
             backoff_base: retry::BASE_DELAY,
             backoff_cap: retry::MAX_DELAY,
+            stop: None,
+            shared: Arc::new(Shared {
+                verified: Mutex::default(),
+                pacers: pacing::Pacers::from_env(),
+            }),
         })
     }
 
+    /// This client with `stop` as its stop signal: backoff sleeps, pacing waits and attempts in
+    /// flight end as soon as it fires, with an [`ErrorKind::Stopped`] error. Cheap (a clone);
+    /// use the operation's signal, e.g. `provider.polardb.with_stop(&ctx.stop)`.
+    pub fn with_stop(&self, stop: &StopSignal) -> Client {
+        let mut c = self.clone();
+        c.stop = Some(stop.clone());
+        c
+    }
+
     /// Uses `other`'s HTTP client (and its connection pool) when both would build the same one,
-    /// so a process builds one however many products and regions it calls.
+    /// so a process builds one however many products and regions it calls. The stop signal
+    /// (unless this client has its own), the pacing and the endpoints known to answer are
+    /// `other`'s too, so a client derived for another region stops and paces with the rest.
     pub fn sharing_http_with(mut self, other: &Client) -> Client {
+        self.shared = other.shared.clone();
         let (a, b) = (&self.config, &other.config);
         let same = a.connect_timeout == b.connect_timeout
             && a.read_timeout == b.read_timeout
@@ -143,6 +255,9 @@ impl Client {
             && a.insecure_skip_verify == b.insecure_skip_verify;
         if same {
             self.http = other.http.clone();
+        }
+        if self.stop.is_none() {
+            self.stop = other.stop.clone();
         }
         self
     }
@@ -153,10 +268,12 @@ impl Client {
             return Ok(http);
         }
         let config = &self.config;
-        // reqwest reads HTTP(S)_PROXY / NO_PROXY from the environment by default.
+        // reqwest reads HTTP(S)_PROXY / NO_PROXY from the environment by default. Redirects are
+        // never followed: one would resend the signed request (and an STS token) to another host.
         let built = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .read_timeout(config.read_timeout)
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(config.user_agent.clone())
             .tls_danger_accept_invalid_certs(config.insecure_skip_verify)
             .build()
@@ -165,7 +282,10 @@ impl Client {
                     ErrorKind::Other,
                     "",
                     "HttpClient",
-                    format!("cannot build the HTTP client: {e}"),
+                    format!(
+                        "cannot build the HTTP client: {}",
+                        error_chain(&e.without_url())
+                    ),
                 )
             })?;
         // Another task may have won the race; either client is as good.
@@ -183,8 +303,42 @@ impl Client {
         &self.config
     }
 
-    /// Calls `action` with `params` (besides the common ones), retrying per the policy, and
-    /// returns the parsed JSON body of the successful response.
+    fn is_verified(&self) -> bool {
+        match self.shared.verified.lock() {
+            Ok(set) => set.contains(self.url.as_str()),
+            Err(poisoned) => poisoned.into_inner().contains(self.url.as_str()),
+        }
+    }
+
+    fn mark_verified(&self) {
+        let mut set = match self.shared.verified.lock() {
+            Ok(set) => set,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if !set.contains(self.url.as_str()) {
+            set.insert(self.url.to_string());
+        }
+    }
+
+    /// Sleeps `delay`, or returns early with the stop error when the stop signal fires.
+    async fn pause(&self, action: &str, delay: Duration) -> Result<(), ApiError> {
+        if delay.is_zero() {
+            return Ok(());
+        }
+        match &self.stop {
+            None => {
+                tokio::time::sleep(delay).await;
+                Ok(())
+            }
+            Some(stop) => tokio::select! {
+                _ = tokio::time::sleep(delay) => Ok(()),
+                _ = stop.stopped() => Err(stopped(action, false)),
+            },
+        }
+    }
+
+    /// Calls `action` with `params` (besides the common ones), pacing and retrying per the
+    /// policy, and returns the parsed JSON body of the successful response.
     pub async fn call(
         &self,
         action: &str,
@@ -195,27 +349,76 @@ impl Client {
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect();
+        let method = actions::method_of(self.config.product, action);
+        let pace_key = format!("{}/{action}", self.host);
+        let pacers = &self.shared.pacers;
+        let mut random = retry::os_random();
         let started = Instant::now();
         let mut backoff = Backoff::new(self.backoff_base, self.backoff_cap, retry::os_random());
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
-            let (result, status, retry_after) = self.attempt(action, &params).await;
-            let mut err = match result {
+            if self.stop.as_ref().is_some_and(StopSignal::is_stopped) {
+                return Err(stopped(action, false));
+            }
+            let jitter = (random() >> 11) as f64 / (1u64 << 53) as f64;
+            let wait = pacers.reserve(&pace_key, Instant::now(), jitter);
+            if !wait.is_zero() {
+                tracing::debug!(action, wait_ms = wait.as_millis() as u64, "pacing");
+                self.pause(action, wait).await?;
+            }
+            let verified = self.is_verified();
+            let deadline = if verified {
+                self.config.connect_timeout + self.config.read_timeout
+            } else {
+                (self.config.connect_timeout + self.config.read_timeout)
+                    .min(retry::UNVERIFIED_ATTEMPT_DEADLINE)
+            };
+            let failure = match self.attempt(action, method, &params, deadline).await {
                 Ok(v) => {
+                    self.mark_verified();
+                    pacers.on_success(&pace_key, Instant::now());
                     tracing::debug!(
                         action,
                         attempt,
-                        status,
                         request_id = v.get("RequestId").and_then(|r| r.as_str()).unwrap_or(""),
                         "alicloud API attempt succeeded"
                     );
                     return Ok(v);
                 }
-                Err(e) => e,
+                Err(f) => f,
+            };
+            let (mut err, endpoint_class, retry_after) = match failure {
+                Failure::Stopped(e) => return Err(e),
+                Failure::Local(e) => (e, false, None),
+                Failure::Transport(e) => (e, true, None),
+                Failure::Answer {
+                    error,
+                    api,
+                    retry_after,
+                } => {
+                    if api {
+                        self.mark_verified();
+                    }
+                    if error.kind == ErrorKind::Throttling {
+                        pacers.on_throttled(&pace_key, Instant::now(), retry_after);
+                    }
+                    (error, !api, retry_after)
+                }
             };
             err.attempts = attempt;
-            // Never the parameters: they may carry a SecurityToken or Signature.
+            // A gateway 5xx without the API's error body may follow a call that was carried out.
+            if !opts.idempotent
+                && endpoint_class
+                && err.http_status.is_some_and(|s| (500..600).contains(&s))
+            {
+                err.kind = ErrorKind::Ambiguous;
+                err.message = format!(
+                    "{}; the outcome is unknown (the answer came from a gateway, not the API)",
+                    err.message
+                );
+            }
+            // Never the parameters: they carry the Signature and maybe a SecurityToken.
             tracing::debug!(
                 action,
                 attempt,
@@ -225,64 +428,173 @@ impl Client {
                 kind = ?err.kind,
                 "alicloud API attempt failed"
             );
-            match retry::decide(
+            let fast = endpoint_class && !self.is_verified();
+            let budget = if fast {
+                self.config.max_retry_timeout.min(retry::ENDPOINT_BUDGET)
+            } else {
+                self.config.max_retry_timeout
+            };
+            let decision = retry::decide(
                 &err,
                 opts.idempotent,
                 started.elapsed(),
-                self.config.max_retry_timeout,
+                budget,
                 &mut backoff,
                 retry_after,
-            ) {
-                Decision::RetryAfter(delay) => tokio::time::sleep(delay).await,
-                Decision::Stop => return Err(err),
-                Decision::BudgetExhausted => {
-                    err.budget_exhausted = true;
+            );
+            match decision {
+                Decision::RetryAfter(delay) => self.pause(action, delay).await?,
+                Decision::Stop | Decision::BudgetExhausted => {
+                    if fast {
+                        err = self.endpoint_problem(err, started.elapsed());
+                    } else if decision == Decision::BudgetExhausted {
+                        err.budget_exhausted = true;
+                    }
+                    // For a call that may be repeated, an unknown outcome is only "no answer":
+                    // the caller can simply call again, so it is reported as unreachable.
+                    if opts.idempotent && err.kind == ErrorKind::Ambiguous {
+                        err.kind = ErrorKind::Connect;
+                    }
                     return Err(err);
                 }
             }
         }
     }
 
-    /// One signed attempt; also returns the HTTP status and the service's `x-acs-retry-after`.
+    /// Rewrites the last failure against an endpoint that never answered like the API into the
+    /// configuration problem it most likely is: naming the endpoint, the region and the setting.
+    fn endpoint_problem(&self, mut err: ApiError, spent: Duration) -> ApiError {
+        let c = &self.config;
+        let product = c.product.display_name();
+        let advice = if endpoints::is_override(c.product, &c.region, &c.endpoint) {
+            format!(
+                "Check `{}` in the provider block (or {}): its scheme, host and port must be \
+                 those of the {product} API, or of the emulator",
+                c.product.endpoint_setting(),
+                endpoints::env_var(c.product)
+            )
+        } else {
+            "Check the region (`region` in the provider block, or the `region_id` argument), \
+             and this machine's network and proxy settings (HTTPS_PROXY, NO_PROXY)"
+                .to_string()
+        };
+        let tls_hint = if err.code == "TlsFailed" && self.url.scheme() == "https" {
+            " If this endpoint serves plain HTTP, write it with http:// (allowed for loopback \
+             hosts, or with `insecure = true`)."
+        } else {
+            ""
+        };
+        err.message = format!(
+            "the {product} endpoint {} (region {}) did not answer like the {product} API after \
+             {} attempts in {:.1} s: {}. {advice}.{tls_hint}",
+            c.endpoint,
+            c.region,
+            err.attempts,
+            spent.as_secs_f64(),
+            err.message,
+        );
+        if err.kind != ErrorKind::Ambiguous {
+            err.kind = ErrorKind::Connect;
+        }
+        err.budget_exhausted = false;
+        err
+    }
+
+    /// One signed attempt, bounded by `deadline` from connecting to the last byte of the answer.
     async fn attempt(
         &self,
         action: &str,
+        method: Method,
         params: &[(String, String)],
-    ) -> (
-        Result<serde_json::Value, ApiError>,
-        Option<u16>,
-        Option<Duration>,
-    ) {
-        let creds = match self.config.credentials.credentials().await {
-            Ok(c) => c,
-            Err(mut e) => {
-                if e.action.is_empty() {
-                    e.action = action.to_string();
-                }
-                return (Err(e), None, None);
+        deadline: Duration,
+    ) -> Result<serde_json::Value, Failure> {
+        let request = {
+            let prepare = self.prepare(action, method, params);
+            match &self.stop {
+                None => prepare.await,
+                Some(stop) => tokio::select! {
+                    r = prepare => r,
+                    _ = stop.stopped() => return Err(Failure::Stopped(stopped(action, false))),
+                },
+            }
+        }
+        .map_err(|e| Failure::Local(e.with_action(action)))?;
+        let exchange = async {
+            match tokio::time::timeout(deadline, self.send(request)).await {
+                Ok(r) => r,
+                Err(_) => Err(ApiError::local(
+                    ErrorKind::Ambiguous,
+                    "",
+                    "NoAnswer",
+                    format!(
+                        "no complete answer within {:.1} s (the request may have been received)",
+                        deadline.as_secs_f64()
+                    ),
+                )),
             }
         };
-        let nonce = match new_nonce() {
-            Ok(n) => n,
-            Err(e) => return (Err(e.with_action(action)), None, None),
+        let sent = match &self.stop {
+            None => exchange.await,
+            Some(stop) => tokio::select! {
+                r = exchange => r,
+                _ = stop.stopped() => return Err(Failure::Stopped(stopped(action, true))),
+            },
         };
-        let http = match self.http() {
-            Ok(h) => h,
-            Err(e) => return (Err(e.with_action(action)), None, None),
+        let answer = match sent {
+            Ok(a) => a,
+            Err(e) if e.code == codes::RESPONSE_TOO_LARGE => {
+                return Err(Failure::Answer {
+                    error: e.with_action(action),
+                    api: false,
+                    retry_after: None,
+                })
+            }
+            Err(e) => return Err(Failure::Transport(e.with_action(action))),
         };
+        interpret(action, &answer).map_err(|error| Failure::Answer {
+            api: error.code != error::UNEXPECTED_RESPONSE,
+            error,
+            retry_after: answer.retry_after,
+        })
+    }
+
+    /// Gets credentials and builds the signed request.
+    async fn prepare(
+        &self,
+        action: &str,
+        method: Method,
+        params: &[(String, String)],
+    ) -> Result<reqwest::RequestBuilder, ApiError> {
+        let creds = self.config.credentials.credentials().await?;
+        let nonce = new_nonce()?;
+        let http = self.http()?;
         let now = SystemTime::now();
         let version = self.config.product.api_version();
+        let http_method = match method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+        };
+        let mut url = self.url.clone();
         let request = match self.config.signature {
             SignatureVersion::V2 => {
-                let signed = sign::sign_v2("POST", action, version, params, &creds, now, &nonce);
-                http.post(self.url.clone())
-                    .header("content-type", "application/x-www-form-urlencoded")
+                // As the official SDK's RPC requests: every parameter, the signature included,
+                // in the query string; no body.
+                let signed = sign::sign_v2(
+                    method.as_str(),
+                    action,
+                    version,
+                    params,
+                    &creds,
+                    now,
+                    &nonce,
+                );
+                url.set_query(Some(&form_encode(&signed)));
+                http.request(http_method, url)
                     .header("accept", "application/json")
-                    .body(form_encode(&signed))
             }
             SignatureVersion::V3 => {
                 let req = sign::RequestV3 {
-                    method: "POST",
+                    method: method.as_str(),
                     host: &self.host,
                     action,
                     version,
@@ -291,39 +603,85 @@ impl Client {
                     content_type: None,
                 };
                 let headers = sign::sign_v3(&req, &creds, now, &nonce);
-                let mut url = self.url.clone();
                 let query = sign::canonical_query(params);
                 url.set_query((!query.is_empty()).then_some(query.as_str()));
-                let mut rb = http.post(url).header("accept", "application/json");
+                let mut rb = http
+                    .request(http_method, url)
+                    .header("accept", "application/json");
                 for (k, v) in headers {
                     rb = rb.header(k, v);
                 }
                 rb
             }
         };
-        let answer = match self.send(request).await {
-            Ok(a) => a,
-            Err(e) => return (Err(e.with_action(action)), None, None),
-        };
-        let result = interpret(action, &answer);
-        (result, Some(answer.status), answer.retry_after)
+        Ok(request)
     }
 
+    /// Sends `request` and reads its answer, at most [`BODY_LIMIT`] bytes of it.
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<Answer, ApiError> {
-        let response = request.send().await.map_err(transport_error)?;
+        let mut response = request.send().await.map_err(transport_error)?;
         let status = response.status().as_u16();
         let retry_after = response
             .headers()
             .get("x-acs-retry-after")
             .and_then(|v| v.to_str().ok())
             .and_then(retry::parse_retry_after);
-        let body = response.text().await.map_err(transport_error)?;
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|l| url::Url::parse(l).ok())
+            .and_then(|u| u.host_str().map(str::to_string));
+        let mut bytes: Vec<u8> = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+            if bytes.len() + chunk.len() > BODY_LIMIT {
+                return Err(ApiError {
+                    http_status: Some(status),
+                    ..ApiError::local(
+                        ErrorKind::Other,
+                        "",
+                        codes::RESPONSE_TOO_LARGE,
+                        format!(
+                            "the answer (HTTP {status}) is larger than {} MiB, more than any API \
+                             answer; the endpoint is probably not the API's",
+                            BODY_LIMIT / (1024 * 1024)
+                        ),
+                    )
+                });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let mut body = String::from_utf8_lossy(&bytes).into_owned();
+        if (300..400).contains(&status) {
+            // Not followed; say where it pointed (the host only: a URL could echo the query).
+            body = format!(
+                "a redirect to {}, which the provider does not follow (it would resend the \
+                 signed request); set the endpoint to the API's own address",
+                location.as_deref().unwrap_or("an unnamed location")
+            );
+        }
         Ok(Answer {
             status,
             retry_after,
             body,
         })
     }
+}
+
+/// The error of a call the stop signal ended; `maybe_sent` when a request was in flight.
+fn stopped(action: &str, maybe_sent: bool) -> ApiError {
+    let (code, message) = if maybe_sent {
+        (
+            codes::STOPPED,
+            "stopped while the request was in flight: it may have reached the service",
+        )
+    } else {
+        (
+            codes::STOPPED_BEFORE_SEND,
+            "stopped before the request was sent",
+        )
+    };
+    ApiError::local(ErrorKind::Stopped, action, code, message)
 }
 
 impl ApiError {
@@ -351,8 +709,9 @@ pub fn parse_response(
     )
 }
 
-/// Turns an answer into the JSON body or an error. A 2xx body that says `"Success": false` with
-/// a `Code` is an error too (PolarDB-X has answered that way).
+/// Turns an answer into the JSON body or an error. A 2xx body that says `"Success": false` is an
+/// error too: with its `Code` when it has one, else [`codes::UNSUCCESSFUL`] with its `Message`
+/// (PolarDB-X has answered both ways). A 2xx body that is not JSON is not the API's.
 fn interpret(action: &str, answer: &Answer) -> Result<serde_json::Value, ApiError> {
     if !(200..300).contains(&answer.status) {
         return Err(error::parse_error_body(action, answer.status, &answer.body));
@@ -365,32 +724,82 @@ fn interpret(action: &str, answer: &Answer) -> Result<serde_json::Value, ApiErro
             return Err(e);
         }
     };
-    let failed = value.get("Success").and_then(|s| s.as_bool()) == Some(false)
-        && value.get("Code").is_some();
-    if failed {
-        return Err(error::parse_error_body(action, answer.status, &answer.body));
+    let failed = match value.get("Success") {
+        Some(serde_json::Value::Bool(b)) => !b,
+        Some(serde_json::Value::String(s)) => s.eq_ignore_ascii_case("false"),
+        _ => false,
+    };
+    if !failed {
+        return Ok(value);
     }
-    Ok(value)
+    let mut e = error::parse_error_body(action, answer.status, &answer.body);
+    if e.code == error::UNEXPECTED_RESPONSE {
+        let text = |k: &str| {
+            value
+                .get(k)
+                .map(super::lenient::string)
+                .filter(|s| !s.is_empty())
+        };
+        e.kind = ErrorKind::Other;
+        e.code = codes::UNSUCCESSFUL.to_string();
+        e.message = text("Message").unwrap_or_else(|| {
+            "the service answered \"Success\": false without a message".to_string()
+        });
+        e.request_id = text("RequestId");
+    }
+    Err(e)
 }
 
-/// Classifies a transport failure: nothing sent (connect, DNS, TLS) is `Connect`; a failure after
-/// the request went out (read timeout, connection closed before the answer) is `Ambiguous`.
+/// Classifies a transport failure: nothing sent (DNS, refused, TLS) is `Connect`; a failure after
+/// the request went out (no answer, connection closed before the answer) is `Ambiguous`. The
+/// message never carries the URL: V2 requests have their signature in the query string.
 fn transport_error(e: reqwest::Error) -> ApiError {
-    let kind = if e.is_connect() {
-        ErrorKind::Connect
+    let e = e.without_url();
+    let lower = error_chain(&e).to_ascii_lowercase();
+    let tls = [
+        "certificate",
+        "tls",
+        "handshake",
+        "corrupt message",
+        "invalidcontenttype",
+    ]
+    .iter()
+    .any(|w| lower.contains(w));
+    let (kind, code, what) = if e.is_connect() {
+        let what = if lower.contains("dns") || lower.contains("lookup") || lower.contains("resolve")
+        {
+            "the host name does not resolve"
+        } else if lower.contains("refused") {
+            "the connection was refused"
+        } else if tls {
+            "the TLS handshake failed"
+        } else if e.is_timeout() {
+            "connecting timed out"
+        } else {
+            "the connection failed"
+        };
+        let code = if tls { "TlsFailed" } else { "ConnectFailed" };
+        (ErrorKind::Connect, code, what)
     } else if e.is_builder() {
-        ErrorKind::Other
+        (
+            ErrorKind::Other,
+            "RequestFailed",
+            "the request could not be built",
+        )
+    } else if e.is_timeout() {
+        (
+            ErrorKind::Ambiguous,
+            "ReadTimeout",
+            "the request was sent but no answer came in time",
+        )
     } else {
-        ErrorKind::Ambiguous
+        (
+            ErrorKind::Ambiguous,
+            "NoResponse",
+            "the connection closed before a complete answer",
+        )
     };
-    let code = match kind {
-        ErrorKind::Connect => "ConnectFailed",
-        ErrorKind::Ambiguous if e.is_timeout() => "ReadTimeout",
-        ErrorKind::Ambiguous => "NoResponse",
-        _ => "RequestFailed",
-    };
-    // The error's Display names the URL (no secrets: V2 parameters travel in the body).
-    ApiError::local(kind, "", code, error_chain(&e))
+    ApiError::local(kind, "", code, format!("{what} ({})", error_chain(&e)))
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

@@ -151,6 +151,44 @@ pub fn with_scheme(endpoint: &str) -> String {
     }
 }
 
+/// Whether signed requests may go to `endpoint` (a full URL, as [`resolve`] returns it):
+/// `https://` always; plain `http://` only to a loopback host (`localhost`, `127.0.0.0/8`,
+/// `::1`: the emulator) or when `insecure` is set. Any other scheme is refused. The same rule
+/// holds for endpoints from the provider block and from the environment. On refusal the
+/// message names the endpoint and the fix.
+pub fn check_scheme(endpoint: &str, insecure: bool) -> Result<(), String> {
+    let url = url::Url::parse(endpoint).map_err(|e| {
+        format!("the endpoint {endpoint:?} is not a URL ({e}); write it as https://HOST[:PORT]")
+    })?;
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if insecure || is_loopback(&url) => Ok(()),
+        "http" => Err(format!(
+            "the endpoint {endpoint:?} uses plain http to a host that is not loopback, which \
+             would send signed requests and credentials unencrypted; use https://, or set \
+             `insecure = true` in the provider block if this is a test endpoint"
+        )),
+        other => Err(format!(
+            "the endpoint {endpoint:?} has the scheme {other:?}; write it as https://HOST[:PORT]"
+        )),
+    }
+}
+
+/// Whether `url`'s host is a loopback name or address.
+pub fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Whether `endpoint` is an override rather than the public endpoint of `region`.
+pub fn is_override(product: Product, region: &str, endpoint: &str) -> bool {
+    with_scheme(&default_host(product, region)) != endpoint
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,5 +246,48 @@ mod tests {
             "https://polardb.aliyuncs.com",
             "a blank override is ignored"
         );
+    }
+
+    /// https always passes; http only to loopback or with insecure; other schemes never.
+    #[test]
+    fn plain_http_only_to_loopback() {
+        for ok in [
+            "https://polardb.aliyuncs.com",
+            "http://127.0.0.1:8080",
+            "http://127.9.9.9",
+            "http://localhost:1",
+            "http://LOCALHOST",
+            "http://[::1]:80",
+        ] {
+            assert_eq!(check_scheme(ok, false), Ok(()), "{ok}");
+        }
+        for (bad, fix) in [
+            ("http://polardb.aliyuncs.com", "insecure = true"),
+            ("http://10.0.0.1:8080", "https://"),
+            ("http://localhost.example.com", "not loopback"),
+            ("ftp://127.0.0.1", "scheme"),
+            ("https://", "not a URL"),
+        ] {
+            let e = check_scheme(bad, false).expect_err(bad);
+            assert!(e.contains(fix), "{bad}: {e}");
+            assert!(e.contains(bad), "names the endpoint: {e}");
+        }
+        assert_eq!(check_scheme("http://10.0.0.1:8080", true), Ok(()));
+        assert!(check_scheme("ftp://127.0.0.1", true).is_err());
+    }
+
+    /// The region's public endpoint is not an override; anything else is.
+    #[test]
+    fn overrides_are_recognised() {
+        assert!(!is_override(
+            Product::Polardb,
+            "cn-hangzhou",
+            "https://polardb.aliyuncs.com"
+        ));
+        assert!(is_override(
+            Product::Polardb,
+            "cn-hangzhou",
+            "http://127.0.0.1:9"
+        ));
     }
 }

@@ -2,21 +2,21 @@
 //!
 //! # Error codes and their kinds
 //!
-//! [`classify`] decides on the service's `Code` first and the HTTP status second. The codes below
-//! come from Alibaba's API references for PolarDB 2017-08-01 and PolarDB-X 2020-02-02, the API
-//! gateway's common error centre, and the codes the official alicloud Terraform provider checks.
-//! The emulator emits the `pub const` codes of [`codes`], with the HTTP status given there.
+//! [`classify`] decides on the service's `Code` first and the HTTP status second. The codes come
+//! from Alibaba's error-code tables: the PolarDB 2017-08-01 API reference
+//! (<https://www.alibabacloud.com/help/en/polardb/api-polardb-2017-08-01-errorcodes>), the
+//! PolarDB-X 2020-02-02 one, the common errors of the RPC gateway (the "Common errors" pages,
+//! e.g. `Forbidden.InstanceNotFound` and `Forbidden.ClusterNotFound` with HTTP 404), and the codes
+//! the official alicloud Terraform provider checks. The documented table is the test
+//! `tests::CLASSIFICATION` below, one row per code with its source: it is the one place that says
+//! which code is which kind, and it is checked against `classify`.
 //!
-//! | Kind | Codes |
-//! |---|---|
-//! | [`ErrorKind::Throttling`] | any code containing `Throttling` (`Throttling`, `Throttling.User`, `Throttling.Api`, ...) |
-//! | [`ErrorKind::ServerError`] | any code containing `ServiceUnavailable`, `InternalError` or `UnknownError`; any other code with HTTP 500, 502, 503 or 504 |
-//! | [`ErrorKind::Auth`] | `InvalidAccessKeyId.NotFound`, `InvalidAccessKeyId.Inactive`, `SignatureDoesNotMatch`, `IncompleteSignature`, `SignatureNonceUsed`, `InvalidTimeStamp.Expired`, `InvalidSecurityToken.*`, `Forbidden*` (e.g. `Forbidden.RAM`), `NoPermission`, `RAM.Permission.Denied`, `InvalidAccessKeySecret` |
-//! | [`ErrorKind::NotFound`] | `InvalidDBClusterId.NotFound` (PolarDB, 404), `InvalidBackupSetID.NotFound` (PolarDB DeleteBackup, 400), `InvalidBackupId.NotFound`, `DBInstance.NotFound` (PolarDB-X), `InvalidDBInstanceName.NotFound`, `InvalidDBCluster.NotFound`, `NotFound`, and any other code ending in `.NotFound` except those listed under Auth and Invalid input |
-//! | [`ErrorKind::Quota`] | `BackupTimesExceeded` (PolarDB CreateBackup with three manual backups, 403, "Exceeding the daily backup times of this DB cluster"), codes starting with `QuotaExceeded` or ending in `.QuotaExceeded`, `QuotaNotEnough` |
-//! | [`ErrorKind::InvalidState`] | codes starting with `OperationDenied` (e.g. `OperationDenied.DBClusterStatus`) or `Incorrect` (e.g. `IncorrectDBInstanceState`, `IncorrectBackupStatus`), `DBInstance.InOrder` |
-//! | [`ErrorKind::InvalidInput`] | codes starting with `InvalidParameter`, `MissingParameter` or `Missing` (e.g. `MissingDBClusterId`), `IdempotentParameterMismatch`, `InvalidAction.NotFound`, `InvalidVersion`, `InvalidTimeStamp.Format`, `UnsupportedParameter`, codes ending in `.Malformed` or `.Format`, and other codes starting with `Invalid` |
-//! | [`ErrorKind::Other`] | everything else, including bodies that are not an API error (HTML, empty) with a non-5xx status |
+//! Rules, in order: `Throttling` anywhere is throttling; `ServiceUnavailable`, `InternalError`,
+//! `UnknownError` are server errors; a code that names something not found (`NotFound` itself,
+//! `*.NotFound`, `Forbidden.*NotFound`) is not-found, except the access key's, which is auth;
+//! signature, key, token and permission codes (`Forbidden*` and its documented misspellings
+//! `Forbbiden*` and `Forbedden*`) are auth; quota, state and parameter codes follow; any other code
+//! with HTTP 500/502/503/504 is a server error.
 //!
 //! Why `SignatureNonceUsed` is `Auth`, not retryable: every attempt carries a fresh 128-bit
 //! nonce, so a reused one means a replay or a broken random source, which retrying would hide.
@@ -48,6 +48,11 @@ pub enum ErrorKind {
     InvalidState,
     /// Anything else, including a response that could not be parsed.
     Other,
+    /// The provider was asked to stop (Ctrl-C, SIGTERM) while the call was waiting or in flight.
+    /// The code says whether a request may have reached the service: [`codes::STOPPED`] (it
+    /// may have: a create keeps its token or adopts) or [`codes::STOPPED_BEFORE_SEND`] (it did
+    /// not). Never retried.
+    Stopped,
 }
 
 /// The error codes this crate knows by name, with the HTTP status Alibaba sends them with.
@@ -102,13 +107,24 @@ pub mod codes {
     pub const INCORRECT_DB_INSTANCE_STATE: &str = "IncorrectDBInstanceState";
     /// 400: the backup is not in a state that allows the operation (e.g. delete while running).
     pub const INCORRECT_BACKUP_STATUS: &str = "IncorrectBackupStatus";
+    /// 404 (common error): the instance does not exist, despite the `Forbidden` prefix.
+    pub const FORBIDDEN_INSTANCE_NOT_FOUND: &str = "Forbidden.InstanceNotFound";
+
+    /// Client side: a 2xx answer with `"Success": false` and no `Code` (PolarDB-X has answered
+    /// so); the error carries the answer's `Message` and `RequestId`.
+    pub const UNSUCCESSFUL: &str = "Unsuccessful";
+    /// Client side: stopped while a request was in flight; it may have reached the service.
+    pub const STOPPED: &str = "Stopped";
+    /// Client side: stopped before any request of this attempt was sent.
+    pub const STOPPED_BEFORE_SEND: &str = "StoppedBeforeSend";
+    /// Client side: the answer was larger than the client reads.
+    pub const RESPONSE_TOO_LARGE: &str = "ResponseTooLarge";
 }
 
-/// The one classification of an error code and HTTP status; see the module docs for the table.
+/// The one classification of an error code and HTTP status; see the module docs for the rules
+/// and `tests::CLASSIFICATION` for the documented codes.
 pub fn classify(code: &str, http_status: Option<u16>) -> ErrorKind {
     const AUTH_EXACT: &[&str] = &[
-        "InvalidAccessKeyId.NotFound",
-        "InvalidAccessKeyId.Inactive",
         "InvalidAccessKeyId",
         "InvalidAccessKeySecret",
         "SignatureDoesNotMatch",
@@ -118,6 +134,8 @@ pub fn classify(code: &str, http_status: Option<u16>) -> ErrorKind {
         "NoPermission",
         "RAM.Permission.Denied",
         "InvalidSecurityToken",
+        "ActionUnauthorized",
+        "RegionUnauthorized",
     ];
     const INPUT_EXACT: &[&str] = &[
         "IdempotentParameterMismatch",
@@ -125,9 +143,14 @@ pub fn classify(code: &str, http_status: Option<u16>) -> ErrorKind {
         "InvalidAction",
         "InvalidVersion",
         "InvalidTimeStamp.Format",
+        "IllegalTimestamp",
         "UnsupportedParameter",
+        "UnsupportedHTTPMethod",
         "InvalidParameterCombination",
     ];
+    let forbidden = ["Forbidden", "Forbbiden", "Forbedden"]
+        .iter()
+        .any(|p| code.starts_with(p));
     if code.contains("Throttling") {
         return ErrorKind::Throttling;
     }
@@ -137,18 +160,20 @@ pub fn classify(code: &str, http_status: Option<u16>) -> ErrorKind {
     {
         return ErrorKind::ServerError;
     }
-    if AUTH_EXACT.contains(&code)
-        || code.starts_with("InvalidSecurityToken.")
-        || code.starts_with("InvalidAccessKeyId.")
-        || code.starts_with("Forbidden")
-    {
+    if code.starts_with("InvalidAccessKeyId") {
         return ErrorKind::Auth;
     }
     if INPUT_EXACT.contains(&code) {
         return ErrorKind::InvalidInput;
     }
-    if code == "NotFound" || code.ends_with(".NotFound") {
+    let names_missing_thing = code == "NotFound"
+        || code.ends_with(".NotFound")
+        || (forbidden && code.ends_with("NotFound"));
+    if names_missing_thing {
         return ErrorKind::NotFound;
+    }
+    if AUTH_EXACT.contains(&code) || code.starts_with("InvalidSecurityToken.") || forbidden {
+        return ErrorKind::Auth;
     }
     if code == "BackupTimesExceeded"
         || code.starts_with("QuotaExceeded")
@@ -345,80 +370,161 @@ fn xml_tag(body: &str, tag: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    /// Every documented code maps to the kind the module table promises.
+    use ErrorKind as K;
+
+    /// Where a row comes from.
+    const POLARDB: &str = "PolarDB 2017-08-01 error codes";
+    const POLARDBX: &str = "PolarDB-X 2020-02-02 error codes";
+    const COMMON: &str = "RPC gateway common errors";
+    const OFFICIAL: &str = "official provider (alicloud/errors.go)";
+    const OURS: &str = "status-only rule";
+
+    /// The documented codes and their kinds: (code, HTTP status as documented, kind, source).
+    const CLASSIFICATION: &[(&str, Option<u16>, ErrorKind, &str)] = &[
+        ("Throttling", Some(400), K::Throttling, COMMON),
+        ("Throttling.User", Some(400), K::Throttling, COMMON),
+        ("Throttling.Api", Some(403), K::Throttling, POLARDBX),
+        ("Rejected.Throttling", Some(400), K::Throttling, OFFICIAL),
+        ("ServiceUnavailable", Some(503), K::ServerError, COMMON),
+        ("InternalError", Some(500), K::ServerError, COMMON),
+        ("UnknownError", Some(400), K::ServerError, COMMON),
+        (
+            "InvalidDBClusterId.NotFound",
+            Some(404),
+            K::NotFound,
+            POLARDB,
+        ),
+        (
+            "InvalidBackupSetID.NotFound",
+            Some(400),
+            K::NotFound,
+            POLARDB,
+        ),
+        ("InvalidBackupId.NotFound", Some(404), K::NotFound, POLARDB),
+        ("InvalidRegionId.NotFound", Some(404), K::NotFound, POLARDB),
+        ("Forbidden.ClusterNotFound", Some(404), K::NotFound, COMMON),
+        ("Forbidden.InstanceNotFound", Some(404), K::NotFound, COMMON),
+        ("DBInstance.NotFound", Some(404), K::NotFound, POLARDBX),
+        (
+            "InvalidDBInstanceName.NotFound",
+            Some(404),
+            K::NotFound,
+            POLARDBX,
+        ),
+        ("NotFound", Some(404), K::NotFound, POLARDBX),
+        ("InvalidAccessKeyId.NotFound", Some(404), K::Auth, COMMON),
+        ("InvalidAccessKeyId.Inactive", Some(403), K::Auth, COMMON),
+        ("SignatureDoesNotMatch", Some(400), K::Auth, COMMON),
+        ("IncompleteSignature", Some(400), K::Auth, COMMON),
+        ("SignatureNonceUsed", Some(400), K::Auth, COMMON),
+        ("InvalidTimeStamp.Expired", Some(400), K::Auth, COMMON),
+        ("InvalidSecurityToken.Expired", Some(403), K::Auth, COMMON),
+        ("ActionUnauthorized", Some(403), K::Auth, COMMON),
+        ("RegionUnauthorized", Some(403), K::Auth, POLARDB),
+        ("Forbidden.RAM", Some(403), K::Auth, POLARDB),
+        ("Forbidden.SubUser", Some(403), K::Auth, POLARDB),
+        ("Forbidden.NotSupportRAM", Some(403), K::Auth, POLARDB),
+        ("Forbedden.NotSupportRAM", Some(403), K::Auth, COMMON),
+        ("Forbbiden.SubUser", Some(403), K::Auth, COMMON),
+        ("Forbidden.RiskControl", Some(403), K::Auth, POLARDB),
+        ("BackupTimesExceeded", Some(403), K::Quota, POLARDB),
+        (
+            "QuotaExceeded.CreateDBCluster",
+            Some(403),
+            K::Quota,
+            POLARDB,
+        ),
+        ("QuotaNotEnough", Some(400), K::Quota, POLARDB),
+        (
+            "OperationDenied.DBClusterStatus",
+            Some(403),
+            K::InvalidState,
+            POLARDB,
+        ),
+        (
+            "OperationDenied.LockMode",
+            Some(403),
+            K::InvalidState,
+            POLARDB,
+        ),
+        (
+            "IncorrectDBInstanceState",
+            Some(403),
+            K::InvalidState,
+            POLARDBX,
+        ),
+        ("IncorrectBackupStatus", Some(400), K::InvalidState, POLARDB),
+        ("InvalidParameter", Some(400), K::InvalidInput, COMMON),
+        ("MissingParameter", Some(400), K::InvalidInput, COMMON),
+        ("MissingDBClusterId", Some(400), K::InvalidInput, POLARDB),
+        (
+            "IdempotentParameterMismatch",
+            Some(400),
+            K::InvalidInput,
+            COMMON,
+        ),
+        ("InvalidAction.NotFound", Some(404), K::InvalidInput, COMMON),
+        ("UnsupportedHTTPMethod", Some(403), K::InvalidInput, COMMON),
+        ("IllegalTimestamp", Some(400), K::InvalidInput, COMMON),
+        (
+            "InvalidDBClusterId.Malformed",
+            Some(400),
+            K::InvalidInput,
+            POLARDB,
+        ),
+        (
+            "InvalidPageSize.Malformed",
+            Some(400),
+            K::InvalidInput,
+            POLARDB,
+        ),
+        (
+            "InvalidTimeStamp.Format",
+            Some(400),
+            K::InvalidInput,
+            COMMON,
+        ),
+        ("ProxyError", Some(400), K::Other, POLARDBX),
+        ("LockTimeout", Some(400), K::Other, POLARDBX),
+        ("SomethingNew", Some(502), K::ServerError, OURS),
+        ("SomethingNew", Some(400), K::Other, OURS),
+    ];
+
+    /// Every documented code maps to the kind its row says (the table is the documentation).
     #[test]
     fn classifies_documented_codes() {
-        let cases: &[(&str, Option<u16>, ErrorKind)] = &[
-            ("Throttling", Some(400), ErrorKind::Throttling),
-            ("Throttling.User", Some(400), ErrorKind::Throttling),
-            ("Throttling.Api", Some(403), ErrorKind::Throttling),
-            ("ServiceUnavailable", Some(503), ErrorKind::ServerError),
-            ("InternalError", Some(500), ErrorKind::ServerError),
-            ("UnknownError", Some(400), ErrorKind::ServerError),
-            ("SomethingOdd", Some(502), ErrorKind::ServerError),
-            ("SomethingOdd", Some(400), ErrorKind::Other),
-            (
-                "InvalidDBClusterId.NotFound",
-                Some(404),
-                ErrorKind::NotFound,
-            ),
-            (
-                "InvalidBackupSetID.NotFound",
-                Some(400),
-                ErrorKind::NotFound,
-            ),
-            ("InvalidBackupId.NotFound", Some(404), ErrorKind::NotFound),
-            ("DBInstance.NotFound", Some(404), ErrorKind::NotFound),
-            (
-                "InvalidDBInstanceName.NotFound",
-                Some(404),
-                ErrorKind::NotFound,
-            ),
-            ("InvalidAccessKeyId.NotFound", Some(404), ErrorKind::Auth),
-            ("SignatureDoesNotMatch", Some(400), ErrorKind::Auth),
-            ("IncompleteSignature", Some(400), ErrorKind::Auth),
-            ("SignatureNonceUsed", Some(400), ErrorKind::Auth),
-            ("InvalidTimeStamp.Expired", Some(400), ErrorKind::Auth),
-            ("InvalidSecurityToken.Expired", Some(403), ErrorKind::Auth),
-            ("Forbidden.RAM", Some(403), ErrorKind::Auth),
-            ("BackupTimesExceeded", Some(403), ErrorKind::Quota),
-            ("QuotaExceeded.Backup", Some(400), ErrorKind::Quota),
-            (
-                "OperationDenied.DBClusterStatus",
-                Some(403),
-                ErrorKind::InvalidState,
-            ),
-            (
-                "IncorrectDBInstanceState",
-                Some(403),
-                ErrorKind::InvalidState,
-            ),
-            ("IncorrectBackupStatus", Some(400), ErrorKind::InvalidState),
-            ("InvalidParameter", Some(400), ErrorKind::InvalidInput),
-            ("MissingParameter", Some(400), ErrorKind::InvalidInput),
-            ("MissingDBClusterId", Some(400), ErrorKind::InvalidInput),
-            (
-                "IdempotentParameterMismatch",
-                Some(400),
-                ErrorKind::InvalidInput,
-            ),
-            ("InvalidAction.NotFound", Some(404), ErrorKind::InvalidInput),
-            (
-                "InvalidBackupType.Malformed",
-                Some(400),
-                ErrorKind::InvalidInput,
-            ),
-            (
-                "InvalidTimeStamp.Format",
-                Some(400),
-                ErrorKind::InvalidInput,
-            ),
-        ];
-        for (code, status, kind) in cases {
+        for (code, status, kind, source) in CLASSIFICATION {
             assert_eq!(
                 classify(code, *status),
                 *kind,
-                "code {code} status {status:?}"
+                "{code} (HTTP {status:?}, from the {source})"
+            );
+        }
+    }
+
+    /// The emulator's named codes are all in the documented table, with the same status.
+    #[test]
+    fn named_codes_are_documented() {
+        for code in [
+            codes::THROTTLING,
+            codes::THROTTLING_USER,
+            codes::SERVICE_UNAVAILABLE,
+            codes::INTERNAL_ERROR,
+            codes::INVALID_DB_CLUSTER_ID_NOT_FOUND,
+            codes::INVALID_BACKUP_SET_ID_NOT_FOUND,
+            codes::DB_INSTANCE_NOT_FOUND,
+            codes::FORBIDDEN_INSTANCE_NOT_FOUND,
+            codes::INVALID_ACCESS_KEY_ID_NOT_FOUND,
+            codes::SIGNATURE_DOES_NOT_MATCH,
+            codes::FORBIDDEN_RAM,
+            codes::BACKUP_TIMES_EXCEEDED,
+            codes::OPERATION_DENIED_DB_CLUSTER_STATUS,
+            codes::INCORRECT_DB_INSTANCE_STATE,
+            codes::INCORRECT_BACKUP_STATUS,
+        ] {
+            assert!(
+                CLASSIFICATION.iter().any(|(c, ..)| *c == code),
+                "{code} has no row in CLASSIFICATION"
             );
         }
     }

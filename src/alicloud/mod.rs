@@ -11,6 +11,7 @@ pub mod credentials;
 pub mod endpoints;
 pub mod error;
 pub mod lenient;
+pub mod pacing;
 pub mod polardb;
 pub mod polardb_detached;
 pub mod polardbx;

@@ -27,6 +27,8 @@ pub struct Backup {
     pub consistent_time: String,
     pub expect_expire_time: String,
     pub is_avail: String,
+    /// The description given to CreateBackup (`Comment`); empty when none or not reported.
+    pub comment: String,
 }
 
 /// A backup job as DescribeBackupTasks returns it.
@@ -63,17 +65,31 @@ pub struct BackupPage {
     pub page_number: u32,
 }
 
-/// CreateBackup; returns `BackupJobId` (a string or a number on the wire). The same
-/// `client_token` must be used for every attempt of one create.
+/// CreateBackup without a comment: see [`create_backup_with_comment`].
 pub async fn create_backup(
     client: &Client,
     db_cluster_id: &str,
     client_token: &str,
 ) -> Result<String, ApiError> {
-    let params = [
+    create_backup_with_comment(client, db_cluster_id, client_token, None).await
+}
+
+/// CreateBackup; returns `BackupJobId` (a string or a number on the wire). The same
+/// `client_token` must be used for every attempt of one create. A non-empty `comment` is sent
+/// as `Comment`, the backup set's description (SDK alibabacloud_polardb20170801 9.2.1).
+pub async fn create_backup_with_comment(
+    client: &Client,
+    db_cluster_id: &str,
+    client_token: &str,
+    comment: Option<&str>,
+) -> Result<String, ApiError> {
+    let mut params = vec![
         ("DBClusterId", db_cluster_id.to_string()),
         ("ClientToken", client_token.to_string()),
     ];
+    if let Some(c) = comment.filter(|c| !c.is_empty()) {
+        params.push(("Comment", c.to_string()));
+    }
     // Idempotent thanks to ClientToken: a retry after a lost answer returns the same job.
     let body = client
         .call("CreateBackup", &params, CallOptions { idempotent: true })
@@ -146,7 +162,32 @@ fn parse_backup(v: &Value) -> Backup {
         consistent_time: s("ConsistentTime"),
         expect_expire_time: s("ExpectExpireTime"),
         is_avail: s("IsAvail"),
+        comment: s("Comment"),
     }
+}
+
+/// Every backup DescribeBackups lists for `q` (its page number is ignored). Pages until the
+/// reported `TotalRecordCount` is reached or a page comes back empty: the service may cap the
+/// page size below what was asked, so a short page is not the last.
+pub async fn describe_all_backups(
+    client: &Client,
+    q: &DescribeBackups,
+) -> Result<Vec<Backup>, ApiError> {
+    const MAX_PAGES: u32 = 200;
+    let mut all = Vec::new();
+    for page_number in 1..=MAX_PAGES {
+        let query = DescribeBackups {
+            page_number,
+            ..q.clone()
+        };
+        let page = describe_backups(client, &query).await?;
+        let empty = page.items.is_empty();
+        all.extend(page.items);
+        if empty || all.len() as u64 >= page.total_record_count {
+            break;
+        }
+    }
+    Ok(all)
 }
 
 pub async fn describe_backup_tasks(
@@ -232,12 +273,13 @@ mod tests {
                 "BackupEndTime": "2020-05-12T03:26:10Z", "BackupSetSize": "7251056",
                 "ConsistentTime": 1589253970, "ExpectExpireTime": "2020-05-19T03:25:55Z",
                 "IsAvail": 1
-            }]},
+            }, {"BackupId": "22", "Comment": "nightly"}]},
             "PageRecordCount": "1", "TotalRecordCount": "1", "PageNumber": "1",
             "RequestId": "R"
         });
         let page = parse_backup_page(&body);
         assert_eq!(page.total_record_count, 1);
+        assert_eq!(page.items[1].comment, "nightly");
         assert_eq!(page.page_number, 1);
         let b = &page.items[0];
         assert_eq!(b.backup_id, "11111111");
@@ -245,6 +287,7 @@ mod tests {
         assert_eq!(b.backup_set_size, Some(7_251_056));
         assert_eq!(b.consistent_time, "1589253970");
         assert_eq!(b.is_avail, "1");
+        assert_eq!(b.comment, "");
         let empty = parse_backup_page(&json!({"Items": {"Backup": []}, "TotalRecordCount": 0}));
         assert!(empty.items.is_empty());
         assert_eq!(empty.total_record_count, 0);

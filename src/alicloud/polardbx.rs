@@ -51,7 +51,16 @@ pub fn parse_create_backup(body: &Value) -> Option<String> {
         .find(|s| !s.is_empty())
 }
 
-/// DescribeBackupSetList for a time window in epoch milliseconds; one page.
+/// One page of DescribeBackupSetList.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BackupSetPage {
+    pub sets: Vec<BackupSet>,
+    /// `TotalRecordCount` (or `TotalNumber`, which Apsara Stack's answers carry) when the answer
+    /// has one (the public SDK's model has neither), else 0.
+    pub total: u64,
+}
+
+/// The backup sets of one page of DescribeBackupSetList (see [`describe_backup_set_page`]).
 pub async fn describe_backup_set_list(
     client: &Client,
     region_id: &str,
@@ -61,6 +70,31 @@ pub async fn describe_backup_set_list(
     page_number: u32,
     page_size: u32,
 ) -> Result<Vec<BackupSet>, ApiError> {
+    let page = describe_backup_set_page(
+        client,
+        region_id,
+        db_instance_name,
+        start_ms,
+        end_ms,
+        page_number,
+        page_size,
+    )
+    .await?;
+    Ok(page.sets)
+}
+
+/// DescribeBackupSetList for a time window in epoch milliseconds; one page. The service may
+/// answer fewer than `page_size` sets on a page that is not the last: page with
+/// `resources::listing`, which does not stop at a short page.
+pub async fn describe_backup_set_page(
+    client: &Client,
+    region_id: &str,
+    db_instance_name: &str,
+    start_ms: i64,
+    end_ms: i64,
+    page_number: u32,
+    page_size: u32,
+) -> Result<BackupSetPage, ApiError> {
     let params = [
         ("RegionId", region_id.to_string()),
         ("DBInstanceName", db_instance_name.to_string()),
@@ -76,7 +110,10 @@ pub async fn describe_backup_set_list(
             CallOptions { idempotent: true },
         )
         .await?;
-    Ok(parse_backup_sets(&body))
+    Ok(BackupSetPage {
+        sets: parse_backup_sets(&body),
+        total: parse_total(&body),
+    })
 }
 
 /// DescribeBackupSet; `None` when the backup set does not exist (an empty `Data`, or a not-found
@@ -106,6 +143,15 @@ pub async fn describe_backup_set(
         Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// The listing's total, `TotalRecordCount` or `TotalNumber`; 0 when there is none.
+pub fn parse_total(body: &Value) -> u64 {
+    ["TotalRecordCount", "TotalNumber"]
+        .iter()
+        .find_map(|k| lenient::int(&body[*k]))
+        .and_then(|n| u64::try_from(n).ok())
+        .unwrap_or(0)
 }
 
 /// The `Data[]` of DescribeBackupSetList / DescribeBackupSet.
@@ -142,6 +188,18 @@ mod tests {
         assert_eq!(parse_create_backup(&object).as_deref(), Some("627833"));
         assert_eq!(parse_create_backup(&json!({"Data": []})), None);
         assert_eq!(parse_create_backup(&json!({"Data": null})), None);
+    }
+
+    /// A total is read under either name, as a number or a string; none (the SDK's model) is 0.
+    #[test]
+    fn listing_totals() {
+        assert_eq!(
+            parse_total(&json!({"TotalRecordCount": 12, "Data": []})),
+            12
+        );
+        assert_eq!(parse_total(&json!({"TotalNumber": "7", "Data": []})), 7);
+        assert_eq!(parse_total(&json!({"Success": true, "Data": []})), 0);
+        assert_eq!(parse_total(&json!({"TotalRecordCount": -1})), 0);
     }
 
     /// Backup set lists accept numbers or strings for every field.

@@ -368,8 +368,8 @@ fn client(url: &str, budget: Duration) -> Client {
 const BAD_GATEWAY: &str =
     "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n";
 
-/// Over HTTP: an HTML 502 page from a proxy is retried as a server failure until the budget
-/// runs out, and the user's diagnostic says so and quotes the page.
+/// Over HTTP: an HTML 502 page from a proxy, at an endpoint that never answered like the API, is
+/// a configuration problem: retried briefly, then reported naming the endpoint and the page.
 #[tokio::test]
 async fn html_502_over_http_is_a_clear_error() {
     let server = Server::start(Arc::new(|_, _| {
@@ -380,23 +380,63 @@ async fn html_502_over_http_is_a_clear_error() {
         )
     }))
     .await;
-    let c = client(&server.url, Duration::from_millis(300));
+    let c = client(&server.url, Duration::from_secs(300));
+    let started = std::time::Instant::now();
     let e = polardb::create_backup(&c, "pc-abc", "token-1")
         .await
         .expect_err("a 502 page is no answer");
-    assert_eq!(e.kind, ErrorKind::ServerError);
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "not the 300 s budget: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(e.kind, ErrorKind::Connect);
     assert_eq!(e.code, UNEXPECTED_RESPONSE);
     assert_eq!(e.http_status, Some(502));
-    assert!(e.budget_exhausted, "{e:?}");
+    assert!(!e.budget_exhausted, "{e:?}");
     assert!(e.attempts > 1 && server.seen().len() as u32 == e.attempts);
     assert!(e.message.contains("502 Bad Gateway"), "{}", e.message);
+    assert!(e.message.contains(&server.url), "{}", e.message);
+    let d = crate::diagnostics::api_error("create the PolarDB backup of pc-abc", &e);
+    assert!(d.summary.contains("could not be reached"), "{}", d.summary);
+    assert!(d.detail.contains("HTTP 502"), "{}", d.detail);
+    assert!(d.detail.contains("endpoints.polardb"), "{}", d.detail);
+}
+
+/// Over HTTP: once the endpoint has answered like the API, a 502 page is a passing failure:
+/// retried for the whole budget, and the diagnostic says the budget ran out.
+#[tokio::test]
+async fn html_502_after_the_api_answered_is_retried() {
+    let server = Server::start(Arc::new(|n, _| match n {
+        0 => Reply::Respond(
+            200,
+            vec![],
+            r#"{"RequestId":"R-0","BackupJobId":"1"}"#.into(),
+        ),
+        _ => Reply::Respond(
+            502,
+            vec![("content-type", "text/html".into())],
+            BAD_GATEWAY.into(),
+        ),
+    }))
+    .await;
+    let c = client(&server.url, Duration::from_millis(300));
+    polardb::create_backup(&c, "pc-abc", "token-1")
+        .await
+        .expect("the API answers first");
+    let e = polardb::create_backup(&c, "pc-abc", "token-1")
+        .await
+        .expect_err("then only 502 pages");
+    assert_eq!(e.kind, ErrorKind::ServerError);
+    assert!(e.budget_exhausted, "{e:?}");
+    assert!(e.attempts > 1);
     let d = crate::diagnostics::api_error("create the PolarDB backup of pc-abc", &e);
     assert!(d.summary.contains("retry budget ran out"), "{}", d.summary);
-    assert!(d.detail.contains("HTTP 502"), "{}", d.detail);
     assert!(d.detail.contains("max_retry_timeout"), "{}", d.detail);
 }
 
 /// Over HTTP: an empty 200 is not retried (the call may have happened) and says what came back;
+/// at an endpoint that never answered like the API it is reported as the endpoint's problem;
 /// a 200 whose JSON lacks the id names the missing field and keeps the RequestId.
 #[tokio::test]
 async fn empty_200_over_http_is_a_clear_error() {
@@ -414,8 +454,12 @@ async fn empty_200_over_http_is_a_clear_error() {
     let e = polardb::create_backup(&c, "pc-abc", "token-1")
         .await
         .expect_err("an empty body is no answer");
-    assert_eq!(e.kind, ErrorKind::Other);
-    assert_eq!(e.message, "HTTP 200 with an empty body");
+    assert_eq!(e.kind, ErrorKind::Connect, "not the API's answer");
+    assert!(
+        e.message.contains("HTTP 200 with an empty body"),
+        "{}",
+        e.message
+    );
     assert_eq!(
         server.seen().len(),
         1,

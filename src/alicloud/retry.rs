@@ -15,6 +15,14 @@ pub const BASE_DELAY: Duration = Duration::from_millis(200);
 /// Largest backoff ceiling.
 pub const MAX_DELAY: Duration = Duration::from_secs(5);
 
+/// How long failures that say nothing about the API (connection refused, DNS, TLS, no answer,
+/// an answer that is not the API's) are retried while the endpoint has never answered like the
+/// API: long enough to ride out a blip, short enough that a wrong endpoint fails in seconds.
+pub const ENDPOINT_BUDGET: Duration = Duration::from_secs(10);
+/// The deadline of one attempt against an endpoint that has never answered like the API (the
+/// API answers in well under a second; `connect_timeout` + `read_timeout` apply once it has).
+pub const UNVERIFIED_ATTEMPT_DEADLINE: Duration = Duration::from_secs(5);
+
 /// A source of uniformly random `u64`s; injectable so tests get exact delays.
 pub type Random = Box<dyn FnMut() -> u64 + Send>;
 

@@ -32,8 +32,28 @@ impl Seen {
             .to_string()
     }
 
+    /// The request's method.
+    pub fn method(&self) -> String {
+        self.head
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_string()
+    }
+
+    /// The query string's parameters.
+    pub fn query(&self) -> Vec<(String, String)> {
+        self.target()
+            .split_once('?')
+            .map(|(_, q)| parse_pairs(q))
+            .unwrap_or_default()
+    }
+
+    /// Every parameter: the query string's, then the form body's.
     pub fn form(&self) -> Vec<(String, String)> {
-        parse_pairs(&self.body)
+        let mut all = self.query();
+        all.extend(parse_pairs(&self.body));
+        all
     }
 
     pub fn param(&self, name: &str) -> Option<String> {

@@ -1,14 +1,20 @@
 //! `alicloud-emulator`: the local PolarDB / PolarDB-X backup API emulator.
 //!
-//! Thin: parses flags (and an optional JSON config file), binds, prints the address as the first
-//! stdout line, serves until SIGTERM or SIGINT.
+//! Thin: parses flags (and an optional JSON config file), binds, prints the PolarDB endpoint as
+//! the first stdout line and the PolarDB-X endpoint as the second, serves until SIGTERM or SIGINT.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use serde::Deserialize;
-use terraform_provider_alicloud::emulator::{self, AccessKey, Config, Emulator, FaultConfig};
+use terraform_provider_alicloud::emulator::{
+    self, AccessKey, AdminToken, Config, Dialect, Emulator, Endpoint, FaultConfig, Strict,
+};
+
+/// The environment variable that may hold the admin token instead of `--admin-token`.
+const ADMIN_TOKEN_ENV: &str = "ALICLOUD_EMULATOR_ADMIN_TOKEN";
 
 const HELP: &str = "\
 alicloud-emulator: a local emulator of the PolarDB (2017-08-01) and PolarDB-X (2020-02-02)
@@ -16,9 +22,18 @@ backup APIs. Point a client at http://ADDRESS/ with the access key below.
 
 USAGE: alicloud-emulator [FLAGS]
 
-  --bind ADDR             address to listen on (default 127.0.0.1)
-  --port N                port (default 0: any free port); the first stdout line is
-                          `listening on http://ADDR:PORT`
+  --bind ADDR             address to listen on (default 127.0.0.1); anything but a
+                          loopback address needs an admin token
+  --admin-token TOKEN     the token /_emulator/* requests must carry as
+                          `Authorization: Bearer TOKEN` (or env ALICLOUD_EMULATOR_ADMIN_TOKEN)
+  --max-connections N     connections served at once (default 256); more wait
+  --header-timeout D      close a connection that takes longer than D to send a request's
+                          headers (default 10s)
+  --port N                port of the PolarDB endpoint (default 0: any free port); the
+                          first stdout line is `listening on http://ADDR:PORT`
+  --polardbx-port N       port of the PolarDB-X endpoint (default 0: any free port); the
+                          second stdout line is `polardbx listening on http://ADDR:PORT`.
+                          Both endpoints serve both products unless host-product is on
   --access-key ID:SECRET  an accepted access key (repeatable; default
                           LTAIEmulatorKey:EmulatorSecret)
   --cluster ID[=STATUS]   a PolarDB cluster (repeatable; status default Running)
@@ -27,16 +42,27 @@ USAGE: alicloud-emulator [FLAGS]
   --backup-duration D     how long a backup takes: 2s, 500ms, 1m (default 2s)
   --state-file PATH       keep state in this JSON file across restarts
   --config FILE           JSON with the same settings (flags given too add or override):
-                          {\"bind\",\"port\",\"access_keys\":[\"ID:SECRET\"],\"clusters\":[\"pc-1=Running\"],
-                           \"instances\":[..],\"region\",\"backup_duration_ms\",\"state_file\",
-                           \"seed\",\"faults\":{ACTION:{..}},\"settings\":{..}}
+                          {\"bind\",\"port\",\"polardbx_port\",\"access_keys\":[\"ID:SECRET\"],
+                           \"clusters\":[\"pc-1=Running\"],\"instances\":[..],\"region\",
+                           \"backup_duration_ms\",\"state_file\",\"seed\",\"faults\":{ACTION:{..}},
+                           \"dialect\",\"strict\":[NAME],\"rate_limit\":{ACTION:N},
+                           \"settings\":{..}}
   --fault ACTION:K=V,...  fault rule for an action or `*`; keys throttle_rate,
                           server_error_rate, drop_after_commit_rate (0..1),
                           latency_ms_min, latency_ms_max
   --seed N                seed of the fault generator (default 0)
+  --dialect D             documented (default: today's convenient reading) or strict (the
+                          least convenient reading of every open point, all at once)
+  --strict NAME[,NAME..]  switch strict behaviours on one by one: job-ids, finished-only,
+                          tasks-vanish, get-only, success-false, gateway-502, page-cap,
+                          host-product, region-check (see docs/api-notes.md)
+  --rate-limit [ACTION=]N account-wide flow control: N requests per second for ACTION, or
+                          for every action without its own limit (repeatable); over it,
+                          requests get Throttling.User
   --help                  this text
 
-Admin API (JSON, no auth): GET /_emulator/backups, GET /_emulator/requests,
+Admin API (JSON; no auth on loopback unless a token is set; POST and DELETE must say
+Content-Type: application/json): GET /_emulator/backups, GET /_emulator/requests, GET /_emulator/stats,
 POST /_emulator/reset, GET|POST /_emulator/faults, GET|POST /_emulator/settings,
 GET|POST /_emulator/clusters, GET|POST /_emulator/instances, DELETE /_emulator/backups/ID.
 ";
@@ -47,6 +73,10 @@ GET|POST /_emulator/clusters, GET|POST /_emulator/instances, DELETE /_emulator/b
 struct FileConfig {
     bind: Option<String>,
     port: Option<u16>,
+    polardbx_port: Option<u16>,
+    dialect: Option<Dialect>,
+    strict: Vec<Strict>,
+    rate_limit: BTreeMap<String, f64>,
     access_keys: Vec<String>,
     clusters: Vec<String>,
     instances: Vec<String>,
@@ -60,8 +90,29 @@ struct FileConfig {
 
 struct Options {
     bind: String,
+    admin_token: Option<String>,
     port: u16,
+    polardbx_port: u16,
     config: Config,
+}
+
+/// The most requests per second a limit may name: beyond it there is no flow control to speak of.
+const MAX_RATE: f64 = 1_000_000.0;
+
+/// Parses `--rate-limit`'s `N` or `ACTION=N`.
+fn parse_rate_limit(s: &str) -> Result<(String, f64), String> {
+    let (action, n) = match s.split_once('=') {
+        Some((a, n)) if !a.trim().is_empty() => (a.trim().to_string(), n),
+        Some(_) => return Err(format!("--rate-limit {s:?}: the action before = is empty")),
+        None => ("*".to_string(), s),
+    };
+    let rate = validate_rate(n.trim().parse::<f64>().ok())
+        .ok_or_else(|| format!("--rate-limit {s:?}: want a number of requests per second above 0 and at most {MAX_RATE}"))?;
+    Ok((action, rate))
+}
+
+fn validate_rate(r: Option<f64>) -> Option<f64> {
+    r.filter(|r| r.is_finite() && *r > 0.0 && *r <= MAX_RATE)
 }
 
 fn parse_duration_ms(s: &str) -> Result<u64, String> {
@@ -77,8 +128,18 @@ fn parse_duration_ms(s: &str) -> Result<u64, String> {
     };
     num.trim()
         .parse::<u64>()
-        .map(|n| n * mult)
-        .map_err(|_| bad())
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(bad)
+}
+
+/// Whether `bind` is a loopback address (or `localhost`), where the admin API may stay open.
+fn is_loopback(bind: &str) -> bool {
+    let host = bind.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn parse_key(s: &str) -> Result<AccessKey, String> {
@@ -130,8 +191,22 @@ fn parse_args(args: Vec<String>) -> Result<Option<Options>, String> {
     if let Some(seed) = file.seed {
         config.seed = seed;
     }
+    if let Some(d) = file.dialect {
+        config.settings.dialect = d;
+    }
+    config.settings.strict.extend(file.strict);
+    for (action, rate) in file.rate_limit {
+        let rate = validate_rate(Some(rate)).ok_or_else(|| {
+            format!("rate_limit {action:?}: want a number above 0 and at most {MAX_RATE}")
+        })?;
+        config.settings.rate_limit.insert(action, rate);
+    }
     let mut bind = file.bind.unwrap_or_else(|| "127.0.0.1".into());
     let mut port = file.port.unwrap_or(0);
+    let mut polardbx_port = file.polardbx_port.unwrap_or(0);
+    let mut admin_token = std::env::var(ADMIN_TOKEN_ENV)
+        .ok()
+        .filter(|t| !t.is_empty());
     let mut it = args.into_iter();
     while let Some(flag) = it.next() {
         if flag == "--help" || flag == "-h" {
@@ -143,7 +218,36 @@ fn parse_args(args: Vec<String>) -> Result<Option<Options>, String> {
                 value()?;
             }
             "--bind" => bind = value()?,
+            "--admin-token" => admin_token = Some(value()?).filter(|t| !t.is_empty()),
+            "--max-connections" => {
+                config.max_connections = value()?
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=65_536).contains(n))
+                    .ok_or("--max-connections wants a number from 1 to 65536")?
+            }
+            "--header-timeout" => {
+                let ms = parse_duration_ms(&value()?)?;
+                if !(1..=3_600_000).contains(&ms) {
+                    return Err("--header-timeout wants a duration from 1ms to 1h".into());
+                }
+                config.header_read_timeout = std::time::Duration::from_millis(ms);
+            }
             "--port" => port = value()?.parse().map_err(|_| "--port wants a number")?,
+            "--polardbx-port" => {
+                polardbx_port = value()?
+                    .parse()
+                    .map_err(|_| "--polardbx-port wants a number")?
+            }
+            "--dialect" => config.settings.dialect = Dialect::parse(&value()?)?,
+            "--strict" => config
+                .settings
+                .strict
+                .extend(Strict::parse_list(&value()?)?),
+            "--rate-limit" => {
+                let (action, rate) = parse_rate_limit(&value()?)?;
+                config.settings.rate_limit.insert(action, rate);
+            }
             "--access-key" => keys.push(parse_key(&value()?)?),
             "--cluster" => config.clusters.push(parse_target(&value()?)),
             "--instance" => config.instances.push(parse_target(&value()?)),
@@ -163,7 +267,25 @@ fn parse_args(args: Vec<String>) -> Result<Option<Options>, String> {
     if !keys.is_empty() {
         config.access_keys = keys;
     }
-    Ok(Some(Options { bind, port, config }))
+    config.settings.validate()?;
+    if !is_loopback(&bind) && admin_token.is_none() {
+        return Err(format!(
+            "--bind {bind} is not a loopback address: anyone who can reach it could drive the admin API, so give an admin token with --admin-token or {ADMIN_TOKEN_ENV}"
+        ));
+    }
+    if let Some(t) = &admin_token {
+        if t.len() < 16 {
+            return Err("the admin token must be at least 16 characters".into());
+        }
+    }
+    config.admin_token = admin_token.clone().map(AdminToken::new);
+    Ok(Some(Options {
+        bind,
+        admin_token,
+        port,
+        polardbx_port,
+        config,
+    }))
 }
 
 async fn shutdown_signal() {
@@ -218,28 +340,44 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        let listener = match tokio::net::TcpListener::bind((opts.bind.as_str(), opts.port)).await {
-            Ok(l) => l,
-            Err(e) => {
-                eprintln!(
-                    "alicloud-emulator: cannot listen on {}:{}: {e}",
-                    opts.bind, opts.port
-                );
-                return ExitCode::FAILURE;
+        let mut listeners = Vec::new();
+        for (port, endpoint) in [
+            (opts.port, Endpoint::Polardb),
+            (opts.polardbx_port, Endpoint::Polardbx),
+        ] {
+            match tokio::net::TcpListener::bind((opts.bind.as_str(), port)).await {
+                Ok(l) => listeners.push((l, endpoint)),
+                Err(e) => {
+                    eprintln!(
+                        "alicloud-emulator: cannot listen on {}:{port}: {e}",
+                        opts.bind
+                    );
+                    return ExitCode::FAILURE;
+                }
             }
-        };
-        let addr = match listener.local_addr() {
-            Ok(a) => a,
-            Err(e) => {
-                eprintln!("alicloud-emulator: {e}");
-                return ExitCode::FAILURE;
+        }
+        let mut addrs = Vec::new();
+        for (l, _) in &listeners {
+            match l.local_addr() {
+                Ok(a) => addrs.push(a),
+                Err(e) => {
+                    eprintln!("alicloud-emulator: {e}");
+                    return ExitCode::FAILURE;
+                }
             }
-        };
+        }
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "listening on http://{addr}");
+        // The first line's shape is relied on by scripts and the test harness: never change it.
+        let _ = writeln!(out, "listening on http://{}", addrs[0]);
+        let _ = writeln!(out, "polardbx listening on http://{}", addrs[1]);
         let _ = out.flush();
         drop(out);
-        emulator::run(listener, emu, shutdown_signal()).await;
+        if opts.admin_token.is_some() {
+            eprintln!(
+                "alicloud-emulator: the admin API (/_emulator/) requires the admin token (Authorization: Bearer TOKEN)"
+            );
+        }
+        emulator::run_endpoints(listeners, emu, shutdown_signal()).await;
         ExitCode::SUCCESS
     })
 }
@@ -323,5 +461,114 @@ mod tests {
             ))
         );
         assert!(parse_args(vec!["--bogus".into()]).is_err());
+    }
+
+    /// Dialect, strict behaviours and rate limits come from flags and the config file; bad names
+    /// and rates are refused with a message naming the flag.
+    #[test]
+    fn dialect_and_rate_limit_flags() {
+        let args = [
+            "--dialect",
+            "strict",
+            "--strict",
+            "page-cap,job-ids",
+            "--rate-limit",
+            "10",
+            "--rate-limit",
+            "DescribeBackupSetList=5",
+            "--polardbx-port",
+            "8",
+        ];
+        let o = parse_args(args.iter().map(|s| s.to_string()).collect())
+            .ok()
+            .flatten();
+        let Some(o) = o else {
+            panic!("flags refused");
+        };
+        assert_eq!(o.config.settings.dialect, Dialect::Strict);
+        assert_eq!(o.config.settings.strict.len(), 2);
+        assert_eq!(o.config.settings.rate_limit["*"], 10.0);
+        assert_eq!(o.config.settings.rate_limit["DescribeBackupSetList"], 5.0);
+        assert_eq!(o.polardbx_port, 8);
+        for (flag, bad, says) in [
+            ("--dialect", "loose", "documented or strict"),
+            ("--strict", "job-id", "job-ids"),
+            ("--rate-limit", "0", "--rate-limit"),
+            ("--rate-limit", "NaN", "--rate-limit"),
+            ("--rate-limit", "=3", "action"),
+            ("--rate-limit", "1e300", "at most"),
+        ] {
+            let e = parse_args(vec![flag.into(), bad.into()])
+                .err()
+                .unwrap_or_default();
+            assert!(e.contains(says), "{flag} {bad}: {e}");
+        }
+    }
+
+    /// Fuzz-ish: extreme numbers in every numeric flag are refused with a message or taken,
+    /// never a panic; the ones no run needs are refused.
+    #[test]
+    fn extreme_flag_values_never_panic() {
+        let values = [
+            "0",
+            "-1",
+            "65536",
+            "4294967296",
+            "18446744073709551615",
+            "18446744073709551616",
+            "18446744073709551615s",
+            "18446744073709551615m",
+            "1e400",
+            "NaN",
+            "",
+        ];
+        let flags = [
+            "--port",
+            "--polardbx-port",
+            "--backup-duration",
+            "--seed",
+            "--rate-limit",
+            "--max-connections",
+            "--header-timeout",
+        ];
+        for flag in flags {
+            for v in values {
+                let _ = parse_args(vec![flag.into(), v.into()]);
+            }
+        }
+        for spec in [
+            "*:latency_ms_max=18446744073709551615",
+            "*:latency_ms_min=18446744073709551616",
+            "*:throttle_rate=1e400",
+        ] {
+            let _ = parse_args(vec!["--fault".into(), spec.into()]);
+        }
+        for (flag, v) in [
+            ("--backup-duration", "18446744073709551615s"),
+            ("--backup-duration", "31d"),
+            ("--backup-duration", "99999999m"),
+            ("--max-connections", "0"),
+            ("--header-timeout", "0ms"),
+            ("--port", "65536"),
+            ("--rate-limit", "1e400"),
+        ] {
+            assert!(
+                parse_args(vec![flag.into(), v.into()]).is_err(),
+                "{flag} {v} should be refused"
+            );
+        }
+    }
+
+    /// A bind beyond loopback needs a token of some length; loopback does not.
+    #[test]
+    fn bind_and_admin_token() {
+        let args = |a: &[&str]| parse_args(a.iter().map(|s| s.to_string()).collect());
+        assert!(args(&["--bind", "::1"]).is_ok());
+        assert!(args(&["--bind", "localhost"]).is_ok());
+        let e = args(&["--bind", "0.0.0.0"]).err().unwrap_or_default();
+        assert!(e.contains("--admin-token"), "{e}");
+        assert!(args(&["--bind", "0.0.0.0", "--admin-token", "short"]).is_err());
+        let ok = args(&["--bind", "0.0.0.0", "--admin-token", "0123456789abcdef"]);
+        assert!(matches!(ok, Ok(Some(o)) if o.config.admin_token.is_some()));
     }
 }

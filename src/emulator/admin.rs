@@ -1,6 +1,9 @@
 //! The `/_emulator/` JSON endpoints: look behind the API (backups, request log), change the
 //! world behind Terraform's back (delete a backup, change a cluster), and steer behaviour
-//! (faults, settings, reset). Unauthenticated: the emulator listens on loopback by default.
+//! (faults, settings, reset). Open on loopback (the default) unless an admin token is set; a
+//! token is required to listen anywhere else. Requests that change anything must say
+//! `Content-Type: application/json`, which a web page cannot send without the browser asking
+//! first, so a page the user visits cannot reset or steer a local emulator.
 
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -26,6 +29,45 @@ fn running() -> String {
     "Running".into()
 }
 
+/// Whether an admin request may go on: the token when one is set, and a JSON content type for
+/// anything but a read.
+pub fn allowed(
+    emu: &Emulator,
+    method: &str,
+    headers: &[(String, String)],
+) -> Result<(), (u16, Value)> {
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    if let Some(token) = &emu.config().admin_token {
+        let given = header("authorization")
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        if !token.matches(given.trim()) {
+            return Err((
+                401,
+                json!({ "error": "the admin API needs the emulator's admin token: send Authorization: Bearer TOKEN" }),
+            ));
+        }
+    }
+    let read = matches!(method, "GET" | "HEAD");
+    let json_type = header("content-type").is_some_and(|v| {
+        v.split(';')
+            .next()
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+    });
+    if !read && !json_type {
+        return Err((
+            415,
+            json!({ "error": format!("admin {method} requests must have Content-Type: application/json") }),
+        ));
+    }
+    Ok(())
+}
+
 fn bad_request(msg: impl std::fmt::Display) -> (u16, Value) {
     (400, json!({ "error": msg.to_string() }))
 }
@@ -40,6 +82,7 @@ pub fn handle(emu: &Emulator, method: &str, path: &str, body: &[u8]) -> (u16, Va
     match (method, route) {
         ("GET", "backups") => (200, backups(emu, now_ms)),
         ("GET", "requests") => (200, json!(emu.log())),
+        ("GET", "stats") => (200, json!({ "actions": emu.stats() })),
         ("POST", "reset") => {
             emu.reset();
             (200, json!({ "ok": true }))
@@ -83,7 +126,8 @@ pub fn handle(emu: &Emulator, method: &str, path: &str, body: &[u8]) -> (u16, Va
             let id = &r["backups/".len()..];
             let removed = emu.with_state(|s| {
                 let before = s.polardb_backups.len() + s.polardbx_backups.len();
-                s.polardb_backups.retain(|b| b.backup_id != id);
+                s.polardb_backups
+                    .retain(|b| b.backup_id != id && b.job_id() != id);
                 s.polardbx_backups
                     .retain(|b| b.backup_set_id.to_string() != id);
                 before - s.polardb_backups.len() - s.polardbx_backups.len()
@@ -114,6 +158,7 @@ fn backups(emu: &Emulator, now_ms: i64) -> Value {
             out.push(json!({
                 "product": "polardb",
                 "id": b.backup_id,
+                "job_id": b.job_id(),
                 "db_cluster_id": b.db_cluster_id,
                 "status": word(b.job.progress(now_ms)),
                 "client_token": b.client_token,
@@ -156,6 +201,7 @@ fn settings(emu: &Emulator, body: &[u8]) -> (u16, Value) {
         }
     }
     match serde_json::from_value::<Settings>(merged) {
+        Ok(new) if new.validate().is_err() => bad_request(new.validate().err().unwrap_or_default()),
         Ok(new) => {
             emu.with_state(|s| s.settings = new.clone());
             (200, json!(new))

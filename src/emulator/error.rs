@@ -116,6 +116,16 @@ impl ApiFailure {
         )
     }
 
+    /// A method the action does not accept (`get-only`). The real gateway's code for this is
+    /// documented nowhere public; this is the emulator's reading (docs/api-notes.md, point 3).
+    pub fn unsupported_method() -> ApiFailure {
+        ApiFailure::new(
+            400,
+            "UnsupportedHTTPMethod",
+            "This http method is not supported.",
+        )
+    }
+
     pub fn throttled() -> ApiFailure {
         ApiFailure::new(
             400,

@@ -21,6 +21,9 @@ pub struct FaultRule {
     pub latency_ms_max: u64,
 }
 
+/// The most latency a rule may add to one request (10 minutes).
+pub const MAX_LATENCY_MS: u64 = 600_000;
+
 /// Rules by action name; `*` applies to actions without a rule of their own.
 pub type FaultConfig = BTreeMap<String, FaultRule>;
 
@@ -77,10 +80,8 @@ pub fn decide(config: &FaultConfig, action: &str, rng: &mut Rng) -> Decision {
     let Some(rule) = config.get(action).or_else(|| config.get("*")) else {
         return Decision::default();
     };
-    let (lo, hi) = (
-        rule.latency_ms_min,
-        rule.latency_ms_max.max(rule.latency_ms_min),
-    );
+    let lo = rule.latency_ms_min.min(MAX_LATENCY_MS);
+    let hi = rule.latency_ms_max.clamp(lo, MAX_LATENCY_MS);
     let latency_ms = if hi > lo {
         lo + rng.next_u64() % (hi - lo + 1)
     } else {
@@ -202,5 +203,28 @@ mod tests {
         assert_eq!(r.latency_ms_max, 20);
         let e = parse_flag("*:nope=1").err().unwrap_or_default();
         assert!(e.contains("unknown key nope"), "{e}");
+    }
+
+    /// Latency bounds at the edges of u64 neither overflow nor exceed the cap.
+    #[test]
+    fn extreme_latency_is_capped() {
+        let mut rng = Rng::new(3);
+        for (lo, hi) in [(0, u64::MAX), (u64::MAX, u64::MAX), (u64::MAX, 0), (5, 1)] {
+            let mut cfg = FaultConfig::new();
+            cfg.insert(
+                "*".into(),
+                FaultRule {
+                    latency_ms_min: lo,
+                    latency_ms_max: hi,
+                    ..FaultRule::default()
+                },
+            );
+            let d = decide(&cfg, "X", &mut rng);
+            assert!(
+                d.latency_ms <= MAX_LATENCY_MS,
+                "{lo}..{hi}: {}",
+                d.latency_ms
+            );
+        }
     }
 }

@@ -7,20 +7,26 @@
 //! - [`polardb`] and [`polardbx`]: the actions of each product.
 //! - [`state`]: clusters, instances, backups and tokens; JSON persistence.
 //! - [`faults`]: seeded fault injection per action.
+//! - [`dialect`]: which reading of the API's undocumented points is played (`documented`,
+//!   `strict`, or strict behaviours one by one).
+//! - [`flow`]: account-wide flow control (a token bucket per action) and per-action counts.
 //! - [`admin`]: the `/_emulator/` JSON endpoints tests and demos use.
 //! - [`error`]: every error code, message and HTTP status the emulator answers with.
 
 pub mod admin;
 pub mod auth;
+pub mod dialect;
 pub mod error;
 pub mod extras;
 pub mod faults;
+pub mod flow;
 pub mod polardb;
 pub mod polardbx;
 pub mod request;
 pub mod server;
 pub mod state;
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
@@ -29,11 +35,14 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 pub use auth::AccessKey;
+pub use dialect::{Dialect, Strict};
 pub use error::ApiFailure;
 pub use faults::{FaultConfig, FaultRule};
-pub use server::run;
+pub use request::Endpoint;
+pub use server::{run, run_endpoints};
 pub use state::{Settings, State, StateFileError, Target};
 
+use dialect::Strict as S;
 use request::ApiRequest;
 
 /// The access key the emulator accepts when none is configured. Documented, not secret.
@@ -42,6 +51,14 @@ pub const DEFAULT_ACCESS_KEY_SECRET: &str = "EmulatorSecret";
 
 /// The most request-log entries kept.
 pub const MAX_LOG: usize = 10_000;
+/// The most bytes (estimated: the text of every field) the request log keeps.
+pub const MAX_LOG_BYTES: usize = 4 << 20;
+/// A logged parameter value longer than this is cut, with a marker.
+pub const MAX_LOGGED_VALUE: usize = 256;
+/// The most concurrent connections by default; more wait in the kernel's backlog.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+/// How long a client may take to send a request's headers by default.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How the emulator starts: keys, targets, settings, faults.
 #[derive(Clone, Debug)]
@@ -56,6 +73,39 @@ pub struct Config {
     pub faults: FaultConfig,
     pub seed: u64,
     pub state_file: Option<PathBuf>,
+    /// The token `/_emulator/*` requests must carry (`Authorization: Bearer TOKEN`); required
+    /// when listening beyond loopback. Never logged.
+    pub admin_token: Option<AdminToken>,
+    /// Connections served at once.
+    pub max_connections: usize,
+    /// A connection that has not sent a request's headers in this time is closed.
+    pub header_read_timeout: Duration,
+}
+
+/// The admin token: compared in constant time, never shown by `Debug`.
+#[derive(Clone)]
+pub struct AdminToken(String);
+
+impl AdminToken {
+    pub fn new(token: impl Into<String>) -> AdminToken {
+        AdminToken(token.into())
+    }
+
+    /// Whether `given` is the token (in time independent of where they differ).
+    pub fn matches(&self, given: &str) -> bool {
+        let (a, b) = (self.0.as_bytes(), given.as_bytes());
+        let mut diff = a.len() ^ b.len();
+        for (i, x) in a.iter().enumerate() {
+            diff |= usize::from(x ^ b.get(i).copied().unwrap_or(0));
+        }
+        diff == 0
+    }
+}
+
+impl std::fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AdminToken(<redacted>)")
+    }
 }
 
 impl Default for Config {
@@ -72,6 +122,9 @@ impl Default for Config {
             faults: FaultConfig::new(),
             seed: 0,
             state_file: None,
+            admin_token: None,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
         }
     }
 }
@@ -92,6 +145,47 @@ pub struct LogEntry {
     pub fault: Option<String>,
 }
 
+impl LogEntry {
+    /// Roughly the bytes the entry holds: the text of its fields.
+    fn weight(&self) -> usize {
+        let fixed = self.time.len()
+            + self.request_id.len()
+            + self.product.len()
+            + self.action.len()
+            + self.outcome.len()
+            + self.signature.as_ref().map_or(0, String::len)
+            + self.fault.as_ref().map_or(0, String::len)
+            + 64;
+        self.params
+            .iter()
+            .fold(fixed, |n, (k, v)| n.saturating_add(k.len() + v.len() + 8))
+    }
+}
+
+/// The request log: at most [`MAX_LOG`] entries and [`MAX_LOG_BYTES`]; the oldest go first.
+#[derive(Debug, Default)]
+struct RequestLog {
+    entries: std::collections::VecDeque<LogEntry>,
+    bytes: usize,
+}
+
+impl RequestLog {
+    fn push(&mut self, entry: LogEntry) {
+        self.bytes = self.bytes.saturating_add(entry.weight());
+        self.entries.push_back(entry);
+        while self.entries.len() > MAX_LOG || self.bytes > MAX_LOG_BYTES {
+            match self.entries.pop_front() {
+                Some(old) => self.bytes = self.bytes.saturating_sub(old.weight()),
+                None => break,
+            }
+        }
+    }
+
+    fn snapshot(&self) -> Vec<LogEntry> {
+        self.entries.iter().cloned().collect()
+    }
+}
+
 /// What the server does with an API request.
 #[derive(Debug)]
 pub enum Reply {
@@ -101,14 +195,49 @@ pub enum Reply {
     },
     /// Close the connection without an answer (the action ran).
     Drop,
+    /// A gateway's own answer, not JSON (`gateway-502`: the action ran).
+    Gateway {
+        status: u16,
+        body: String,
+    },
+}
+
+/// The body a gateway answers a 502 with: HTML, as a load balancer would.
+pub const GATEWAY_502_BODY: &str =
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n";
+
+/// What [`Emulator::execute`] decided.
+struct Outcome {
+    result: Result<Value, ApiFailure>,
+    /// The failure came from the product's action, not from the gateway in front of it.
+    from_action: bool,
+    /// Drop the connection after the action ran.
+    dropped: bool,
+    /// Answer a gateway 502 after the action ran.
+    gateway_502: bool,
+}
+
+impl Outcome {
+    fn gateway(e: ApiFailure) -> Outcome {
+        Outcome {
+            result: Err(e),
+            from_action: false,
+            dropped: false,
+            gateway_502: false,
+        }
+    }
 }
 
 struct Inner {
     state: State,
     nonces: auth::NonceCache,
-    log: Vec<LogEntry>,
+    log: RequestLog,
     faults: FaultConfig,
     rng: faults::Rng,
+    flow: flow::FlowControl,
+    stats: BTreeMap<String, flow::ActionStats>,
+    /// PolarDB-X CreateBackups answered so far, per instance (for `gateway-502`).
+    creates: HashMap<String, u64>,
 }
 
 /// The emulator: shared, cheap to clone, safe to use from every connection.
@@ -130,9 +259,12 @@ impl Emulator {
         let inner = Inner {
             state,
             nonces: auth::NonceCache::default(),
-            log: Vec::new(),
+            log: RequestLog::default(),
             faults: config.faults.clone(),
             rng: faults::Rng::new(config.seed),
+            flow: flow::FlowControl::default(),
+            stats: BTreeMap::new(),
+            creates: HashMap::new(),
         };
         let emu = Emulator {
             config: Arc::new(config),
@@ -159,7 +291,8 @@ impl Emulator {
         }
     }
 
-    /// Handles one API request end to end: routing, authentication, faults, the action, the log.
+    /// Handles one API request end to end: routing, authentication, flow control, faults, the
+    /// action, the dialect's answer shape, the log.
     pub async fn handle_api(&self, req: ApiRequest) -> Reply {
         let request_id = new_request_id();
         let now = SystemTime::now();
@@ -177,20 +310,36 @@ impl Emulator {
             product: product.to_string(),
             action: action.clone(),
             signature: None,
-            params: req.loggable_params(),
+            // Filled in only once the request is authenticated: nobody else's bytes are kept.
+            params: BTreeMap::new(),
             outcome: String::new(),
             http_status: 0,
             fault: None,
         };
-        let (result, dropped) = self
+        let outcome = self
             .execute(&req, product, &action, now_ms, &mut entry)
             .await;
-        let (status, body) = match result {
+        let settings = self.lock().state.settings.clone();
+        let (status, body) = match outcome.result {
             Ok(mut body) => {
                 if let Value::Object(m) = &mut body {
                     m.insert("RequestId".into(), json!(request_id));
                 }
                 entry.outcome = "Success".into();
+                (200, body)
+            }
+            // `success-false`: PolarDB-X's own errors are HTTP 200 with `Success: false`, no code.
+            Err(e)
+                if outcome.from_action
+                    && product == "polardbx"
+                    && settings.strict(S::SuccessFalse) =>
+            {
+                entry.outcome = e.code.clone();
+                let body = json!({
+                    "RequestId": request_id,
+                    "Success": false,
+                    "Message": e.message,
+                });
                 (200, body)
             }
             Err(e) => {
@@ -212,20 +361,40 @@ impl Emulator {
                 (e.status, body)
             }
         };
-        entry.http_status = if dropped { 0 } else { status };
+        let (status, reply) = if outcome.dropped {
+            (0, Reply::Drop)
+        } else if outcome.gateway_502 {
+            entry.fault = Some("gateway_502".into());
+            (
+                502,
+                Reply::Gateway {
+                    status: 502,
+                    body: GATEWAY_502_BODY.to_string(),
+                },
+            )
+        } else {
+            (status, Reply::Respond { status, body })
+        };
+        entry.http_status = status;
         {
             let mut inner = self.lock();
-            if inner.log.len() >= MAX_LOG {
-                // Oldest tenth goes: a long demo must not grow without bound.
-                inner.log.drain(..MAX_LOG / 10);
+            if !action.is_empty() {
+                let key = action.chars().take(64).collect::<String>();
+                let known = inner.stats.contains_key(&key) || inner.stats.len() < 256;
+                if known {
+                    let s = inner.stats.entry(key).or_default();
+                    s.requests = s.requests.saturating_add(1);
+                    if entry.outcome == "Throttling.User" {
+                        s.throttled = s.throttled.saturating_add(1);
+                    }
+                    if entry.fault.as_deref() == Some("flow_control") {
+                        s.flow_controlled = s.flow_controlled.saturating_add(1);
+                    }
+                }
             }
             inner.log.push(entry);
         }
-        if dropped {
-            Reply::Drop
-        } else {
-            Reply::Respond { status, body }
-        }
+        reply
     }
 
     async fn execute(
@@ -235,25 +404,54 @@ impl Emulator {
         action: &str,
         now_ms: i64,
         entry: &mut LogEntry,
-    ) -> (Result<Value, ApiFailure>, bool) {
+    ) -> Outcome {
         if action.is_empty() {
-            return (Err(ApiFailure::missing("Action")), false);
+            return Outcome::gateway(ApiFailure::missing("Action"));
+        }
+        let settings = self.lock().state.settings.clone();
+        // `host-product`: the host names the product; a version of another product is unknown
+        // there, as it is to the real gateway.
+        if settings.strict(S::HostProduct) {
+            if let Some(host_product) = req.endpoint.product() {
+                if !product.is_empty() && product != host_product {
+                    return Outcome::gateway(ApiFailure::unknown_version());
+                }
+            }
         }
         let known = match product {
             "polardb" => polardb::ACTIONS.contains(&action),
             "polardbx" => polardbx::ACTIONS.contains(&action),
-            _ if req.version().is_none() => return (Err(ApiFailure::missing("Version")), false),
-            _ => return (Err(ApiFailure::unknown_version()), false),
+            _ if req.version().is_none() => {
+                return Outcome::gateway(ApiFailure::missing("Version"))
+            }
+            _ => return Outcome::gateway(ApiFailure::unknown_version()),
         };
         if !known && !extras::knows(product, action) {
-            return (Err(ApiFailure::unknown_action()), false);
+            return Outcome::gateway(ApiFailure::unknown_action());
+        }
+        if settings.strict(S::GetOnly)
+            && product == "polardbx"
+            && polardbx::GET_ONLY.contains(&action)
+            && req.method != "GET"
+        {
+            return Outcome::gateway(ApiFailure::unsupported_method());
         }
         let decision = {
             let mut inner = self.lock();
             let inner = &mut *inner;
             match auth::authenticate(req, &self.config.access_keys, &mut inner.nonces, now_ms) {
-                Ok((scheme, _)) => entry.signature = Some(scheme.as_str().to_string()),
-                Err(e) => return (Err(e), false),
+                Ok((scheme, _)) => {
+                    entry.signature = Some(scheme.as_str().to_string());
+                    entry.params = req.loggable_params(MAX_LOGGED_VALUE);
+                }
+                Err(e) => return Outcome::gateway(e),
+            }
+            if !inner
+                .flow
+                .admit(&settings.rate_limit, product, action, now_ms)
+            {
+                entry.fault = Some("flow_control".into());
+                return Outcome::gateway(ApiFailure::throttled());
             }
             faults::decide(&inner.faults, action, &mut inner.rng)
         };
@@ -262,7 +460,7 @@ impl Emulator {
             tokio::time::sleep(Duration::from_millis(decision.latency_ms)).await;
         }
         if let Some(e) = decision.refuse {
-            return (Err(e), false);
+            return Outcome::gateway(e);
         }
         let mut inner = self.lock();
         let result = if let Some(r) = extras::handle(product, action, req, &mut inner.state, now_ms)
@@ -281,7 +479,24 @@ impl Emulator {
         if write && result.is_ok() {
             self.persist(&inner.state);
         }
-        (result, decision.drop_after_commit)
+        // `gateway-502`: the 1st, 3rd, 5th... create of each instance is answered with a 502.
+        let mut gateway_502 = false;
+        if product == "polardbx"
+            && action == "CreateBackup"
+            && result.is_ok()
+            && inner.state.settings.strict(S::Gateway502)
+        {
+            let name = req.param("DBInstanceName").unwrap_or_default().to_string();
+            let n = inner.creates.entry(name).or_insert(0);
+            *n = n.saturating_add(1);
+            gateway_502 = *n % 2 == 1;
+        }
+        Outcome {
+            result,
+            from_action: true,
+            dropped: decision.drop_after_commit,
+            gateway_502: gateway_502 && !decision.drop_after_commit,
+        }
     }
 
     /// Back to the configured start: state, settings, faults, log and nonces.
@@ -290,9 +505,12 @@ impl Emulator {
         inner.state = fresh_state(&self.config);
         add_targets(&mut inner.state, &self.config);
         inner.faults = self.config.faults.clone();
-        inner.log.clear();
+        inner.log = RequestLog::default();
         inner.nonces = auth::NonceCache::default();
         inner.rng = faults::Rng::new(self.config.seed);
+        inner.flow = flow::FlowControl::default();
+        inner.stats.clear();
+        inner.creates.clear();
         self.persist(&inner.state);
     }
 
@@ -305,7 +523,12 @@ impl Emulator {
     }
 
     pub fn log(&self) -> Vec<LogEntry> {
-        self.lock().log.clone()
+        self.lock().log.snapshot()
+    }
+
+    /// Requests, throttled answers and flow-control refusals per action, since start or reset.
+    pub fn stats(&self) -> BTreeMap<String, flow::ActionStats> {
+        self.lock().stats.clone()
     }
 
     pub fn faults(&self) -> FaultConfig {
@@ -371,5 +594,138 @@ mod tests {
         assert_eq!(a, a.to_uppercase());
         assert_eq!(a.matches('-').count(), 4);
         assert_ne!(a, new_request_id());
+    }
+
+    /// The log drops its oldest entries to stay under its byte budget, however big they are.
+    #[test]
+    fn request_log_is_bounded_in_bytes() {
+        let mut log = RequestLog::default();
+        for i in 0..2000 {
+            let mut params = BTreeMap::new();
+            params.insert("Junk".to_string(), "x".repeat(10_000));
+            log.push(LogEntry {
+                time: String::new(),
+                request_id: i.to_string(),
+                product: String::new(),
+                action: "A".into(),
+                signature: None,
+                params,
+                outcome: String::new(),
+                http_status: 200,
+                fault: None,
+            });
+        }
+        assert!(log.bytes <= MAX_LOG_BYTES, "{} bytes", log.bytes);
+        let kept = log.snapshot();
+        assert!(kept.len() < 2000 && !kept.is_empty());
+        assert_eq!(kept.last().map(|e| e.request_id.as_str()), Some("1999"));
+        let json = serde_json::to_string(&kept).unwrap_or_default();
+        assert!(
+            json.len() <= MAX_LOG_BYTES + MAX_LOG_BYTES / 10,
+            "{}",
+            json.len()
+        );
+    }
+
+    /// Fuzz-ish: extreme and malformed numbers in every numeric parameter of every action are
+    /// answered (success or a 4xx), never a panic or a 5xx.
+    #[test]
+    fn extreme_request_values_never_panic() {
+        let values = [
+            "",
+            "0",
+            "-1",
+            "1",
+            "5",
+            "1000",
+            "1001",
+            "2147483647",
+            "2147483648",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775808",
+            "18446744073709551615",
+            "18446744073709551616",
+            "1e400",
+            "NaN",
+            " 7",
+            "\u{663}",
+            "2025-11-24T00:00Z",
+            "9999-12-31T23:59Z",
+            "0000-01-01T00:00Z",
+        ];
+        let cases: &[(&str, &str, &[&str])] = &[
+            (
+                "polardb",
+                "DescribeBackups",
+                &["PageSize", "PageNumber", "StartTime", "EndTime", "BackupId"],
+            ),
+            ("polardb", "CreateBackup", &["ClientToken", "RegionId"]),
+            ("polardb", "DescribeBackupTasks", &["BackupJobId"]),
+            ("polardb", "DeleteBackup", &["BackupId"]),
+            (
+                "polardbx",
+                "DescribeBackupSetList",
+                &["PageSize", "PageNumber", "StartTime", "EndTime"],
+            ),
+            ("polardbx", "DescribeBackupSet", &["BackupSetId"]),
+            ("polardbx", "CreateBackup", &["BackupType"]),
+        ];
+        for dialect in [dialect::Dialect::Documented, dialect::Dialect::Strict] {
+            let mut state = State::default();
+            state.settings.dialect = dialect;
+            for (map, id) in [
+                (&mut state.clusters, "pc-1"),
+                (&mut state.instances, "pxc-1"),
+            ] {
+                map.insert(
+                    id.into(),
+                    Target {
+                        status: "Running".into(),
+                        region: "cn-hangzhou".into(),
+                    },
+                );
+            }
+            for &(product, action, names) in cases {
+                for name in names {
+                    for value in values {
+                        let mut params = vec![
+                            ("DBClusterId", "pc-1"),
+                            ("DBInstanceName", "pxc-1"),
+                            ("RegionId", "cn-hangzhou"),
+                            ("StartTime", "2025-11-24T00:00Z"),
+                            ("EndTime", "2025-11-26T00:00Z"),
+                            ("BackupSetId", "1"),
+                            ("BackupId", "1"),
+                        ];
+                        params.retain(|(k, _)| k != name);
+                        params.push((name, value));
+                        let q = params
+                            .iter()
+                            .map(|(k, v)| {
+                                let v: String =
+                                    url::form_urlencoded::byte_serialize(v.as_bytes()).collect();
+                                format!("{k}={v}")
+                            })
+                            .collect::<Vec<_>>()
+                            .join("&");
+                        let req = ApiRequest::new("POST", "/", Some(&q), Vec::new(), Vec::new());
+                        for now in [0, 1_764_000_000_000, i64::MAX] {
+                            let got = if product == "polardb" {
+                                polardb::handle(action, &req, &mut state, now)
+                            } else {
+                                polardbx::handle(action, &req, &mut state, now)
+                            };
+                            if let Err(e) = got {
+                                assert!(
+                                    (400..500).contains(&e.status),
+                                    "{action} {name}={value:?}: {e}"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 }

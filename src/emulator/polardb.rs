@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 
+use super::dialect::{Strict, PAGE_CAP};
 use super::error::ApiFailure;
 use super::request::ApiRequest;
 use super::state::{PolardbBackup, Progress, State, TokenRecord};
@@ -51,7 +52,24 @@ pub fn handle(
     }
 }
 
-fn running_cluster(state: &State, id: &str) -> Result<(), ApiFailure> {
+/// The cluster, when it exists (and, under `region-check`, is in the request's `RegionId` when one
+/// is given: PolarDB actions take the region from the endpoint and have no `RegionId` parameter).
+fn known_cluster(req: &ApiRequest, state: &State, id: &str) -> Result<(), ApiFailure> {
+    let Some(c) = state.clusters.get(id) else {
+        return Err(ApiFailure::cluster_not_found());
+    };
+    if state.settings.strict(Strict::RegionCheck) {
+        if let Some(region) = req.param("RegionId").filter(|r| !r.is_empty()) {
+            if region != c.region {
+                return Err(ApiFailure::cluster_not_found());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn running_cluster(req: &ApiRequest, state: &State, id: &str) -> Result<(), ApiFailure> {
+    known_cluster(req, state, id)?;
     match state.clusters.get(id) {
         None => Err(ApiFailure::cluster_not_found()),
         Some(c) if c.status != "Running" => Err(ApiFailure::cluster_status()),
@@ -73,7 +91,7 @@ fn create_backup(req: &ApiRequest, state: &mut State, now_ms: i64) -> Result<Val
             return Ok(json!({ "BackupJobId": rec.backup_id }));
         }
     }
-    running_cluster(state, cluster)?;
+    running_cluster(req, state, cluster)?;
     let manual = state
         .polardb_backups
         .iter()
@@ -83,9 +101,16 @@ fn create_backup(req: &ApiRequest, state: &mut State, now_ms: i64) -> Result<Val
         return Err(ApiFailure::backup_quota());
     }
     let backup_id = state.take_id().to_string();
+    // Under `job-ids` the job has an id of its own, and the backup's id is never answered here.
+    let job_id = if state.settings.strict(Strict::JobIds) {
+        state.take_id().to_string()
+    } else {
+        backup_id.clone()
+    };
     let job = state.new_job(now_ms);
     state.polardb_backups.push(PolardbBackup {
-        backup_id: backup_id.clone(),
+        backup_id,
+        job_id: job_id.clone(),
         db_cluster_id: cluster.to_string(),
         client_token: token.map(str::to_string),
         job,
@@ -95,11 +120,11 @@ fn create_backup(req: &ApiRequest, state: &mut State, now_ms: i64) -> Result<Val
             t.to_string(),
             TokenRecord {
                 db_cluster_id: cluster.to_string(),
-                backup_id: backup_id.clone(),
+                backup_id: job_id.clone(),
             },
         );
     }
-    Ok(json!({ "BackupJobId": backup_id }))
+    Ok(json!({ "BackupJobId": job_id }))
 }
 
 /// The status word DescribeBackups shows. In-progress backups are listed as `Running`.
@@ -122,7 +147,8 @@ fn minute_param(req: &ApiRequest, name: &str) -> Result<i64, ApiFailure> {
         .ok_or_else(|| ApiFailure::malformed(name))
 }
 
-fn page_params(req: &ApiRequest, sizes: &[u64]) -> Result<(u64, u64), ApiFailure> {
+/// The page size and number asked for; under `page-cap` the size kept to is at most [`PAGE_CAP`].
+fn page_params(req: &ApiRequest, state: &State, sizes: &[u64]) -> Result<(u64, u64), ApiFailure> {
     let size = match req.param("PageSize") {
         None | Some("") => sizes[0],
         Some(s) => s
@@ -139,6 +165,11 @@ fn page_params(req: &ApiRequest, sizes: &[u64]) -> Result<(u64, u64), ApiFailure
             .filter(|n| *n >= 1 && *n <= i32::MAX as u64)
             .ok_or_else(|| ApiFailure::malformed("PageNumber"))?,
     };
+    let size = if state.settings.strict(Strict::PageCap) {
+        size.min(PAGE_CAP)
+    } else {
+        size
+    };
     Ok((size, number))
 }
 
@@ -149,10 +180,9 @@ fn describe_backups(req: &ApiRequest, state: &State, now_ms: i64) -> Result<Valu
     if end <= start {
         return Err(ApiFailure::malformed("EndTime"));
     }
-    let (size, number) = page_params(req, &[30, 50, 100])?;
-    if !state.clusters.contains_key(cluster) {
-        return Err(ApiFailure::cluster_not_found());
-    }
+    let (size, number) = page_params(req, state, &[30, 50, 100])?;
+    known_cluster(req, state, cluster)?;
+    let finished_only = state.settings.strict(Strict::FinishedOnly);
     if let Some(mode) = req.param("BackupMode").filter(|m| !m.is_empty()) {
         if mode != "Manual" && mode != "Automated" {
             return Err(ApiFailure::malformed("BackupMode"));
@@ -162,6 +192,7 @@ fn describe_backups(req: &ApiRequest, state: &State, now_ms: i64) -> Result<Valu
         .polardb_backups
         .iter()
         .filter(|b| b.db_cluster_id == cluster)
+        .filter(|b| !finished_only || backup_status(b, now_ms) != "Running")
         // The end minute is included whole.
         .filter(|b| b.job.started_ms >= start && b.job.started_ms < end + 60_000)
         .filter(|b| {
@@ -178,7 +209,7 @@ fn describe_backups(req: &ApiRequest, state: &State, now_ms: i64) -> Result<Valu
                 .is_none_or(|m| m.is_empty() || m == "Manual")
         })
         .collect();
-    let skip = ((number - 1) * size) as usize;
+    let skip = usize::try_from(number.saturating_sub(1).saturating_mul(size)).unwrap_or(usize::MAX);
     let page: Vec<Value> = matching
         .iter()
         .skip(skip)
@@ -193,7 +224,10 @@ fn describe_backups(req: &ApiRequest, state: &State, now_ms: i64) -> Result<Valu
     }))
 }
 
+/// Seconds-precision time of `ms`, kept within years 1970 to 9999 (a state file may say anything).
 fn secs(ms: i64) -> String {
+    const YEAR_9999_END_MS: i64 = 253_402_300_799_999;
+    let ms = ms.clamp(0, YEAR_9999_END_MS);
     timefmt::iso8601_seconds(timefmt::from_unix_secs(ms.div_euclid(1000)))
 }
 
@@ -212,7 +246,7 @@ fn backup_json(b: &PolardbBackup, now_ms: i64) -> Value {
         "BackupSetSize": if status == "Success" { b.job.size_bytes.to_string() } else { "0".to_string() },
         "ConsistentTime": if status == "Success" { (b.job.end_ms() / 1000).to_string() } else { String::new() },
         "BackupsLevel": "Level-1",
-        "ExpectExpireTime": secs(b.job.started_ms + RETENTION_MS),
+        "ExpectExpireTime": secs(b.job.started_ms.saturating_add(RETENTION_MS)),
         "IsAvail": if status == "Success" { "1" } else { "0" },
     })
 }
@@ -234,9 +268,7 @@ fn describe_backup_tasks(
     now_ms: i64,
 ) -> Result<Value, ApiFailure> {
     let cluster = req.required("DBClusterId")?;
-    if !state.clusters.contains_key(cluster) {
-        return Err(ApiFailure::cluster_not_found());
-    }
+    known_cluster(req, state, cluster)?;
     let job_id = req.param("BackupJobId").filter(|s| !s.is_empty());
     let mode_ok = req
         .param("BackupMode")
@@ -247,12 +279,12 @@ fn describe_backup_tasks(
         .iter()
         .filter(|_| mode_ok)
         .filter(|b| b.db_cluster_id == cluster)
-        .filter(|b| job_id.is_none_or(|id| id == b.backup_id))
+        .filter(|b| job_id.is_none_or(|id| id == b.job_id()))
         .filter_map(|b| match b.job.progress(now_ms) {
             Progress::Running(p) => {
                 let (name, pct) = stage(p);
                 Some(json!({
-                    "BackupJobId": b.backup_id,
+                    "BackupJobId": b.job_id(),
                     "BackupProgressStatus": name,
                     "JobMode": "Manual",
                     "Process": pct.to_string(),
@@ -269,7 +301,7 @@ fn describe_backup_tasks(
 fn delete_backup(req: &ApiRequest, state: &mut State, now_ms: i64) -> Result<Value, ApiFailure> {
     let cluster = req.required("DBClusterId")?;
     let ids_param = req.required("BackupId")?;
-    running_cluster(state, cluster)?;
+    running_cluster(req, state, cluster)?;
     // Several ids may be given, comma-separated; all must be deletable or none is deleted.
     let ids: Vec<&str> = ids_param
         .split(',')

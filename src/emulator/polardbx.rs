@@ -3,12 +3,17 @@
 
 use serde_json::{json, Value};
 
+use super::dialect::{Strict, PAGE_CAP};
 use super::error::ApiFailure;
 use super::request::ApiRequest;
 use super::state::{PolardbxBackup, Progress, State};
 
 pub const VERSION: &str = "2020-02-02";
 pub const ACTIONS: &[&str] = &["CreateBackup", "DescribeBackupSetList", "DescribeBackupSet"];
+
+/// Actions the API metadata and the official SDK (alibabacloud_polardbx20200202 3.13.0) send with
+/// GET only; under `get-only` they refuse any other method.
+pub const GET_ONLY: &[&str] = &["DescribeBackupSetList"];
 
 /// `BackupModel` of a backup taken on request (as opposed to by the backup policy).
 const MANUAL_MODEL: i64 = 1;
@@ -32,10 +37,18 @@ pub fn handle(
     Ok(body)
 }
 
+/// The instance named by the request; under `region-check` it must also be in the request's
+/// `RegionId` (every PolarDB-X action takes one), or it is not found there.
 fn instance<'a>(req: &'a ApiRequest, state: &State) -> Result<&'a str, ApiFailure> {
     let name = req.required("DBInstanceName")?;
-    if !state.instances.contains_key(name) {
+    let Some(target) = state.instances.get(name) else {
         return Err(ApiFailure::instance_not_found());
+    };
+    if state.settings.strict(Strict::RegionCheck) {
+        let region = req.required("RegionId")?;
+        if region != target.region {
+            return Err(ApiFailure::instance_not_found());
+        }
     }
     Ok(name)
 }
@@ -132,13 +145,17 @@ fn describe_backup_set_list(
     let start = millis(req, "StartTime")?.unwrap_or(i64::MIN);
     let end = millis(req, "EndTime")?.unwrap_or(i64::MAX);
     let number = positive(req, "PageNumber", 1, i32::MAX as u64)?;
-    let size = positive(req, "PageSize", 10, 1000)?;
+    let mut size = positive(req, "PageSize", 10, 1000)?;
+    if state.settings.strict(Strict::PageCap) {
+        size = size.min(PAGE_CAP);
+    }
+    let skip = usize::try_from(number.saturating_sub(1).saturating_mul(size)).unwrap_or(usize::MAX);
     let data: Vec<Value> = state
         .polardbx_backups
         .iter()
         .filter(|b| b.db_instance_name == name)
         .filter(|b| b.job.started_ms >= start && b.job.started_ms <= end)
-        .skip(((number - 1) * size) as usize)
+        .skip(skip)
         .take(size as usize)
         .map(|b| backup_json(b, now_ms, true))
         .collect();

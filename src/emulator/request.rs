@@ -3,9 +3,34 @@
 
 use std::collections::BTreeMap;
 
+/// Which of the emulator's endpoints a request arrived on: the cloud's products have a host each.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Endpoint {
+    /// A listener that serves both products (the in-process server, and tests of it).
+    #[default]
+    Any,
+    /// The PolarDB endpoint (the first address the binary announces).
+    Polardb,
+    /// The PolarDB-X endpoint (the second address).
+    Polardbx,
+}
+
+impl Endpoint {
+    /// The product this endpoint is the host of, if it is one product's.
+    pub fn product(self) -> Option<&'static str> {
+        match self {
+            Endpoint::Any => None,
+            Endpoint::Polardb => Some("polardb"),
+            Endpoint::Polardbx => Some("polardbx"),
+        }
+    }
+}
+
 /// One incoming RPC request, already read off the wire.
 #[derive(Clone, Debug, Default)]
 pub struct ApiRequest {
+    /// The endpoint it arrived on.
+    pub endpoint: Endpoint,
     pub method: String,
     pub path: String,
     /// The query string pairs, decoded, in wire order (V3 signs these).
@@ -42,6 +67,7 @@ impl ApiRequest {
             }
         }
         ApiRequest {
+            endpoint: Endpoint::Any,
             method: method.to_ascii_uppercase(),
             path: path.to_string(),
             query,
@@ -81,9 +107,18 @@ impl ApiRequest {
             .or_else(|| self.header("x-acs-version"))
     }
 
-    /// Parameters for the request log: without the signature, and with an STS token (a
-    /// credential) replaced by a marker.
-    pub fn loggable_params(&self) -> BTreeMap<String, String> {
+    /// Parameters for the request log: without the signature, with an STS token (a
+    /// credential) replaced by a marker, and names and values cut to `max` characters.
+    pub fn loggable_params(&self, max: usize) -> BTreeMap<String, String> {
+        let cut = |s: &str| {
+            if s.chars().count() > max {
+                let mut c: String = s.chars().take(max).collect();
+                c.push_str("...<cut>");
+                c
+            } else {
+                s.to_string()
+            }
+        };
         self.params
             .iter()
             .filter(|(k, _)| k.as_str() != "Signature")
@@ -91,9 +126,9 @@ impl ApiRequest {
                 let v = if k == "SecurityToken" {
                     "<redacted>".to_string()
                 } else {
-                    v.clone()
+                    cut(v)
                 };
-                (k.clone(), v)
+                (cut(k), v)
             })
             .collect()
     }
@@ -143,7 +178,7 @@ mod tests {
             Vec::new(),
             Vec::new(),
         );
-        let p = r.loggable_params();
+        let p = r.loggable_params(100);
         assert_eq!(p.get("Signature"), None);
         assert_eq!(
             p.get("SecurityToken").map(String::as_str),

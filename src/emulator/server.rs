@@ -2,6 +2,8 @@
 //! admin API or the emulator, and writes the JSON answer (or drops the connection on purpose).
 
 use std::future::Future;
+use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use http_body_util::{BodyExt, Full, Limited};
@@ -9,11 +11,11 @@ use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
-use super::request::ApiRequest;
+use super::request::{ApiRequest, Endpoint};
 use super::{admin, Emulator, Reply};
 
 /// Requests larger than this are refused: the APIs take a handful of short parameters.
@@ -24,16 +26,50 @@ const MAX_BODY: usize = 1 << 20;
 #[error("connection dropped on purpose after the action ran")]
 struct DropConnection;
 
-/// Serves `emulator` on `listener` until `shutdown` completes, then lets open connections finish
-/// their current request (for at most a few seconds).
+/// Serves `emulator` on `listener` (both products on one endpoint) until `shutdown` completes.
 pub async fn run(listener: TcpListener, emulator: Emulator, shutdown: impl Future<Output = ()>) {
+    run_endpoints(vec![(listener, Endpoint::Any)], emulator, shutdown).await
+}
+
+/// Serves `emulator` on every listener, each the endpoint (host) of the product it names, until
+/// `shutdown` completes, then lets open connections finish their current request (for at most a
+/// few seconds).
+pub async fn run_endpoints(
+    listeners: Vec<(TcpListener, Endpoint)>,
+    emulator: Emulator,
+    shutdown: impl Future<Output = ()>,
+) {
     tokio::pin!(shutdown);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut conns = JoinSet::new();
-    loop {
+    // The connection cap: a slot is taken before accepting, so extra clients wait in the
+    // kernel's backlog instead of costing a task each.
+    let slots = Arc::new(tokio::sync::Semaphore::new(
+        emulator.config().max_connections.max(1),
+    ));
+    let header_timeout = emulator.config().header_read_timeout;
+    let accept_any = || {
+        std::future::poll_fn(|cx| {
+            for (listener, endpoint) in &listeners {
+                if let Poll::Ready(r) = listener.poll_accept(cx) {
+                    return Poll::Ready((r, *endpoint));
+                }
+            }
+            Poll::Pending
+        })
+    };
+    'serve: loop {
+        let slot = tokio::select! {
+            _ = &mut shutdown => break 'serve,
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(s) => s,
+                Err(_) => break 'serve,
+            },
+            Some(_) = conns.join_next(), if !conns.is_empty() => continue 'serve,
+        };
         tokio::select! {
-            _ = &mut shutdown => break,
-            accepted = listener.accept() => {
+            _ = &mut shutdown => break 'serve,
+            (accepted, endpoint) = accept_any() => {
                 let (stream, _) = match accepted {
                     Ok(a) => a,
                     Err(e) => {
@@ -45,8 +81,12 @@ pub async fn run(listener: TcpListener, emulator: Emulator, shutdown: impl Futur
                 let emu = emulator.clone();
                 let mut stop = stop_rx.clone();
                 conns.spawn(async move {
-                    let svc = service_fn(move |req| serve(emu.clone(), req));
-                    let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
+                    let _slot = slot;
+                    let svc = service_fn(move |req| serve(emu.clone(), endpoint, req));
+                    let conn = http1::Builder::new()
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(header_timeout)
+                        .serve_connection(TokioIo::new(stream), svc);
                     tokio::pin!(conn);
                     tokio::select! {
                         _ = conn.as_mut() => {}
@@ -87,6 +127,7 @@ fn json_response(
 
 async fn serve(
     emu: Emulator,
+    endpoint: Endpoint,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, DropConnection> {
     let method = req.method().as_str().to_string();
@@ -110,10 +151,14 @@ async fn serve(
         }
     };
     if path.starts_with(admin::PREFIX) {
+        if let Err((status, value)) = admin::allowed(&emu, &method, &headers) {
+            return Ok(json_response(status, &value, None));
+        }
         let (status, value) = admin::handle(&emu, &method, &path, &body);
         return Ok(json_response(status, &value, None));
     }
-    let api = ApiRequest::new(&method, &path, query.as_deref(), headers, body);
+    let mut api = ApiRequest::new(&method, &path, query.as_deref(), headers, body);
+    api.endpoint = endpoint;
     match emu.handle_api(api).await {
         Reply::Respond { status, body } => {
             let id = body
@@ -123,5 +168,10 @@ async fn serve(
             Ok(json_response(status, &body, id.as_deref()))
         }
         Reply::Drop => Err(DropConnection),
+        Reply::Gateway { status, body } => Ok(Response::builder()
+            .status(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY))
+            .header("content-type", "text/html")
+            .body(Full::new(Bytes::from(body)))
+            .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))),
     }
 }

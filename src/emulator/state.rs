@@ -4,13 +4,15 @@
 //! Backups are never advanced by a background task: each one records when it started, how long it
 //! takes and whether it will fail, and its status is computed from the clock when asked.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::dialect::{self, Dialect, Strict};
+
 /// Behaviour switches the admin API and the command line can change.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
     /// How long a new backup takes to finish.
@@ -21,6 +23,43 @@ pub struct Settings {
     pub polardbx_data_as_object: bool,
     /// How many of the next backups (either product) will end in failure.
     pub fail_next_backups: u32,
+    /// `documented` (default) or `strict` (every strict behaviour at once).
+    pub dialect: Dialect,
+    /// Strict behaviours switched on one by one, e.g. `["job-ids", "page-cap"]`.
+    pub strict: BTreeSet<Strict>,
+    /// Account-wide flow control: requests per second per action (`*` for every action without
+    /// its own entry). Absent: no limit.
+    pub rate_limit: BTreeMap<String, f64>,
+}
+
+/// The longest a backup may be told to take (30 days): longer is a typo, and would overflow.
+pub const MAX_BACKUP_DURATION_MS: u64 = 30 * 24 * 3600 * 1000;
+/// The highest rate limit, in requests per second.
+pub const MAX_RATE_LIMIT: f64 = 1_000_000.0;
+
+impl Settings {
+    /// Refuses values no run needs and arithmetic cannot take.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.backup_duration_ms > MAX_BACKUP_DURATION_MS {
+            return Err(format!(
+                "backup_duration_ms {} is over the maximum {MAX_BACKUP_DURATION_MS} (30 days)",
+                self.backup_duration_ms
+            ));
+        }
+        for (action, rate) in &self.rate_limit {
+            if !(rate.is_finite() && *rate > 0.0 && *rate <= MAX_RATE_LIMIT) {
+                return Err(format!(
+                    "rate_limit {action:?} is {rate}: want requests per second above 0 and at most {MAX_RATE_LIMIT}"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a strict behaviour is on, by the dialect or by name.
+    pub fn strict(&self, behaviour: Strict) -> bool {
+        dialect::is_on(self.dialect, &self.strict, behaviour)
+    }
 }
 
 impl Default for Settings {
@@ -29,6 +68,9 @@ impl Default for Settings {
             backup_duration_ms: 2000,
             polardbx_data_as_object: true,
             fail_next_backups: 0,
+            dialect: Dialect::Documented,
+            strict: BTreeSet::new(),
+            rate_limit: BTreeMap::new(),
         }
     }
 }
@@ -60,7 +102,8 @@ pub struct Job {
 
 impl Job {
     pub fn end_ms(&self) -> i64 {
-        self.started_ms + self.duration_ms as i64
+        self.started_ms
+            .saturating_add(i64::try_from(self.duration_ms).unwrap_or(i64::MAX))
     }
 
     pub fn progress(&self, now_ms: i64) -> Progress {
@@ -71,15 +114,21 @@ impl Job {
                 Progress::Success
             }
         } else {
-            let done = (now_ms - self.started_ms).max(0) as u64 * 1000;
-            Progress::Running((done / self.duration_ms.max(1)) as u32)
+            let done = u64::try_from(now_ms.saturating_sub(self.started_ms)).unwrap_or(0);
+            let per_mille = u128::from(done) * 1000 / u128::from(self.duration_ms.max(1));
+            Progress::Running(u32::try_from(per_mille.min(999)).unwrap_or(999))
         }
     }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PolardbBackup {
+    /// The id DescribeBackups and DeleteBackup use.
     pub backup_id: String,
+    /// The id CreateBackup answered and DescribeBackupTasks uses: the backup id itself unless
+    /// `job-ids` was on when it was created.
+    #[serde(default)]
+    pub job_id: String,
     pub db_cluster_id: String,
     pub client_token: Option<String>,
     pub job: Job,
@@ -94,14 +143,26 @@ pub struct PolardbxBackup {
     pub job: Job,
 }
 
+impl PolardbBackup {
+    /// The job id (older state files have none: the backup id then).
+    pub fn job_id(&self) -> &str {
+        if self.job_id.is_empty() {
+            &self.backup_id
+        } else {
+            &self.job_id
+        }
+    }
+}
+
 /// What a `ClientToken` was first used for, to replay or refuse a repeat.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenRecord {
     pub db_cluster_id: String,
+    /// The `BackupJobId` answered the first time.
     pub backup_id: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct State {
     pub clusters: BTreeMap<String, Target>,
@@ -165,7 +226,7 @@ impl State {
 
     pub fn take_id(&mut self) -> u64 {
         let id = self.next_id;
-        self.next_id += 1;
+        self.next_id = self.next_id.saturating_add(1);
         id
     }
 
@@ -189,16 +250,51 @@ impl State {
             })
     }
 
-    /// Writes the state file atomically (temp file, then rename), so a crash never leaves half.
+    /// Writes the state file atomically, so a crash never leaves half a file, and without
+    /// following symlinks: the text goes to a new file of a fresh random name beside it, created
+    /// with `O_CREAT|O_EXCL` (which fails on any existing name, a symlink included, rather than
+    /// follow it), which then replaces the path itself by rename (a link there is replaced, not
+    /// followed).
     pub fn save(&self, path: &Path) -> Result<(), StateFileError> {
+        use std::io::Write;
         let err = |source| StateFileError::Write {
             path: path.display().to_string(),
             source,
         };
         let text = serde_json::to_string_pretty(self).map_err(|e| err(std::io::Error::other(e)))?;
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, text).map_err(err)?;
-        std::fs::rename(&tmp, path).map_err(err)
+        // A fresh name each time: a name someone prepared cannot be guessed.
+        let nonce = getrandom::u64().unwrap_or_else(|_| {
+            let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+            t.map(|d| d.as_nanos() as u64).unwrap_or(0) ^ u64::from(std::process::id())
+        });
+        let name = format!(
+            ".{}.{}.tmp",
+            path.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "state".into()),
+            nonce
+        );
+        let tmp = path.with_file_name(name);
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            // Owner-only, as the state names clusters and tokens.
+            opts.mode(0o600);
+        }
+        let written = opts.open(&tmp).and_then(|mut f| {
+            f.write_all(text.as_bytes())?;
+            f.sync_all()
+        });
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(err(e));
+        }
+        std::fs::rename(&tmp, path).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            err(e)
+        })
     }
 }
 
@@ -252,6 +348,7 @@ mod tests {
         let job = s.new_job(5);
         s.polardb_backups.push(PolardbBackup {
             backup_id: "1".into(),
+            job_id: String::new(),
             db_cluster_id: "pc-1".into(),
             client_token: Some("t".into()),
             job,
@@ -264,5 +361,41 @@ mod tests {
             Err(StateFileError::Parse { .. })
         ));
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Jobs from a tampered state file (times and durations at the edges) neither overflow nor
+    /// report more than done; ids stop at the top instead of wrapping.
+    #[test]
+    fn extreme_jobs_do_not_overflow() {
+        for (started_ms, duration_ms) in [
+            (i64::MAX, u64::MAX),
+            (i64::MIN, u64::MAX),
+            (i64::MIN, 1),
+            (0, 0),
+        ] {
+            let j = Job {
+                started_ms,
+                duration_ms,
+                fails: false,
+                size_bytes: 0,
+            };
+            for now in [i64::MIN, 0, i64::MAX] {
+                if let Progress::Running(p) = j.progress(now) {
+                    assert!(p < 1000, "{started_ms} {duration_ms} {now}: {p}");
+                }
+            }
+        }
+        let mut s = State {
+            next_id: u64::MAX,
+            ..State::default()
+        };
+        assert_eq!(s.take_id(), u64::MAX);
+        assert_eq!(s.take_id(), u64::MAX);
+        let bad = Settings {
+            backup_duration_ms: u64::MAX,
+            ..Settings::default()
+        };
+        assert!(bad.validate().is_err());
+        assert!(Settings::default().validate().is_ok());
     }
 }

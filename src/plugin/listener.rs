@@ -1,30 +1,80 @@
-//! Where the plugin listens: a private Unix socket (removed on exit), or loopback TCP within
-//! Terraform's port range where Unix sockets are unavailable. Also the IO type tonic serves.
+//! Where the plugin listens, as go-plugin does: a private Unix socket (removed on exit) on Unix,
+//! loopback TCP within Terraform's port range on Windows. Never TCP on Unix: a TCP port is open to
+//! every local user, a 0600 socket in a 0700 directory only to ours. Also the IO type tonic serves.
 
 use std::io;
+#[cfg(unix)]
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, UnixListener};
+use tokio::net::TcpListener;
+#[cfg(unix)]
+use tokio::net::UnixListener;
 
 /// A bound listener and the address announced in the handshake.
 pub enum Listener {
+    #[cfg(unix)]
     Unix {
         listener: UnixListener,
         /// Removes the socket and its private directory when dropped.
         guard: SocketGuard,
     },
+    /// Loopback TCP: the only kind on Windows; on Unix only for in-process tests of that path.
     Tcp(TcpListener),
 }
 
+/// go-plugin's defaults when Terraform sets no range.
+pub const DEFAULT_PORT_RANGE: PortRange = PortRange {
+    min: 10000,
+    max: 25000,
+};
+
+/// Terraform's `PLUGIN_MIN_PORT..=PLUGIN_MAX_PORT`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PortRange {
+    pub min: u16,
+    pub max: u16,
+}
+
+impl PortRange {
+    /// Reads the range from the two variables' values (unset or empty: go-plugin's default). A
+    /// value that is not a port, or a minimum above the maximum, is an error naming the variable,
+    /// never a silent default: the caller would otherwise listen where Terraform does not expect.
+    pub fn from_values(min: Option<&str>, max: Option<&str>) -> Result<PortRange, String> {
+        fn parse(key: &str, value: Option<&str>, default: u16) -> Result<u16, String> {
+            match value.map(str::trim).filter(|v| !v.is_empty()) {
+                None => Ok(default),
+                Some(v) => match v.parse::<u16>() {
+                    Ok(0) | Err(_) => Err(format!(
+                        "{key} is {v:?}, which is not a TCP port. Unset it, or set it to a \
+                         number from 1 to 65535 (Terraform sets 10000 and 25000)."
+                    )),
+                    Ok(p) => Ok(p),
+                },
+            }
+        }
+        let min = parse("PLUGIN_MIN_PORT", min, DEFAULT_PORT_RANGE.min)?;
+        let max = parse("PLUGIN_MAX_PORT", max, DEFAULT_PORT_RANGE.max)?;
+        if min > max {
+            return Err(format!(
+                "PLUGIN_MIN_PORT ({min}) is greater than PLUGIN_MAX_PORT ({max}). Set \
+                 PLUGIN_MIN_PORT to at most PLUGIN_MAX_PORT, or unset both."
+            ));
+        }
+        Ok(PortRange { min, max })
+    }
+}
+
 /// Deletes the socket file and its directory on drop, so no stale socket outlives the process.
+#[cfg(unix)]
 pub struct SocketGuard {
     dir: PathBuf,
     path: PathBuf,
 }
 
+#[cfg(unix)]
 impl Drop for SocketGuard {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
@@ -36,6 +86,7 @@ impl Listener {
     /// Binds a Unix socket inside a fresh owner-only directory under `base` (the temp dir when
     /// `None`), and makes the socket itself mode 0600. The directory closes the window between
     /// bind and chmod during which another user could connect.
+    #[cfg(unix)]
     pub fn bind_unix(base: Option<&Path>) -> io::Result<Listener> {
         use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
         let base = base
@@ -56,10 +107,10 @@ impl Listener {
         Ok(Listener::Unix { listener, guard })
     }
 
-    /// Binds 127.0.0.1 on the first free port in `min..=max`.
-    pub async fn bind_tcp(min: u16, max: u16) -> io::Result<Listener> {
+    /// Binds 127.0.0.1 on the first free port in the range.
+    pub async fn bind_tcp(range: PortRange) -> io::Result<Listener> {
         let mut last = io::Error::new(io::ErrorKind::AddrNotAvailable, "empty port range");
-        for port in min..=max {
+        for port in range.min..=range.max {
             match TcpListener::bind(("127.0.0.1", port)).await {
                 Ok(l) => return Ok(Listener::Tcp(l)),
                 Err(e) => last = e,
@@ -68,20 +119,10 @@ impl Listener {
         Err(last)
     }
 
-    /// Unix socket first, TCP as the fallback, as go-plugin does.
-    pub async fn bind(unix_dir: Option<&Path>, min: u16, max: u16) -> io::Result<Listener> {
-        match Listener::bind_unix(unix_dir) {
-            Ok(l) => Ok(l),
-            Err(unix_err) => {
-                tracing::warn!(error = %unix_err, "unix socket unavailable, falling back to TCP");
-                Listener::bind_tcp(min, max).await
-            }
-        }
-    }
-
     /// The (network, address) pair of the handshake line.
     pub fn announce(&self) -> (&'static str, String) {
         match self {
+            #[cfg(unix)]
             Listener::Unix { guard, .. } => ("unix", guard.path.display().to_string()),
             Listener::Tcp(l) => (
                 "tcp",
@@ -93,6 +134,7 @@ impl Listener {
     }
 
     /// The socket path, for Unix listeners.
+    #[cfg(unix)]
     pub fn socket_path(&self) -> Option<&Path> {
         match self {
             Listener::Unix { guard, .. } => Some(&guard.path),
@@ -103,6 +145,7 @@ impl Listener {
     /// Accepts the next raw connection.
     pub async fn accept(&self) -> io::Result<Conn> {
         match self {
+            #[cfg(unix)]
             Listener::Unix { listener, .. } => Ok(Conn::new(listener.accept().await?.0)),
             Listener::Tcp(l) => {
                 let (s, _) = l.accept().await?;
@@ -174,11 +217,12 @@ impl AsyncWrite for Conn {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
 
     /// The socket is owner-only and vanishes (with its directory) when the listener drops.
     #[tokio::test]
+    #[cfg(unix)]
     async fn unix_socket_private_and_removed() {
+        use std::os::unix::fs::PermissionsExt;
         let base = std::env::temp_dir();
         let l = Listener::bind_unix(Some(&base)).unwrap();
         let path = l.socket_path().unwrap().to_path_buf();
@@ -190,14 +234,54 @@ mod tests {
         assert!(!path.parent().unwrap().exists());
     }
 
-    /// The TCP fallback binds loopback inside the given range.
+    /// The TCP listener (Windows) binds loopback inside the given range.
     #[tokio::test]
     async fn tcp_in_range() {
-        let l = Listener::bind_tcp(20000, 20100).await.unwrap();
+        let l = Listener::bind_tcp(PortRange {
+            min: 20000,
+            max: 20100,
+        })
+        .await
+        .unwrap();
         let (net, addr) = l.announce();
         assert_eq!(net, "tcp");
         let port: u16 = addr.rsplit(':').next().unwrap().parse().unwrap();
         assert!((20000..=20100).contains(&port));
         assert!(addr.starts_with("127.0.0.1:"));
+    }
+}
+
+#[cfg(test)]
+mod port_range_tests {
+    use super::*;
+
+    /// Unset or empty means go-plugin's 10000..=25000; valid values are taken as given.
+    #[test]
+    fn defaults_and_values() {
+        assert_eq!(PortRange::from_values(None, None), Ok(DEFAULT_PORT_RANGE));
+        assert_eq!(
+            PortRange::from_values(Some(""), Some(" ")),
+            Ok(DEFAULT_PORT_RANGE)
+        );
+        assert_eq!(
+            PortRange::from_values(Some("20000"), Some("20001")),
+            Ok(PortRange {
+                min: 20000,
+                max: 20001
+            })
+        );
+    }
+
+    /// A value that is no port, port 0, or min above max is an error naming the variable.
+    #[test]
+    fn bad_values_are_errors() {
+        let e = PortRange::from_values(Some("ten"), None).unwrap_err();
+        assert!(e.starts_with("PLUGIN_MIN_PORT is \"ten\""), "{e}");
+        let e = PortRange::from_values(None, Some("70000")).unwrap_err();
+        assert!(e.starts_with("PLUGIN_MAX_PORT is \"70000\""), "{e}");
+        assert!(PortRange::from_values(Some("0"), None).is_err());
+        let e = PortRange::from_values(Some("30000"), Some("20000")).unwrap_err();
+        assert!(e.contains("greater than PLUGIN_MAX_PORT"), "{e}");
+        assert!(!e.contains("  "), "{e}");
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! - [`handshake`]: magic cookie, protocol negotiation, the stdout handshake line.
 //! - [`tls`]: the per-launch server certificate and the pinned client-certificate verifier.
-//! - [`listener`]: the private Unix socket (or loopback TCP) and the connection IO type.
+//! - [`listener`]: the private Unix socket (loopback TCP on Windows) and the connection IO type.
+//! - [`operations`]: one stop signal per Terraform operation, and the RPCs in flight.
 //! - [`server`]: the gRPC server: controller, stdio, broker, health, provider.
 //! - `routes`: sends each request to its service by path (no axum router).
 //! - [`provider_service`]: tfplugin6 `Provider`, dispatching to [`crate::provider`] and
@@ -16,6 +17,7 @@ pub mod convert;
 pub mod ephemeral;
 pub mod handshake;
 pub mod listener;
+pub mod operations;
 pub mod proto;
 pub mod provider_service;
 mod routes;

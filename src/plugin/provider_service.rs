@@ -13,13 +13,12 @@ use tonic::{Request, Response, Status};
 
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::provider::{self, ProviderData};
-use crate::resource::{
-    stop_channel, Ctx, DataSource, PlanRequest, Resource, StopHandle, StopSignal,
-};
+use crate::resource::{Ctx, DataSource, PlanRequest, Resource};
 use crate::schema::Schema;
 use crate::tfvalue::{Type, Value};
 
 use super::convert::{decode, diagnostics_to_proto, encode_into, path_to_proto, schema_to_proto};
+use super::operations::Operations;
 use super::proto::tfplugin6 as pb;
 use super::proto::tfplugin6::provider_server::Provider;
 
@@ -37,8 +36,8 @@ pub struct ProviderService {
     /// GetProviderSchema's answer, built once: Terraform asks in every process.
     schema_response: pb::get_provider_schema::Response,
     configured: Mutex<Option<Arc<ProviderData>>>,
-    stop_handle: StopHandle,
-    stop_signal: StopSignal,
+    /// Stop signals per Terraform operation and the RPCs in flight (shared with `run`).
+    operations: Operations,
 }
 
 fn capabilities() -> pb::ServerCapabilities {
@@ -89,7 +88,6 @@ impl ProviderService {
             ephemeral_resource_schemas: super::ephemeral::schemas(),
             ..Default::default()
         };
-        let (stop_handle, stop_signal) = stop_channel();
         ProviderService {
             provider_ty: provider_schema.value_type(),
             resources: resources
@@ -108,9 +106,13 @@ impl ProviderService {
                 .collect(),
             schema_response,
             configured: Mutex::new(None),
-            stop_handle,
-            stop_signal,
+            operations: Operations::new(),
         }
+    }
+
+    /// The handle SIGTERM uses to stop every operation and wait for their answers.
+    pub fn operations(&self) -> Operations {
+        self.operations.clone()
     }
 
     fn ctx(&self) -> Ctx {
@@ -121,7 +123,7 @@ impl ProviderService {
             .unwrap_or_default();
         Ctx {
             provider,
-            stop: self.stop_signal.clone(),
+            stop: self.operations.signal(),
         }
     }
 
@@ -275,6 +277,9 @@ impl Provider for ProviderService {
         &self,
         req: Request<pb::configure_provider::Request>,
     ) -> Result<Response<pb::configure_provider::Response>, Status> {
+        let _in_flight = self.operations.enter();
+        // Every Terraform command that can reach the API configures the provider first.
+        self.operations.renew();
         let req = req.into_inner();
         let mut diags = Vec::new();
         match decode(req.config.as_ref(), &self.provider_ty, "provider config") {
@@ -301,6 +306,7 @@ impl Provider for ProviderService {
         &self,
         req: Request<pb::read_resource::Request>,
     ) -> Result<Response<pb::read_resource::Response>, Status> {
+        let _in_flight = self.operations.enter();
         let req = req.into_inner();
         tracing::debug!(rpc = "ReadResource", type_name = %req.type_name, "request");
         let mut diags = Vec::new();
@@ -324,6 +330,7 @@ impl Provider for ProviderService {
         &self,
         req: Request<pb::plan_resource_change::Request>,
     ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
+        let _in_flight = self.operations.enter();
         let req = req.into_inner();
         tracing::debug!(rpc = "PlanResourceChange", type_name = %req.type_name, "request");
         let mut diags = Vec::new();
@@ -361,6 +368,7 @@ impl Provider for ProviderService {
         &self,
         req: Request<pb::apply_resource_change::Request>,
     ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
+        let _in_flight = self.operations.enter();
         let req = req.into_inner();
         tracing::debug!(rpc = "ApplyResourceChange", type_name = %req.type_name, "request");
         let mut diags = Vec::new();
@@ -376,7 +384,10 @@ impl Provider for ProviderService {
                 Ok((prior, planned, config)) => {
                     let ctx = self.ctx();
                     let (new_state, private) = if planned.is_null() {
-                        let out = r.imp.delete(&ctx, prior.clone()).await;
+                        let out = r
+                            .imp
+                            .delete_planned(&ctx, prior.clone(), &req.planned_private)
+                            .await;
                         let failed = crate::diagnostics::has_errors(&out);
                         diags.extend(out);
                         // A failed delete keeps the object in state.
@@ -407,6 +418,7 @@ impl Provider for ProviderService {
         &self,
         req: Request<pb::import_resource_state::Request>,
     ) -> Result<Response<pb::import_resource_state::Response>, Status> {
+        let _in_flight = self.operations.enter();
         let req = req.into_inner();
         tracing::debug!(rpc = "ImportResourceState", type_name = %req.type_name, "request");
         let mut diags = Vec::new();
@@ -442,6 +454,7 @@ impl Provider for ProviderService {
         &self,
         req: Request<pb::read_data_source::Request>,
     ) -> Result<Response<pb::read_data_source::Response>, Status> {
+        let _in_flight = self.operations.enter();
         let req = req.into_inner();
         tracing::debug!(rpc = "ReadDataSource", type_name = %req.type_name, "request");
         let mut diags = Vec::new();
@@ -509,7 +522,7 @@ impl Provider for ProviderService {
         _req: Request<pb::stop_provider::Request>,
     ) -> Result<Response<pb::stop_provider::Response>, Status> {
         tracing::info!("StopProvider: cancelling operations in flight");
-        self.stop_handle.stop();
+        self.operations.stop();
         Ok(Response::new(pb::stop_provider::Response::default()))
     }
 }
@@ -825,6 +838,24 @@ mod tests {
             .await
             .unwrap();
         assert!(ctx.stop.is_stopped());
+    }
+
+    /// After StopProvider, the next ConfigureProvider (the next Terraform command in a
+    /// reattached process) gives new calls an unstopped signal; the stopped call stays stopped.
+    #[tokio::test]
+    async fn configure_renews_a_fired_signal() {
+        let s = service();
+        let old = s.ctx();
+        s.stop_provider(Request::new(pb::stop_provider::Request {}))
+            .await
+            .unwrap();
+        assert!(s.ctx().stop.is_stopped());
+        s.configure_provider(Request::new(pb::configure_provider::Request::default()))
+            .await
+            .unwrap();
+        assert!(!s.ctx().stop.is_stopped(), "fresh signal after configure");
+        assert!(old.stop.is_stopped());
+        assert_eq!(s.operations().in_flight(), 0, "guards dropped");
     }
 
     /// A provider configuration with unknown values is deferred without error.

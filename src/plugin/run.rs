@@ -1,13 +1,18 @@
 //! The two ways the binary runs: managed by Terraform (handshake on stdout, mTLS, exits on
 //! Shutdown) and `--debug` (plaintext, prints TF_REATTACH_PROVIDERS, runs until Ctrl-C).
+//!
+//! Signals. Terraform relays Ctrl-C to the whole process group and then calls StopProvider, so
+//! a managed provider ignores SIGINT (Windows: the console's Ctrl-C) as go-plugin does. SIGTERM
+//! (a CI runner or an orchestrator stopping the job) fires the same stop signal as StopProvider,
+//! waits until every RPC in flight has returned its answer (a create returns its ID, with a
+//! warning), and only then shuts the server down.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
-
-use tokio::signal::unix::{signal, SignalKind};
+use std::time::Duration;
 
 use super::handshake;
-use super::listener::Listener;
+use super::listener::{Listener, PortRange};
+use super::operations::Operations;
 use super::provider_service::ProviderService;
 use super::server::{serve, ServeOptions, Shutdown};
 use super::tls;
@@ -15,22 +20,35 @@ use super::tls;
 /// The provider's address as Terraform names it.
 pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/polardb-tools/alicloud";
 
+/// After SIGTERM, how long operations get to return their state before the server stops
+/// regardless. Stopped waits return at once; this bounds a call that ignores the signal.
+const TERMINATE_DRAIN_LIMIT: Duration = Duration::from_secs(30);
+
 fn env(key: &str) -> Option<String> {
     std::env::var(key).ok().filter(|v| !v.is_empty())
 }
 
-fn port(key: &str, default: u16) -> u16 {
-    env(key).and_then(|v| v.parse().ok()).unwrap_or(default)
+/// Terraform's port range; a bad value is an error, as in go-plugin.
+fn port_range() -> Result<PortRange, String> {
+    PortRange::from_values(
+        env("PLUGIN_MIN_PORT").as_deref(),
+        env("PLUGIN_MAX_PORT").as_deref(),
+    )
 }
 
-async fn bind() -> std::io::Result<Listener> {
-    let dir = env("PLUGIN_UNIX_SOCKET_DIR").map(PathBuf::from);
-    Listener::bind(
-        dir.as_deref(),
-        port("PLUGIN_MIN_PORT", 10000),
-        port("PLUGIN_MAX_PORT", 25000),
-    )
-    .await
+/// Where go-plugin listens on this OS: a private Unix socket on Unix, loopback TCP in the port
+/// range on Windows. No fallback from one to the other.
+async fn bind(range: PortRange) -> std::io::Result<Listener> {
+    #[cfg(unix)]
+    {
+        let _ = range; // Unix never listens on TCP; the range is only validated.
+        let dir = env("PLUGIN_UNIX_SOCKET_DIR").map(std::path::PathBuf::from);
+        Listener::bind_unix(dir.as_deref())
+    }
+    #[cfg(not(unix))]
+    {
+        Listener::bind_tcp(range).await
+    }
 }
 
 /// Run by Terraform: the go-plugin handshake, then serve until Shutdown or SIGTERM.
@@ -41,6 +59,13 @@ pub async fn managed() -> ExitCode {
         eprintln!("{e}");
         return ExitCode::FAILURE;
     }
+    let range = match port_range() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("terraform-provider-alicloud: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let server_tls = match env("PLUGIN_CLIENT_CERT") {
         None => None,
         Some(pem) => match tls::server_tls(&pem) {
@@ -52,24 +77,18 @@ pub async fn managed() -> ExitCode {
         },
     };
     let shutdown = Shutdown::new();
-    // Terraform relays Ctrl-C to the whole process group and then calls StopProvider; dying on
-    // SIGINT here would lose the state of operations in flight. Like go-plugin, ignore it.
-    if let Err(e) = ignore_sigint() {
-        eprintln!("terraform-provider-alicloud: cannot handle SIGINT: {e}");
+    let provider = ProviderService::new();
+    if let Err(e) = managed_signals(provider.operations(), shutdown.clone()) {
+        eprintln!("terraform-provider-alicloud: cannot handle signals: {e}");
         return ExitCode::FAILURE;
     }
-    if let Err(e) = on_signal(SignalKind::terminate(), shutdown.clone()) {
-        eprintln!("terraform-provider-alicloud: cannot handle SIGTERM: {e}");
-        return ExitCode::FAILURE;
-    }
-    let listener = match bind().await {
+    let listener = match bind(range).await {
         Ok(l) => l,
         Err(e) => {
             eprintln!("terraform-provider-alicloud: cannot listen: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let provider = ProviderService::new();
     let (network, addr) = listener.announce();
     let line = handshake::line(network, &addr, server_tls.as_ref().map(|t| &t.cert_der[..]));
     if let Err(e) = handshake::announce(&line) {
@@ -84,52 +103,57 @@ pub async fn managed() -> ExitCode {
     let opts = ServeOptions {
         tls: server_tls.map(|t| t.config),
         controller_shutdown: true,
+        ..ServeOptions::default()
     };
     finish(serve(listener, opts, provider, shutdown).await)
 }
 
-/// `--debug`: serve plaintext on a Unix socket for Terraform to reattach to, until Ctrl-C.
+/// `--debug`: serve plaintext for Terraform to reattach to, until Ctrl-C or SIGTERM.
 pub async fn debug() -> ExitCode {
-    let shutdown = Shutdown::new();
-    for kind in [SignalKind::interrupt(), SignalKind::terminate()] {
-        if let Err(e) = on_signal(kind, shutdown.clone()) {
-            eprintln!("terraform-provider-alicloud: cannot handle signals: {e}");
+    let range = match port_range() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("terraform-provider-alicloud: {e}");
             return ExitCode::FAILURE;
         }
+    };
+    let shutdown = Shutdown::new();
+    let provider = ProviderService::new();
+    if let Err(e) = debug_signals(provider.operations(), shutdown.clone()) {
+        eprintln!("terraform-provider-alicloud: cannot handle signals: {e}");
+        return ExitCode::FAILURE;
     }
-    let dir = env("PLUGIN_UNIX_SOCKET_DIR").map(PathBuf::from);
-    let listener = match Listener::bind_unix(dir.as_deref()) {
+    let listener = match bind(range).await {
         Ok(l) => l,
         Err(e) => {
             eprintln!("terraform-provider-alicloud: cannot listen: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let path = listener
-        .socket_path()
-        .map(|p| p.display().to_string())
-        .unwrap_or_default();
+    let (network, addr) = listener.announce();
     println!(
         "Provider started in debug mode. In the shell where you run terraform, export this \
          variable (prefix the line with `export `):\n\n\
          TF_REATTACH_PROVIDERS='{}'\n\n\
          Terraform then uses this process instead of starting its own (no dev_overrides \
          needed). Press Ctrl-C here to stop the provider.",
-        reattach_json(std::process::id(), &path)
+        reattach_json(std::process::id(), network, &addr)
     );
     let opts = ServeOptions {
         tls: None,
         controller_shutdown: false,
+        ..ServeOptions::default()
     };
-    finish(serve(listener, opts, ProviderService::new(), shutdown).await)
+    finish(serve(listener, opts, provider, shutdown).await)
 }
 
 /// The TF_REATTACH_PROVIDERS value. `Test: true` is required: Terraform 1.11 crashes on
 /// `false` with protocol 6, and it stops Terraform from killing our process.
-pub fn reattach_json(pid: u32, socket: &str) -> String {
-    let socket = serde_json::Value::from(socket).to_string();
+pub fn reattach_json(pid: u32, network: &str, addr: &str) -> String {
+    let network = serde_json::Value::from(network).to_string();
+    let addr = serde_json::Value::from(addr).to_string();
     format!(
-        r#"{{"{PROVIDER_ADDRESS}":{{"Protocol":"grpc","ProtocolVersion":6,"Pid":{pid},"Test":true,"Addr":{{"Network":"unix","String":{socket}}}}}}}"#
+        r#"{{"{PROVIDER_ADDRESS}":{{"Protocol":"grpc","ProtocolVersion":6,"Pid":{pid},"Test":true,"Addr":{{"Network":{network},"String":{addr}}}}}}}"#
     )
 }
 
@@ -143,23 +167,83 @@ fn finish(result: Result<(), tonic::transport::Error>) -> ExitCode {
     }
 }
 
-/// Replaces SIGINT's default action (exit) with a handler that only logs.
-fn ignore_sigint() -> std::io::Result<()> {
-    let mut sig = signal(SignalKind::interrupt())?;
+/// Stops every operation, waits (bounded) until each has returned its answer, then shuts down.
+async fn terminate(ops: Operations, shutdown: Shutdown, why: &str) {
+    let in_flight = ops.in_flight();
+    tracing::info!(
+        in_flight,
+        "{why}: stopping operations in flight, then exiting"
+    );
+    ops.terminate();
+    if tokio::time::timeout(TERMINATE_DRAIN_LIMIT, ops.drained())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            in_flight = ops.in_flight(),
+            "operations did not return within {}s of {why}; exiting anyway",
+            TERMINATE_DRAIN_LIMIT.as_secs()
+        );
+    }
+    shutdown.trigger();
+}
+
+/// Managed on Unix: SIGINT ignored (Terraform calls StopProvider), SIGTERM terminates.
+#[cfg(unix)]
+fn managed_signals(ops: Operations, shutdown: Shutdown) -> std::io::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut int = signal(SignalKind::interrupt())?;
     tokio::spawn(async move {
-        while sig.recv().await.is_some() {
+        while int.recv().await.is_some() {
             tracing::debug!("SIGINT ignored; Terraform will call StopProvider");
+        }
+    });
+    let mut term = signal(SignalKind::terminate())?;
+    tokio::spawn(async move {
+        if term.recv().await.is_some() {
+            terminate(ops, shutdown, "SIGTERM").await;
         }
     });
     Ok(())
 }
 
-/// Triggers `shutdown` when `kind` arrives.
-fn on_signal(kind: SignalKind, shutdown: Shutdown) -> std::io::Result<()> {
-    let mut sig = signal(kind)?;
+/// Managed on Windows: there are no Unix signals, and the console's Ctrl-C reaches every
+/// process attached to it. Handling it (and doing nothing) keeps the default handler from
+/// killing the provider; Terraform stops operations through StopProvider.
+#[cfg(windows)]
+fn managed_signals(_ops: Operations, _shutdown: Shutdown) -> std::io::Result<()> {
+    let mut ctrl_c = tokio::signal::windows::ctrl_c()?;
     tokio::spawn(async move {
-        if sig.recv().await.is_some() {
-            shutdown.trigger();
+        while ctrl_c.recv().await.is_some() {
+            tracing::debug!("Ctrl-C ignored; Terraform will call StopProvider");
+        }
+    });
+    Ok(())
+}
+
+/// `--debug` on Unix: SIGINT (the user's Ctrl-C) and SIGTERM both terminate.
+#[cfg(unix)]
+fn debug_signals(ops: Operations, shutdown: Shutdown) -> std::io::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut term = signal(SignalKind::terminate())?;
+    tokio::spawn(async move {
+        let why = tokio::select! {
+            _ = int.recv() => "SIGINT",
+            _ = term.recv() => "SIGTERM",
+        };
+        terminate(ops, shutdown, why).await;
+    });
+    Ok(())
+}
+
+/// `--debug` on Windows: Ctrl-C terminates.
+#[cfg(windows)]
+fn debug_signals(ops: Operations, shutdown: Shutdown) -> std::io::Result<()> {
+    let mut ctrl_c = tokio::signal::windows::ctrl_c()?;
+    tokio::spawn(async move {
+        if ctrl_c.recv().await.is_some() {
+            terminate(ops, shutdown, "Ctrl-C").await;
         }
     });
     Ok(())
@@ -172,12 +256,36 @@ mod tests {
     /// The reattach value has exactly the shape Terraform expects, with the path JSON-escaped.
     #[test]
     fn reattach_shape() {
-        let j = reattach_json(42, "/tmp/a\"b/plugin.sock");
+        let j = reattach_json(42, "unix", "/tmp/a\"b/plugin.sock");
         assert_eq!(
             j,
             r#"{"registry.terraform.io/polardb-tools/alicloud":{"Protocol":"grpc","ProtocolVersion":6,"Pid":42,"Test":true,"Addr":{"Network":"unix","String":"/tmp/a\"b/plugin.sock"}}}"#
         );
         let v: serde_json::Value = serde_json::from_str(&j).unwrap();
         assert_eq!(v[PROVIDER_ADDRESS]["Test"], true);
+        let tcp: serde_json::Value =
+            serde_json::from_str(&reattach_json(1, "tcp", "127.0.0.1:10001")).unwrap();
+        assert_eq!(tcp[PROVIDER_ADDRESS]["Addr"]["Network"], "tcp");
+    }
+
+    /// SIGTERM's path: the signal fires at once, and shutdown waits for the call in flight.
+    #[tokio::test]
+    async fn terminate_waits_for_calls_in_flight() {
+        let ops = Operations::new();
+        let shutdown = Shutdown::new();
+        let signal = ops.signal();
+        let call = ops.enter();
+        let task = tokio::spawn(terminate(ops.clone(), shutdown.clone(), "test"));
+        tokio::time::timeout(Duration::from_secs(5), signal.stopped())
+            .await
+            .expect("stop fired");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!shutdown.is_triggered(), "a call is still in flight");
+        drop(call);
+        tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .expect("terminate returns")
+            .unwrap();
+        assert!(shutdown.is_triggered());
     }
 }

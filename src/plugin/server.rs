@@ -29,6 +29,15 @@ pub const MAX_MESSAGE_SIZE: usize = 256 * 1024 * 1024;
 /// How long a client gets to finish its TLS handshake.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// TLS handshakes at once. Terraform opens one connection; a local process holding many half-open
+/// handshakes (each a task and a buffer for up to [`TLS_HANDSHAKE_TIMEOUT`]) gets the excess
+/// closed at once instead of growing the process without bound.
+pub const MAX_PENDING_HANDSHAKES: usize = 16;
+
+/// HTTP/2 streams at once per connection (advertised in SETTINGS). Terraform runs at most
+/// `-parallelism` (default 10) RPCs at once, plus the stdio and broker streams.
+pub const MAX_CONCURRENT_STREAMS: u32 = 128;
+
 /// After Shutdown, how long in-flight responses get before the server stops regardless.
 const SHUTDOWN_GRACE: Duration = Duration::from_millis(300);
 
@@ -79,13 +88,28 @@ impl Default for Shutdown {
 }
 
 /// How to serve.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct ServeOptions {
     /// `None` serves plaintext (Terraform's TF_DISABLE_PLUGIN_TLS, and `--debug`).
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// Whether the controller's Shutdown RPC stops the server. True when Terraform manages the
     /// process; false in `--debug`, where one process outlives many Terraform commands.
     pub controller_shutdown: bool,
+    /// TLS handshakes in progress at once; a connection beyond it is closed unanswered.
+    pub max_pending_handshakes: usize,
+    /// HTTP/2 streams at once per connection.
+    pub max_concurrent_streams: u32,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            tls: None,
+            controller_shutdown: false,
+            max_pending_handshakes: MAX_PENDING_HANDSHAKES,
+            max_concurrent_streams: MAX_CONCURRENT_STREAMS,
+        }
+    }
 }
 
 /// Serves until `shutdown` fires, then returns promptly. The listener (and thus the socket
@@ -98,6 +122,7 @@ pub async fn serve(
 ) -> Result<(), tonic::transport::Error> {
     let (conn_tx, conn_rx) = mpsc::channel::<Result<Conn, std::io::Error>>(16);
     let acceptor = opts.tls.map(tokio_rustls::TlsAcceptor::from);
+    let handshakes = Arc::new(tokio::sync::Semaphore::new(opts.max_pending_handshakes));
     let accept_loop = async {
         loop {
             let raw = match listener.accept().await {
@@ -114,9 +139,17 @@ pub async fn serve(
                     let _ = tx.send(Ok(raw)).await;
                 }
                 Some(acceptor) => {
+                    let Ok(permit) = handshakes.clone().try_acquire_owned() else {
+                        tracing::warn!(
+                            "too many TLS handshakes in progress; closing a new connection"
+                        );
+                        drop(raw);
+                        continue;
+                    };
                     // Each handshake in its own task: a slow or hostile client cannot stall others.
                     let acceptor = acceptor.clone();
                     tokio::spawn(async move {
+                        let _permit = permit;
                         match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(raw))
                             .await
                         {
@@ -145,11 +178,9 @@ pub async fn serve(
         broker: GrpcBrokerServer::new(Broker(shutdown.clone())),
         health: HealthServer::new(HealthService(shutdown.clone())),
     };
-    let server = tonic::transport::Server::builder().serve_with_incoming_shutdown(
-        routes,
-        ReceiverStream::new(conn_rx),
-        shutdown.wait(),
-    );
+    let server = tonic::transport::Server::builder()
+        .max_concurrent_streams(Some(opts.max_concurrent_streams))
+        .serve_with_incoming_shutdown(routes, ReceiverStream::new(conn_rx), shutdown.wait());
 
     let deadline = async {
         shutdown.wait().await;
@@ -264,6 +295,7 @@ mod tests {
 
     /// In-process: a plaintext server on our own listener answers health, keeps the stdio
     /// stream open until Shutdown, and returns promptly after Shutdown, removing the socket.
+    #[cfg(unix)]
     #[tokio::test]
     async fn serves_in_process_until_shutdown() {
         let listener = Listener::bind_unix(None).unwrap();
@@ -273,6 +305,7 @@ mod tests {
         let opts = ServeOptions {
             tls: None,
             controller_shutdown: true,
+            ..ServeOptions::default()
         };
         let server = tokio::spawn(serve(listener, opts, provider, shutdown.clone()));
 
@@ -321,5 +354,43 @@ mod tests {
         let result = tokio::time::timeout(Duration::from_secs(2), server).await;
         assert!(matches!(result, Ok(Ok(Ok(())))), "serve returns promptly");
         assert!(!path.exists());
+    }
+
+    /// The server advertises its cap on concurrent HTTP/2 streams in its SETTINGS, so a client
+    /// cannot open more at once on one connection.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn advertises_stream_cap() {
+        let listener = Listener::bind_unix(None).unwrap();
+        let path = listener.socket_path().unwrap().to_path_buf();
+        let provider = ProviderService::with(Schema::new(0, Block::new("")), vec![], vec![]);
+        let shutdown = Shutdown::new();
+        let opts = ServeOptions {
+            max_concurrent_streams: 7,
+            ..ServeOptions::default()
+        };
+        let server = tokio::spawn(serve(listener, opts, provider, shutdown.clone()));
+        let io = tokio::net::UnixStream::connect(&path).await.unwrap();
+        let (send, mut conn) = h2::client::handshake(io).await.unwrap();
+        let mut send = send.ready().await.unwrap();
+        let req = http::Request::post("http://localhost/grpc.health.v1.Health/Check")
+            .header("content-type", "application/grpc")
+            .header("te", "trailers")
+            .body(())
+            .unwrap();
+        let (resp, mut body) = send.send_request(req, false).unwrap();
+        // An empty HealthCheckRequest: no compression, zero length.
+        body.send_data(bytes::Bytes::from_static(&[0, 0, 0, 0, 0]), true)
+            .unwrap();
+        // Once the answer arrived, the server's SETTINGS (sent first) have been applied.
+        let resp = tokio::select! {
+            r = resp => r.unwrap(),
+            _ = &mut conn => panic!("connection ended before the answer"),
+        };
+        assert_eq!(resp.status(), 200);
+        assert_eq!(conn.max_concurrent_send_streams(), 7);
+        shutdown.trigger();
+        let done = tokio::time::timeout(Duration::from_secs(5), server).await;
+        assert!(matches!(done, Ok(Ok(Ok(())))));
     }
 }

@@ -58,11 +58,31 @@ pub fn server_tls(client_cert_pem: &str) -> Result<ServerTls, TlsError> {
     })
 }
 
+/// The server certificate is valid from this long before launch (clock skew between Terraform
+/// and the provider, as go-plugin allows)...
+const NOT_BEFORE_SLACK: time::Duration = time::Duration::seconds(30);
+/// ...until this long after (go-plugin's 262980 hours, 30 years). The certificate and its key
+/// live only in this process's memory and Terraform pins it per launch, so a short life would
+/// add failures (a long `apply`) and no safety; the point is a sane, recent window instead of
+/// rcgen's default of 1975 to 4096.
+const VALIDITY: time::Duration = time::Duration::hours(262_980);
+
 /// A fresh P-256 certificate for `localhost` (Go requires the SAN; CN alone fails) with
-/// serverAuth and clientAuth usages. Returns (certificate DER, PKCS#8 key DER).
+/// serverAuth and clientAuth usages, a random 128-bit serial and go-plugin's validity window.
+/// Returns (certificate DER, PKCS#8 key DER).
 fn self_signed() -> Result<(Vec<u8>, Vec<u8>), rcgen::Error> {
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
     let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()])?;
+    // Whole seconds: X.509 times have no fractions.
+    let now = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    params.not_before = now - NOT_BEFORE_SLACK;
+    params.not_after = now + VALIDITY;
+    let mut serial = [0u8; 16];
+    getrandom::fill(&mut serial).map_err(|_| rcgen::Error::RingUnspecified)?;
+    serial[0] &= 0x7f; // positive, as DER INTEGER serials must be
+    params.serial_number = Some(rcgen::SerialNumber::from_slice(&serial));
     params
         .distinguished_name
         .push(rcgen::DnType::CommonName, "localhost");
@@ -186,6 +206,65 @@ mod tests {
         let tls = server_tls(&client_pem()).unwrap();
         assert_eq!(tls.config.alpn_protocols, vec![b"h2".to_vec()]);
         assert!(tls.cert_der.len() > 100);
+    }
+
+    /// The first two X.509 times in `der` (notBefore, notAfter) as Unix seconds. UTCTime (tag
+    /// 0x17, YYMMDDHHMMSSZ) and GeneralizedTime (0x18, YYYYMMDDHHMMSSZ); the validity is the
+    /// first place either tag appears in a certificate made here.
+    fn validity(der: &[u8]) -> (i64, i64) {
+        let mut times = Vec::new();
+        let mut i = 0;
+        while i + 2 < der.len() && times.len() < 2 {
+            let (tag, len) = (der[i], der[i + 1] as usize);
+            let digits = match (tag, len) {
+                (0x17, 13) | (0x18, 15) => &der[i + 2..i + 2 + len - 1],
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            };
+            let s = std::str::from_utf8(digits).unwrap();
+            let (year, rest) = if tag == 0x17 {
+                let yy: i32 = s[..2].parse().unwrap();
+                (if yy < 50 { 2000 + yy } else { 1900 + yy }, &s[2..])
+            } else {
+                (s[..4].parse().unwrap(), &s[4..])
+            };
+            let n = |r: std::ops::Range<usize>| rest[r].parse::<u8>().unwrap();
+            let date = time::Date::from_calendar_date(
+                year,
+                time::Month::try_from(n(0..2)).unwrap(),
+                n(2..4),
+            )
+            .unwrap();
+            let t = date
+                .with_hms(n(4..6), n(6..8), n(8..10))
+                .unwrap()
+                .assume_utc();
+            times.push(t.unix_timestamp());
+            i += 2 + len;
+        }
+        (times[0], times[1])
+    }
+
+    /// The server certificate is valid from 30 s before now to 262980 hours after, as
+    /// go-plugin's, and two launches get different serials.
+    #[test]
+    fn validity_like_go_plugin() {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let (der, _) = self_signed().unwrap();
+        let (not_before, not_after) = validity(&der);
+        assert!(
+            (now - 40..=now - 20).contains(&not_before),
+            "notBefore {not_before}, now {now}"
+        );
+        let thirty_years = 262_980 * 3600;
+        assert!(
+            (now + thirty_years - 10..=now + thirty_years + 10).contains(&not_after),
+            "notAfter {not_after}, now {now}"
+        );
+        let (other, _) = self_signed().unwrap();
+        assert_ne!(der, other);
     }
 
     /// Garbage in PLUGIN_CLIENT_CERT is a typed error, not a panic.

@@ -2,7 +2,8 @@
 //!
 //! - `schema`: the block's arguments and nested blocks.
 //! - [`settings`]: reading the block into typed settings with environment fallbacks.
-//! - [`regions`]: the known regions, to refuse a misspelt one before any call.
+//! - [`regions`]: the one region check for every host built from a region, and the known
+//!   regions, to refuse a misspelt one before any call.
 
 pub mod regions;
 mod schema;
@@ -34,10 +35,10 @@ pub struct ProviderData {
     /// PolarDB-X backup sets this process created or adopted, so that two creates on one
     /// instance, recovering from lost answers at once, never adopt the same backup set.
     pub claimed_backup_sets: Mutex<HashSet<String>>,
-    /// One lock per PolarDB-X instance, held for a whole create (attempts and adoption): with
-    /// no other create of that instance in flight, every backup set begun since is either
-    /// claimed already or the lost attempt's own.
-    pub polardbx_create_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// One gate per PolarDB-X instance: every CreateBackup call holds it shared (creates run
+    /// concurrently), adoption after a lost answer holds it alone, so that every backup set
+    /// begun since is then either claimed already or a lost attempt's own.
+    pub polardbx_create_gates: Mutex<HashMap<String, Arc<tokio::sync::RwLock<()>>>>,
 }
 
 impl ProviderData {
@@ -48,6 +49,15 @@ impl ProviderData {
         if region == self.region {
             return Ok(self.polardbx.clone());
         }
+        // The region becomes part of a host name: nothing but a region ID may get there.
+        if let Err(problem) = regions::check_region(region) {
+            return Err(ApiError::local(
+                crate::alicloud::ErrorKind::InvalidInput,
+                "",
+                "InvalidRegionId",
+                problem,
+            ));
+        }
         let mut config = self.polardbx.config().clone();
         config.region = region.to_string();
         config.endpoint = match &self.polardbx_endpoint {
@@ -57,9 +67,9 @@ impl ProviderData {
         Ok(Client::new(config)?.sharing_http_with(&self.polardbx))
     }
 
-    /// The create lock of one PolarDB-X instance (see `polardbx_create_locks`).
-    pub fn polardbx_create_lock(&self, instance_key: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = match self.polardbx_create_locks.lock() {
+    /// The create gate of one PolarDB-X instance (see `polardbx_create_gates`).
+    pub fn polardbx_create_gate(&self, instance_key: &str) -> Arc<tokio::sync::RwLock<()>> {
+        let mut locks = match self.polardbx_create_gates.lock() {
             Ok(l) => l,
             Err(poisoned) => poisoned.into_inner(),
         };
@@ -99,14 +109,21 @@ pub fn configure_with(
     env: &dyn Fn(&str) -> Option<String>,
     home: Option<&std::path::Path>,
 ) -> Result<(ProviderData, Diagnostics), Diagnostics> {
-    let (s, warnings) = settings::settings(config, env)?;
-    let creds = credentials::resolve(&s.credentials, env, home)
+    let (s, mut warnings) = settings::settings(config, env, home)?;
+    let resolved = credentials::resolve(&s.credentials, env, home)
         .map_err(|e| vec![diag::no_credentials(&e)])?;
+    warnings.extend(
+        resolved.warnings.iter().map(|w| {
+            diag::Diagnostic::warning("Credentials file readable by other users", w.clone())
+        }),
+    );
+    let creds = resolved.provider;
+    let endpoint_env = |k: &str| endpoint_env(env, k);
     let client_for = |product: Product, configured: Option<&str>| {
         Client::new(ClientConfig {
             product,
             region: s.region.clone(),
-            endpoint: endpoints::resolve(product, &s.region, configured, env),
+            endpoint: endpoints::resolve(product, &s.region, configured, &endpoint_env),
             signature: s.signature,
             credentials: creds.clone(),
             max_retry_timeout: s.max_retry_timeout,
@@ -124,7 +141,7 @@ pub fn configure_with(
     let polardbx_endpoint = s
         .polardbx_endpoint
         .clone()
-        .or_else(|| env("ALIBABA_CLOUD_ENDPOINT_POLARDBX").filter(|v| !v.is_empty()));
+        .or_else(|| endpoint_env(endpoints::env_var(Product::Polardbx)));
     tracing::debug!(
         region = s.region.as_str(),
         polardb = polardb.config().endpoint.as_str(),
@@ -137,9 +154,24 @@ pub fn configure_with(
         polardbx,
         polardbx_endpoint,
         claimed_backup_sets: Mutex::new(HashSet::new()),
-        polardbx_create_locks: Mutex::new(HashMap::new()),
+        polardbx_create_gates: Mutex::new(HashMap::new()),
     };
     Ok((data, warnings))
+}
+
+/// An endpoint variable of the environment (`ALIBABA_CLOUD_ENDPOINT_<PRODUCT>`), else its
+/// legacy form `<PRODUCT>_ENDPOINT`, which the official provider still reads after it
+/// (`alicloud/connectivity/endpoint.go`, `loadEndpoint`). Blank values count as unset.
+pub fn endpoint_env(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    let set = |n: &str| {
+        env(n)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    set(name).or_else(|| {
+        let product = name.strip_prefix("ALIBABA_CLOUD_ENDPOINT_")?;
+        set(&format!("{product}_ENDPOINT"))
+    })
 }
 
 /// Every resource the provider serves.
@@ -189,6 +221,48 @@ mod tests {
         assert!(!format!("{data:?}").contains("s3cr3t-never-shown"));
         assert!(data.claim_backup_set("pxc-a:1"));
         assert!(!data.claim_backup_set("pxc-a:1"));
+    }
+
+    /// The legacy `<PRODUCT>_ENDPOINT` variables are read after `ALIBABA_CLOUD_ENDPOINT_*`,
+    /// for the clients and for other regions' PolarDB-X clients.
+    #[test]
+    fn legacy_endpoint_variables() {
+        let env = |k: &str| match k {
+            "POLARDB_ENDPOINT" => Some("http://127.0.0.1:7".to_string()),
+            "POLARDBX_ENDPOINT" => Some("http://127.0.0.1:8".to_string()),
+            "ALIBABA_CLOUD_ENDPOINT_POLARDBX" => Some("http://127.0.0.1:9".to_string()),
+            "ALICLOUD_ACCESS_KEY" => Some("id".to_string()),
+            "ALICLOUD_SECRET_KEY" => Some("s".to_string()),
+            _ => None,
+        };
+        let cfg = config(&[("region", Value::string("cn-hangzhou"))]);
+        let (data, _) = configure_with(&cfg, &env, None).unwrap();
+        assert_eq!(data.polardb.config().endpoint, "http://127.0.0.1:7");
+        assert_eq!(data.polardbx.config().endpoint, "http://127.0.0.1:9");
+        assert_eq!(
+            data.polardbx_endpoint.as_deref(),
+            Some("http://127.0.0.1:9")
+        );
+        assert_eq!(
+            endpoint_env(&env, "ALIBABA_CLOUD_ENDPOINT_POLARDB").as_deref(),
+            Some("http://127.0.0.1:7")
+        );
+    }
+
+    /// A region that is not a region ID never reaches a host name, whatever its source.
+    #[test]
+    fn other_region_is_checked() {
+        let cfg = config(&[
+            ("region", Value::string("cn-hangzhou")),
+            ("access_key", Value::string("AKID")),
+            ("secret_key", Value::string("s")),
+        ]);
+        let (data, _) = configure_with(&cfg, &|_| None, None).unwrap();
+        for bad in ["evil.com/x", "cn-hangzhou.attacker.net", "cn-beijing:443"] {
+            let e = data.polardbx_in(bad).expect_err(bad);
+            assert_eq!(e.code, "InvalidRegionId");
+        }
+        assert!(data.polardbx_in("cn-beijing").is_ok());
     }
 
     /// No credentials anywhere gives one diagnostic saying where the provider looked.

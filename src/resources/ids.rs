@@ -71,27 +71,9 @@ pub fn check_backup_id(id: &str) -> Result<(), String> {
     }
 }
 
-/// A region ID such as `cn-hangzhou` or `ap-southeast-1`: lowercase words joined by hyphens.
-pub fn check_region(region: &str) -> Result<(), String> {
-    let mut parts = region.split('-');
-    let first_ok = parts
-        .next()
-        .is_some_and(|p| p.len() >= 2 && p.bytes().all(|b| b.is_ascii_lowercase()));
-    let rest: Vec<&str> = parts.collect();
-    let rest_ok = !rest.is_empty()
-        && rest.iter().all(|p| {
-            !p.is_empty()
-                && p.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        });
-    if first_ok && rest_ok && region.len() <= 40 {
-        Ok(())
-    } else {
-        Err(format!(
-            "\"{region}\" is not a region ID: use the form \"cn-hangzhou\" or \"ap-southeast-1\"."
-        ))
-    }
-}
+// The region check lives with the regions (`provider::regions`), the one check for every place
+// a region builds a host name.
+pub use crate::provider::regions::check_region;
 
 /// The ID of an `alicloud_polardb_backup`: `<db_cluster_id>:<backup_id>`.
 pub fn polardb_backup_id(cluster: &str, backup: &str) -> String {

@@ -1,15 +1,126 @@
 //! The steps both backup resources take the same way: failing an apply early, finishing a
-//! create, answering a Read and refusing an import ID. Each resource passes in only what is
-//! its own (how to fill its state, which status is a failure, what to log and say).
+//! create, answering a Read and refusing an import ID, resuming a backup whose create timed
+//! out, planning a wait for an unfinished backup, and refusing a `client_token` twice in one
+//! plan. Each resource passes in only what is its own (how to fill its state, which status is a
+//! failure, what to log and say).
+//!
+//! # Resuming after a create timeout
+//!
+//! Terraform taints an object whose create returned an error, and plans a tainted object as a
+//! replacement: its delete, then a create (`DeleteThenCreate`, unless `create_before_destroy`).
+//! The provider cannot change that plan, but it can make the replacement keep the backup: the
+//! delete half receives the create's planned private data ([`crate::resource::PLANNED_AS_NEW`]
+//! only for a tainted object's replacement), and instead of deleting a backup that has not
+//! failed it [`hand_over`]s the object to the create that follows in the same process, which
+//! [`take_over`]s it (same arguments) and waits for the same backup. No backup is deleted and
+//! none is created. A user's `-replace` or changed arguments plan from the prior object and
+//! really replace.
 
 use std::future::Future;
+use std::sync::Mutex;
 
 use super::null_unknowns;
 use super::waiter::WaitError;
 use crate::alicloud::{ApiError, ErrorKind};
 use crate::diagnostics::{self as diag, invalid_attribute, Diagnostic, Diagnostics};
-use crate::resource::{ApplyResponse, ImportResponse, ReadResponse};
+use crate::resource::{ApplyResponse, ImportResponse, PlanRequest, PlanResponse, ReadResponse};
 use crate::tfvalue::Value;
+
+/// Objects whose delete handed them over to the create of their replacement (see the module
+/// docs): resource type and prior state.
+static HANDED_OVER: Mutex<Vec<(&'static str, Value)>> = Mutex::new(Vec::new());
+
+/// `client_token`s (by resource type) planned by this provider process: Terraform plans every
+/// resource of a configuration in one process, once each.
+static PLANNED_TOKENS: Mutex<Vec<(&'static str, String)>> = Mutex::new(Vec::new());
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The delete half of a tainted object's replacement: keeps `prior` for the create that
+/// follows instead of deleting it.
+pub(super) fn hand_over(type_name: &'static str, prior: Value) {
+    tracing::info!(
+        type_name,
+        id = prior.str_attr("id").unwrap_or(""),
+        "tainted backup handed over to its replacement's create instead of being deleted"
+    );
+    lock(&HANDED_OVER).push((type_name, prior));
+}
+
+/// The create half of a tainted object's replacement: the handed-over object whose `keys`
+/// arguments equal the planned ones (an unknown planned value matches any), if any.
+pub(super) fn take_over(type_name: &str, planned: &Value, keys: &[&str]) -> Option<Value> {
+    let mut handed = lock(&HANDED_OVER);
+    let same = |prior: &Value| {
+        keys.iter().all(|k| match planned.get(k) {
+            Some(Value::Unknown) => true,
+            p => p.unwrap_or(&Value::Null) == prior.get(k).unwrap_or(&Value::Null),
+        })
+    };
+    let at = handed
+        .iter()
+        .position(|(t, prior)| *t == type_name && same(prior))?;
+    Some(handed.remove(at).1)
+}
+
+/// Refuses a `client_token` another resource of the same type uses in this plan. Terraform
+/// plans a replacement twice (from the prior object, then from nothing with the first plan's
+/// private data): the second is the same resource and is not counted.
+pub(super) fn unique_client_token(
+    type_name: &'static str,
+    req: &PlanRequest,
+) -> Option<Diagnostic> {
+    if req.proposed_new_state.is_null() || crate::resource::replanned_from_prior(req) {
+        return None;
+    }
+    let token = req.config.str_attr("client_token")?.to_string();
+    let mut planned = lock(&PLANNED_TOKENS);
+    if planned.iter().any(|(t, v)| *t == type_name && *v == token) {
+        return Some(diag::duplicate_client_token(&token));
+    }
+    planned.push((type_name, token));
+    None
+}
+
+/// Plans an in-place wait: an existing backup that is not finished (its `status` is none of
+/// `finished`) while `wait_for_completion` is true (e.g. after Ctrl-C stopped the create's
+/// wait) is a change, so `status` and every computed value not known yet become unknown and
+/// the update waits.
+pub(super) fn plan_wait(
+    resp: &mut PlanResponse,
+    prior: &Value,
+    finished: &[&str],
+    computed: &[&str],
+) {
+    let planned = &mut resp.planned_state;
+    if prior.is_null() || planned.is_null() || !resp.requires_replace.is_empty() {
+        return;
+    }
+    let waiting = planned.bool_attr("wait_for_completion") == Some(true);
+    let done = prior
+        .str_attr("status")
+        .is_some_and(|s| finished.contains(&s));
+    if !waiting || done {
+        return;
+    }
+    planned.set("status", Value::Unknown);
+    for name in computed {
+        planned.set(name, Value::Unknown);
+    }
+}
+
+/// Whether a wait runs for a new backup (a failure taints it) or for one already in state (an
+/// in-place update, which Terraform does not taint).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum WaitFor {
+    /// A new backup of a resource that plans an in-place wait ([`plan_wait`]) while unfinished.
+    Create,
+    /// A new backup of a resource that does not plan such a wait.
+    CreateOnce,
+    Update,
+}
 
 /// An apply that failed before the backup existed: no state to save, only why.
 pub(super) fn failed(d: Diagnostic) -> ApplyResponse {
@@ -47,6 +158,20 @@ pub(super) fn required_id(
 /// that did not end. Whatever happens the backup reaches the state, so it is never orphaned.
 /// `wait` is only polled when waiting is wanted.
 pub(super) async fn finish_create<T>(
+    state: Value,
+    what: &str,
+    id: &str,
+    wait: impl Future<Output = Result<T, WaitError<T>>>,
+    fill: impl Fn(&mut Value, &T),
+    is_failed: impl Fn(&T) -> bool,
+) -> ApplyResponse {
+    finish_wait(WaitFor::CreateOnce, state, what, id, wait, fill, is_failed).await
+}
+
+/// [`finish_create`] for `phase`: an update's diagnostics say the backup stays in state
+/// untainted and the next apply waits again.
+pub(super) async fn finish_wait<T>(
+    phase: WaitFor,
     mut state: Value,
     what: &str,
     id: &str,
@@ -75,15 +200,25 @@ pub(super) async fn finish_create<T>(
             last,
         }) => {
             last.iter().for_each(|b| fill(&mut state, b));
-            diagnostics.push(diag::wait_timeout(what, id, waited, &status));
+            diagnostics.push(match phase {
+                WaitFor::Create | WaitFor::CreateOnce => {
+                    diag::wait_timeout(what, id, waited, &status)
+                }
+                WaitFor::Update => diag::wait_again_timeout(what, id, waited, &status),
+            });
         }
         Err(WaitError::Stopped { last, .. }) => {
             last.iter().for_each(|b| fill(&mut state, b));
-            diagnostics.push(diag::wait_stopped(what, id));
+            diagnostics.push(diag::wait_stopped(what, id, phase != WaitFor::CreateOnce));
         }
         Err(WaitError::Api { error, last }) => {
             last.iter().for_each(|b| fill(&mut state, b));
-            diagnostics.push(diag::wait_api_error(what, id, &error));
+            diagnostics.push(diag::wait_api_error(
+                what,
+                id,
+                &error,
+                phase != WaitFor::Update,
+            ));
         }
     }
     ApplyResponse {
@@ -202,5 +337,93 @@ mod tests {
         assert!(r.diagnostics.is_empty());
         assert!(r.new_state.is_wholly_known());
         assert_eq!(r.new_state.str_attr("id"), Some("pc-a:1"));
+    }
+
+    fn plan_req(prior: Value, config: Value, prior_private: &[u8]) -> PlanRequest {
+        PlanRequest {
+            prior_state: prior,
+            proposed_new_state: config.clone(),
+            config,
+            prior_private: prior_private.to_vec(),
+        }
+    }
+
+    /// A handed-over object goes only to a create of the same type with the same arguments
+    /// (unknown planned values match), and only once.
+    #[test]
+    fn hand_over_and_take_over() {
+        let prior = Value::object([
+            ("db_cluster_id", Value::string("pc-handover")),
+            ("comment", Value::string("a")),
+            ("client_token", Value::string("tok")),
+        ]);
+        hand_over("test_type", prior.clone());
+        let keys = &["db_cluster_id", "comment", "client_token"];
+        let other = Value::object([
+            ("db_cluster_id", Value::string("pc-handover")),
+            ("comment", Value::string("b")),
+            ("client_token", Value::Unknown),
+        ]);
+        assert!(take_over("test_type", &other, keys).is_none());
+        let same = Value::object([
+            ("db_cluster_id", Value::string("pc-handover")),
+            ("comment", Value::string("a")),
+            ("client_token", Value::Unknown),
+        ]);
+        assert!(take_over("other_type", &same, keys).is_none());
+        assert_eq!(take_over("test_type", &same, keys), Some(prior));
+        assert!(take_over("test_type", &same, keys).is_none());
+    }
+
+    /// A client_token planned twice in one process is refused the second time, naming the
+    /// attribute; the second plan of one replacement is not counted; a destroy is not checked.
+    #[test]
+    fn client_token_once_per_plan() {
+        let config = Value::object([("client_token", Value::string("dup-token-1"))]);
+        assert!(unique_client_token("t", &plan_req(Value::Null, config.clone(), &[])).is_none());
+        let again = unique_client_token("t", &plan_req(Value::Null, config.clone(), &[]));
+        let d = again.expect("a duplicate is refused");
+        assert_eq!(
+            d.attribute,
+            Some(crate::diagnostics::AttributePath::attr("client_token"))
+        );
+        let replanned = plan_req(
+            Value::Null,
+            config.clone(),
+            crate::resource::PLANNED_FROM_PRIOR,
+        );
+        assert!(unique_client_token("t", &replanned).is_none());
+        let mut destroy = plan_req(config.clone(), Value::Null, &[]);
+        destroy.proposed_new_state = Value::Null;
+        assert!(unique_client_token("t", &destroy).is_none());
+        assert!(unique_client_token("u", &plan_req(Value::Null, config, &[])).is_none());
+    }
+
+    /// An unfinished backup that should be waited for plans a wait (status unknown); a
+    /// finished one, or one with wait_for_completion false, plans nothing.
+    #[test]
+    fn plan_wait_only_when_unfinished_and_waiting() {
+        let prior = |status: &str, wait: bool| {
+            Value::object([
+                ("status", Value::string(status)),
+                ("wait_for_completion", Value::Bool(wait)),
+                ("backup_id", Value::Null),
+            ])
+        };
+        let planned = |p: &Value| {
+            let mut resp = PlanResponse {
+                planned_state: p.clone(),
+                ..PlanResponse::default()
+            };
+            plan_wait(&mut resp, p, &["Success", "Failed"], &["backup_id"]);
+            resp.planned_state
+        };
+        let running = prior("Running", true);
+        let p = planned(&running);
+        assert_eq!(p.get("status"), Some(&Value::Unknown));
+        assert_eq!(p.get("backup_id"), Some(&Value::Unknown));
+        for quiet in [prior("Success", true), prior("Running", false)] {
+            assert_eq!(planned(&quiet), quiet);
+        }
     }
 }

@@ -21,6 +21,7 @@ mod listing;
 pub mod polardb_backup;
 pub mod polardb_backup_data;
 pub mod polardb_backups;
+mod polardb_job;
 pub mod polardbx_backup;
 pub mod polardbx_backup_data;
 pub mod polardbx_backup_download;

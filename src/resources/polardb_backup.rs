@@ -10,16 +10,20 @@ use async_trait::async_trait;
 
 use super::ids::{check_cluster_id, parse_polardb_backup_id, polardb_backup_id};
 use super::lifecycle::{
-    failed, failed_all, finish_create, invalid_import_id, read_answer, read_failed, required_id,
+    failed, failed_all, finish_wait, hand_over, invalid_import_id, plan_wait, read_answer,
+    read_failed, required_id, take_over, unique_client_token, WaitFor,
 };
+use super::polardb_job::{self, Job, Lookup, RUNNING};
 use super::timeouts::{self, Timeouts};
 use super::waiter::{self, Poll, Schedule, WaitError};
 use super::{check_attr, default_if_null, text};
-use crate::alicloud::polardb::{self, Backup, DescribeBackups};
-use crate::alicloud::{ApiError, Client, ErrorKind};
-use crate::diagnostics::{self as diag, Diagnostic, Diagnostics};
+use crate::alicloud::polardb::{self, Backup};
+use crate::alicloud::{ApiError, ErrorKind};
+use crate::diagnostics::{self as diag, AttributePath, Diagnostic, Diagnostics};
+use crate::provider::ProviderData;
 use crate::resource::{
-    ApplyResponse, Ctx, ImportResponse, PlanRequest, PlanResponse, ReadResponse, Resource,
+    planned_as_new, ApplyResponse, Ctx, ImportResponse, PlanRequest, PlanResponse, ReadResponse,
+    Resource,
 };
 use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
@@ -27,6 +31,16 @@ use crate::timefmt;
 
 /// What the diagnostics call this resource's object.
 const WHAT: &str = "PolarDB backup";
+
+const TYPE: &str = "alicloud_polardb_backup";
+
+/// The arguments that must be the same for a create to take over a tainted backup handed
+/// over by its replacement's delete (see `lifecycle`).
+const RESUME_KEYS: &[&str] = &["db_cluster_id", "comment", "client_token"];
+
+/// After a create, how long neither the job nor its backup may be listed before the provider
+/// concludes that CreateBackup answered with a job it cannot follow.
+const GONE_GRACE: Duration = Duration::from_secs(60);
 
 const DEFAULT_TIMEOUTS: Timeouts = Timeouts {
     create: Duration::from_secs(2 * 3600),
@@ -36,10 +50,6 @@ const DEFAULT_TIMEOUTS: Timeouts = Timeouts {
 /// How far back a refresh looks when the backup's start time is not known (after an import):
 /// DescribeBackups needs a window, and manual backups are kept at most about a year.
 const UNKNOWN_START_LOOKBACK: Duration = Duration::from_secs(400 * 86_400);
-
-/// While a backup is not listed yet, every this many polls also ask DescribeBackupTasks for the
-/// job's progress (for the log), so the short path stays one call per poll.
-const TASK_PROGRESS_EVERY: u32 = 4;
 
 pub struct PolardbBackup {
     schema: Schema,
@@ -65,7 +75,11 @@ fn schema() -> Schema {
     let block = Block::new(
         "A manual backup of a PolarDB cluster. A cluster keeps at most 3 manual backups.",
     )
-    .attribute(computed("id", "`<db_cluster_id>:<backup_id>`."))
+    .attribute(computed(
+        "id",
+        "`<db_cluster_id>:<backup_id>` (`<db_cluster_id>:<backup_job_id>` until the backup's ID \
+         is known).",
+    ))
     .attribute(
         Attribute::required(
             "db_cluster_id",
@@ -78,7 +92,8 @@ fn schema() -> Schema {
         Attribute::optional(
             "comment",
             Type::String,
-            "A note kept in the Terraform state only.",
+            "The backup's description, sent to CreateBackup as `Comment` and read back. \
+             Changing it replaces the backup.",
         )
         .force_new(),
     )
@@ -114,12 +129,10 @@ fn schema() -> Schema {
     ))
     .attribute(computed(
         "backup_id",
-        "The backup's ID (the backup set the job made).",
+        "The backup's ID (the backup set the job made), as DescribeBackups and DeleteBackup \
+         take it; null until the backup is listed.",
     ))
-    .attribute(computed(
-        "status",
-        "`Success`, `Failed`, or an in-progress status.",
-    ))
+    .attribute(computed("status", "`Success`, `Failed`, or `Running`."))
     .attribute(computed("backup_method", "E.g. `Snapshot`."))
     .attribute(computed("backup_type", "E.g. `FullBackup`."))
     .attribute(computed("backups_level", "`Level-1` or `Level-2`."))
@@ -142,7 +155,7 @@ fn schema() -> Schema {
 #[async_trait]
 impl Resource for PolardbBackup {
     fn type_name(&self) -> &'static str {
-        "alicloud_polardb_backup"
+        TYPE
     }
 
     fn schema(&self) -> &Schema {
@@ -168,6 +181,12 @@ impl Resource for PolardbBackup {
             ),
             check_attr(
                 config,
+                "comment",
+                check_comment,
+                "Use at most 256 characters, or leave it out.",
+            ),
+            check_attr(
+                config,
                 "deletion_policy",
                 |v| match v {
                     "Delete" | "Retain" => Ok(()),
@@ -185,9 +204,35 @@ impl Resource for PolardbBackup {
 
     // ----- plan -----
 
-    /// The generic planner, then the plan-time checks of a create (see `quota`).
+    /// The generic planner with the plan-time checks of a create (see `quota`), then a
+    /// duplicate `client_token`, and a wait planned again for an unfinished backup.
     async fn plan(&self, ctx: &Ctx, req: PlanRequest) -> PlanResponse {
-        super::quota::plan_polardb(ctx, &self.schema, req).await
+        let duplicate = unique_client_token(TYPE, &req);
+        let prior = req.prior_state.clone();
+        let mut resp = super::quota::plan_polardb(ctx, &self.schema, req).await;
+        resp.diagnostics.extend(duplicate);
+        let id_known = prior.str_attr("backup_id").is_some_and(|b| !b.is_empty());
+        let ids: &[&str] = if id_known { &[] } else { &["id", "backup_id"] };
+        plan_wait(
+            &mut resp,
+            &prior,
+            &["Success", "Failed"],
+            &[
+                ids,
+                &[
+                    "backup_method",
+                    "backup_type",
+                    "backups_level",
+                    "start_time",
+                    "end_time",
+                    "size_bytes",
+                    "consistent_time",
+                    "expire_time",
+                ],
+            ]
+            .concat(),
+        );
+        resp
     }
 
     // ----- create -----
@@ -201,6 +246,17 @@ impl Resource for PolardbBackup {
             Ok(t) => t,
             Err(diagnostics) => return failed_all(diagnostics),
         };
+        if let Some(prior) = take_over(TYPE, &planned, RESUME_KEYS) {
+            let state = resumed(prior, planned);
+            let Some(job) = job_of(&state) else {
+                return failed(corrupt_state());
+            };
+            tracing::info!(
+                job_id = job.job_id.as_str(),
+                "resuming the tainted backup instead of creating another"
+            );
+            return wait_and_finish(WaitFor::Create, provider, state, job, timeouts, ctx).await;
+        }
         let cluster = match required_id(
             &planned,
             "db_cluster_id",
@@ -214,18 +270,26 @@ impl Resource for PolardbBackup {
         let token = planned
             .str_attr("client_token")
             .map_or_else(new_client_token, str::to_string);
+        let comment = planned.str_attr("comment").map(str::to_string);
         let requested = SystemTime::now();
 
-        let job_id = match polardb::create_backup(&provider.polardb, &cluster, &token).await {
+        let created = polardb::create_backup_with_comment(
+            &provider.polardb,
+            &cluster,
+            &token,
+            comment.as_deref(),
+        )
+        .await;
+        let job_id = match created {
             Ok(id) if !id.is_empty() => id,
             Ok(_) => {
                 return failed(Diagnostic::error(
-                    "CreateBackup returned no backup ID",
+                    "CreateBackup returned no backup job ID",
                     format!(
                         "PolarDB accepted the backup request for {cluster} but returned no \
-                     BackupJobId, so the provider cannot track it. Check the cluster's backups \
-                     in the console and import the new one with \
-                     `terraform import <address> {cluster}:<backup_id>`."
+                         BackupJobId, so the provider cannot track it. Find the new backup's ID \
+                         with the alicloud_polardb_backups data source and import it with \
+                         `terraform import <address> {cluster}:<backup_id>`."
                     ),
                 ))
             }
@@ -236,30 +300,26 @@ impl Resource for PolardbBackup {
                 ))
             }
         };
-        let id = polardb_backup_id(&cluster, &job_id);
-        tracing::info!(id = id.as_str(), "PolarDB backup created");
+        tracing::info!(
+            cluster = cluster.as_str(),
+            job_id = job_id.as_str(),
+            "PolarDB backup job started"
+        );
 
         let mut state = planned;
-        state.set("id", Value::string(&id));
+        state.set("id", Value::string(polardb_backup_id(&cluster, &job_id)));
         state.set("backup_job_id", Value::string(&job_id));
-        state.set("backup_id", Value::string(&job_id));
+        state.set("backup_id", Value::Null);
         state.set("client_token", Value::string(&token));
-
-        let since = requested
-            .checked_sub(Duration::from_secs(86_400))
-            .unwrap_or(requested);
-        let wait = wait_until_finished(
-            &provider.polardb,
-            &cluster,
-            &job_id,
-            since,
-            timeouts.create,
-            &ctx.stop,
+        state.set("status", Value::string(RUNNING));
+        state.set(
+            "start_time",
+            Value::string(timefmt::iso8601_seconds(requested)),
         );
-        finish_create(state, WHAT, &id, wait, fill, |b| {
-            b.backup_status == "Failed"
-        })
-        .await
+        let Some(job) = job_of(&state) else {
+            return failed(corrupt_state());
+        };
+        wait_and_finish(WaitFor::Create, provider, state, job, timeouts, ctx).await
     }
 
     // ----- read -----
@@ -269,25 +329,38 @@ impl Resource for PolardbBackup {
             Ok(p) => p,
             Err(d) => return read_failed(current, private, d),
         };
-        let Some((cluster, backup_id)) = ids_of(&current) else {
+        let Some(job) = job_of(&current) else {
             return read_failed(current, private, corrupt_state());
         };
         let since = window_start(&current);
-        let found = find_backup(&provider.polardb, &cluster, &backup_id, since).await;
+        let found = polardb_job::look(provider, &provider.polardb, &job, since).await;
+        let (cluster, job_id) = (job.cluster.clone(), job.job_id.clone());
         read_answer(
             current,
             private,
-            found,
-            &format!("read backup {cluster}:{backup_id}"),
-            |state, backup| {
-                fill(state, &backup);
+            found.map(|lookup| match lookup {
+                Lookup::Gone => None,
+                other => Some(other),
+            }),
+            &format!("read backup {cluster}:{job_id}"),
+            |state, lookup| {
+                match lookup {
+                    Lookup::Listed(b) => fill(state, &b),
+                    Lookup::Running { job_start, .. } => {
+                        state.set("status", Value::string(RUNNING));
+                        if let Some(start) = job_start {
+                            state.set("start_time", Value::string(start));
+                        }
+                    }
+                    Lookup::Gone => {}
+                }
                 default_if_null(state, "wait_for_completion", Value::Bool(true));
                 default_if_null(state, "deletion_policy", Value::string("Delete"));
             },
             |error| match error {
                 None => tracing::info!(
                     cluster = cluster.as_str(),
-                    backup_id = backup_id.as_str(),
+                    job_id = job_id.as_str(),
                     "backup is gone; removing it from state"
                 ),
                 Some(e) => tracing::info!(
@@ -299,15 +372,62 @@ impl Resource for PolardbBackup {
         )
     }
 
+    // ----- update -----
+
+    /// An in-place update only changes how the provider behaves, except the wait that
+    /// [`plan_wait`] plans for an unfinished backup: that waits for it.
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        prior: Value,
+        planned: Value,
+        _config: Value,
+    ) -> ApplyResponse {
+        let waits = planned.get("status") == Some(&Value::Unknown);
+        let mut state = planned;
+        if !waits {
+            return ApplyResponse {
+                new_state: state,
+                ..ApplyResponse::default()
+            };
+        }
+        for name in self.schema.block.attributes.iter().map(|a| a.name.as_str()) {
+            if state.get(name) == Some(&Value::Unknown) {
+                state.set(name, prior.get(name).cloned().unwrap_or(Value::Null));
+            }
+        }
+        let provider = match ctx.provider() {
+            Ok(p) => p,
+            Err(d) => return kept(state, d),
+        };
+        let timeouts = match Timeouts::from_state(&state, DEFAULT_TIMEOUTS) {
+            Ok(t) => t,
+            Err(mut d) => return kept(state, d.remove(0)),
+        };
+        let Some(job) = job_of(&state) else {
+            return kept(state, corrupt_state());
+        };
+        wait_and_finish(WaitFor::Update, provider, state, job, timeouts, ctx).await
+    }
+
     // ----- delete -----
 
     async fn delete(&self, ctx: &Ctx, prior: Value) -> Diagnostics {
-        let Some((cluster, backup_id)) = ids_of(&prior) else {
+        self.delete_planned(ctx, prior, &[]).await
+    }
+
+    async fn delete_planned(&self, ctx: &Ctx, prior: Value, planned_private: &[u8]) -> Diagnostics {
+        let Some(job) = job_of(&prior) else {
             return vec![corrupt_state()];
         };
-        let id = polardb_backup_id(&cluster, &backup_id);
+        let id = prior.str_attr("id").unwrap_or_default().to_string();
         if prior.str_attr("deletion_policy") == Some("Retain") {
             return vec![diag::retained_warning(&id)];
+        }
+        if planned_as_new(planned_private) && prior.str_attr("status") != Some("Failed") {
+            // The replacement of a tainted backup: its create follows and takes this one over.
+            hand_over(TYPE, prior);
+            return Vec::new();
         }
         let provider = match ctx.provider() {
             Ok(p) => p,
@@ -319,34 +439,45 @@ impl Resource for PolardbBackup {
         };
         let deadline = std::time::Instant::now() + timeouts.delete;
         let since = window_start(&prior);
-        // A backup still running cannot be deleted (e.g. one tainted by a create timeout):
-        // wait for it to finish first, within the same delete timeout.
-        if !prior.str_attr("status").is_some_and(is_finished) {
-            let waited = wait_until_finished(
-                &provider.polardb,
-                &cluster,
-                &backup_id,
-                since,
-                timeouts.delete,
-                &ctx.stop,
-            )
-            .await;
-            match waited {
-                Ok(_) => {}
-                Err(WaitError::Api { error, .. }) if error.kind == ErrorKind::NotFound => {
-                    return Vec::new()
+        // A backup still running cannot be deleted (and may not have its ID yet): wait for it
+        // to finish first, within the same delete timeout.
+        let finished = prior.str_attr("status").is_some_and(is_finished);
+        let backup_id = match job.backup_id.clone() {
+            Some(b) if finished => b,
+            _ => {
+                let waited = wait_for_job(
+                    provider,
+                    job.clone(),
+                    since,
+                    timeouts.delete,
+                    &ctx.stop,
+                    true,
+                )
+                .await;
+                match waited {
+                    Ok(Some(b)) => b.backup_id,
+                    Ok(None) => return Vec::new(),
+                    Err(WaitError::Api { error, .. }) if error.kind == ErrorKind::NotFound => {
+                        return Vec::new()
+                    }
+                    Err(WaitError::Api { error, .. }) => {
+                        return vec![diag::api_error(
+                            &format!("check backup {id} before deleting it"),
+                            &error,
+                        )]
+                    }
+                    Err(WaitError::Timeout { status, .. }) => {
+                        return vec![diag::still_running_at_delete(WHAT, &id, &status)]
+                    }
+                    Err(WaitError::Stopped { .. }) => {
+                        return vec![diag::delete_interrupted(WHAT, &id, false)]
+                    }
                 }
-                Err(WaitError::Api { error, .. }) => {
-                    return vec![diag::api_error(
-                        &format!("check backup {id} before deleting it"),
-                        &error,
-                    )]
-                }
-                Err(WaitError::Timeout { status, .. }) => return vec![still_running(&id, &status)],
-                Err(WaitError::Stopped { status, .. }) => return vec![still_running(&id, &status)],
             }
-        }
-        match polardb::delete_backup(&provider.polardb, &cluster, &backup_id).await {
+        };
+        let cluster = job.cluster.as_str();
+        let id = polardb_backup_id(cluster, &backup_id);
+        match polardb::delete_backup(&provider.polardb, cluster, &backup_id).await {
             Ok(()) => {}
             Err(e) if e.kind == ErrorKind::NotFound => return Vec::new(),
             Err(e) => return vec![diag::api_error(&format!("delete backup {id}"), &e)],
@@ -358,7 +489,7 @@ impl Resource for PolardbBackup {
             &Schedule::default(),
             &ctx.stop,
             || async {
-                match find_backup(client, &cluster, &backup_id, since).await {
+                match polardb_job::find_backup(client, cluster, &backup_id, since).await {
                     Ok(None) => Ok(Poll::Done(())),
                     Ok(Some(b)) => Ok(Poll::Pending(None, b.backup_status)),
                     Err(e) if e.kind == ErrorKind::NotFound => Ok(Poll::Done(())),
@@ -373,16 +504,17 @@ impl Resource for PolardbBackup {
                 "Timed out waiting for the backup to be deleted",
                 format!(
                     "DeleteBackup was accepted for {id}, but the backup was still listed after \
-                     {}s (status {status}). It stays in the state; run `terraform destroy` \
+                     {}s (status {status}). It stays in the state. Run `terraform destroy` \
                      again, or raise `timeouts.delete`.",
                     waited.as_secs()
                 ),
+            )
+            .at(AttributePath::attr("timeouts").then("delete"))],
+            Err(WaitError::Stopped { .. }) => vec![diag::delete_interrupted(WHAT, &id, true)],
+            Err(WaitError::Api { error, .. }) => vec![diag::api_error(
+                &format!("confirm the deletion of {id}"),
+                &error,
             )],
-            Err(WaitError::Stopped { .. }) => vec![Diagnostic::error(
-                "Interrupted while waiting for the backup to be deleted",
-                format!("DeleteBackup was accepted for {id}; run `terraform destroy` again to confirm it is gone."),
-            )],
-            Err(WaitError::Api { error, .. }) => vec![diag::api_error(&format!("confirm the deletion of {id}"), &error)],
         }
     }
 
@@ -393,7 +525,8 @@ impl Resource for PolardbBackup {
             Ok(parts) => parts,
             Err(problem) => return invalid_import_id(
                 &problem,
-                "terraform import alicloud_polardb_backup.example pc-bp1abc2def3gh4ijk:1234567890",
+                "terraform import alicloud_polardb_backup.example pc-bp1abc2def3gh4ijk:1234567890 \
+                 (the data source alicloud_polardb_backups lists the IDs)",
             ),
         };
         let mut state = Value::null_object(&self.schema.value_type());
@@ -415,21 +548,63 @@ impl Resource for PolardbBackup {
 fn corrupt_state() -> Diagnostic {
     Diagnostic::error(
         "The state of this backup has no usable ID",
-        "The state holds neither db_cluster_id and backup_id nor an ID of the form \
+        "The state holds neither db_cluster_id and backup_job_id nor an ID of the form \
          \"<db_cluster_id>:<backup_id>\". Remove it with `terraform state rm` and import it again.",
     )
 }
 
-/// The cluster and backup IDs of a state, from its attributes or else from its `id`.
-fn ids_of(state: &Value) -> Option<(String, String)> {
-    match (state.str_attr("db_cluster_id"), state.str_attr("backup_id")) {
-        (Some(c), Some(b)) if !c.is_empty() && !b.is_empty() => {
-            Some((c.to_string(), b.to_string()))
-        }
-        _ => state
-            .str_attr("id")
-            .and_then(|id| parse_polardb_backup_id(id).ok()),
+/// An update that could not wait: the state as it was, with why.
+fn kept(state: Value, d: Diagnostic) -> ApplyResponse {
+    ApplyResponse {
+        new_state: state,
+        private: Vec::new(),
+        diagnostics: vec![d],
     }
+}
+
+/// The handed-over state of a tainted backup, under the arguments planned now.
+fn resumed(prior: Value, planned: Value) -> Value {
+    let mut state = planned;
+    for name in [
+        "id",
+        "backup_job_id",
+        "backup_id",
+        "client_token",
+        "status",
+        "start_time",
+    ] {
+        state.set(name, prior.get(name).cloned().unwrap_or(Value::Null));
+    }
+    state
+}
+
+/// The job a state follows: its cluster, job and (when known) backup IDs, from its attributes
+/// or else from its `id` (then the job and the backup share the ID, as after an old import).
+fn job_of(state: &Value) -> Option<Job> {
+    let attr = |name: &str| state.str_attr(name).filter(|v| !v.is_empty());
+    let (cluster, job_id, backup_id) = match (
+        attr("db_cluster_id"),
+        attr("backup_job_id"),
+        attr("backup_id"),
+    ) {
+        (Some(c), Some(j), b) => (c.to_string(), j.to_string(), b.map(str::to_string)),
+        (Some(c), None, Some(b)) => (c.to_string(), b.to_string(), Some(b.to_string())),
+        _ => {
+            let (c, b) = parse_polardb_backup_id(attr("id")?).ok()?;
+            (c, b.clone(), Some(b))
+        }
+    };
+    let now = timefmt::unix_secs(SystemTime::now());
+    Some(Job {
+        cluster,
+        job_id,
+        backup_id,
+        anchor: attr("start_time")
+            .and_then(timefmt::parse_iso8601)
+            .unwrap_or(now),
+        comment: attr("comment").unwrap_or_default().to_string(),
+        tasks_first: false,
+    })
 }
 
 /// The start of the DescribeBackups window that surely contains this backup: a day before its
@@ -445,79 +620,161 @@ fn window_start(state: &Value) -> SystemTime {
     }
 }
 
-/// One DescribeBackups call for exactly this backup; `None` when it is not listed.
-async fn find_backup(
-    client: &Client,
-    cluster: &str,
-    backup_id: &str,
-    since: SystemTime,
-) -> Result<Option<Backup>, ApiError> {
-    let query = DescribeBackups {
-        db_cluster_id: cluster.to_string(),
-        backup_id: Some(backup_id.to_string()),
-        start_time: timefmt::iso8601_minutes(since),
-        end_time: timefmt::iso8601_minutes(SystemTime::now() + Duration::from_secs(86_400)),
-        page_number: 1,
-        page_size: 30,
-        ..DescribeBackups::default()
+/// Waits for `job` (unless `wait_for_completion` is false) and answers with the state.
+async fn wait_and_finish(
+    phase: WaitFor,
+    provider: &ProviderData,
+    state: Value,
+    job: Job,
+    timeouts: Timeouts,
+    ctx: &Ctx,
+) -> ApplyResponse {
+    let id = state.str_attr("id").unwrap_or_default().to_string();
+    let since = window_start(&state);
+    let wait = async {
+        match wait_for_job(
+            provider,
+            job.clone(),
+            since,
+            timeouts.create,
+            &ctx.stop,
+            false,
+        )
+        .await
+        {
+            Ok(Some(b)) => Ok(b),
+            Ok(None) => Err(WaitError::Api {
+                error: vanished(&job),
+                last: None,
+            }),
+            Err(e) => Err(e),
+        }
     };
-    let page = polardb::describe_backups(client, &query).await?;
-    Ok(page.items.into_iter().find(|b| b.backup_id == backup_id))
+    let mut resp = finish_wait(phase, state, WHAT, &id, wait, fill, |b: &Backup| {
+        b.backup_status == "Failed"
+    })
+    .await;
+    for d in &mut resp.diagnostics {
+        if d.detail.contains(VANISHED_CODE) {
+            *d = diag::job_not_found(WHAT, &id, &job.job_id);
+        }
+    }
+    resp
 }
 
-/// Waits until the backup is `Success` or `Failed`: each poll is one DescribeBackups call;
-/// while the backup is not listed yet, every few polls also log the job's progress.
-async fn wait_until_finished(
-    client: &Client,
-    cluster: &str,
-    job_id: &str,
+/// The code of the local error [`vanished`] makes.
+const VANISHED_CODE: &str = "BackupJob.Vanished";
+
+fn vanished(job: &Job) -> ApiError {
+    ApiError::local(
+        ErrorKind::NotFound,
+        "DescribeBackupTasks",
+        VANISHED_CODE,
+        format!(
+            "neither backup job {} nor a backup it made is listed",
+            job.job_id
+        ),
+    )
+}
+
+/// Waits until the job's backup is `Success` or `Failed` (see [`polardb_job`] for one look).
+/// `Ok(None)`: neither the job nor its backup is listed, for [`GONE_GRACE`] (at once when
+/// `gone_is_final`, as for a delete).
+async fn wait_for_job(
+    provider: &ProviderData,
+    job: Job,
     since: SystemTime,
     timeout: Duration,
     stop: &crate::resource::StopSignal,
-) -> Result<Backup, WaitError<Backup>> {
-    let what = format!("PolarDB backup {cluster}:{job_id}");
-    let polls = std::sync::atomic::AtomicU32::new(0);
-    waiter::wait_for(&what, timeout, &Schedule::default(), stop, || {
-        let n = polls.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+    gone_is_final: bool,
+) -> Result<Option<Backup>, WaitError<Backup>> {
+    let what = format!("PolarDB backup job {}:{}", job.cluster, job.job_id);
+    let job = std::sync::Mutex::new(job);
+    // When neither the job nor its backup was first found missing, and whether either was seen.
+    let first_gone = std::sync::Mutex::new((None::<std::time::Instant>, false));
+    let client = &provider.polardb;
+    let waited = waiter::wait_for(&what, timeout, &Schedule::default(), stop, || {
+        let current = job.lock().ok().map(|j| j.clone());
+        let job = &job;
+        let first_gone = &first_gone;
         async move {
-            match find_backup(client, cluster, job_id, since).await? {
-                Some(b) if is_finished(&b.backup_status) => Ok(Poll::Done(b)),
-                Some(b) => {
-                    let status = b.backup_status.clone();
-                    Ok(Poll::Pending(Some(b), status))
+            let current = current.ok_or_else(vanished_poison)?;
+            match polardb_job::look(provider, client, &current, since).await? {
+                Lookup::Listed(b) => {
+                    let b = *b;
+                    if let Ok(mut g) = first_gone.lock() {
+                        g.1 = true;
+                    }
+                    if let Ok(mut j) = job.lock() {
+                        j.backup_id = Some(b.backup_id.clone());
+                    }
+                    if is_finished(&b.backup_status) {
+                        Ok(Poll::Done(Some(b)))
+                    } else {
+                        let status = b.backup_status.clone();
+                        Ok(Poll::Pending(Some(Some(b)), status))
+                    }
                 }
-                None if n % TASK_PROGRESS_EVERY == 0 => {
-                    let tasks =
-                        polardb::describe_backup_tasks(client, cluster, Some(job_id)).await?;
-                    let progress = tasks
-                        .iter()
-                        .find(|t| t.backup_job_id == job_id)
-                        .map_or("job not listed", |t| t.backup_progress_status.as_str())
-                        .to_string();
-                    tracing::debug!(
-                        cluster,
-                        job_id,
-                        progress = progress.as_str(),
-                        "backup task progress"
-                    );
+                Lookup::Running { progress, .. } => {
+                    if let Ok(mut g) = first_gone.lock() {
+                        g.1 = true;
+                    }
+                    if let Ok(mut j) = job.lock() {
+                        j.tasks_first = true;
+                    }
                     Ok(Poll::Pending(None, progress))
                 }
-                None => Ok(Poll::Pending(None, "not listed yet".into())),
+                Lookup::Gone => {
+                    let (since_gone, seen) = first_gone
+                        .lock()
+                        .map(|mut g| {
+                            let seen = g.1;
+                            (
+                                g.0.get_or_insert_with(std::time::Instant::now).elapsed(),
+                                seen,
+                            )
+                        })
+                        .unwrap_or_default();
+                    // Gone at the first look of a delete: nothing to wait for. Gone after the
+                    // job was seen: the listing may lag the job, so give it the grace period.
+                    if (gone_is_final && !seen) || since_gone >= GONE_GRACE {
+                        Ok(Poll::Done(None))
+                    } else {
+                        Ok(Poll::Pending(None, "not listed yet".into()))
+                    }
+                }
             }
         }
     })
-    .await
+    .await;
+    match waited {
+        Ok(found) => Ok(found),
+        Err(WaitError::Timeout {
+            waited,
+            status,
+            last,
+        }) => Err(WaitError::Timeout {
+            waited,
+            status,
+            last: last.flatten(),
+        }),
+        Err(WaitError::Stopped { status, last }) => Err(WaitError::Stopped {
+            status,
+            last: last.flatten(),
+        }),
+        Err(WaitError::Api { error, last }) => Err(WaitError::Api {
+            error,
+            last: last.flatten(),
+        }),
+    }
 }
 
-/// The backup could not be deleted because it did not finish within the delete timeout.
-fn still_running(id: &str, status: &str) -> Diagnostic {
-    Diagnostic::error(
-        "The backup is still running",
-        format!(
-            "PolarDB backup {id} is still running (status {status}) and PolarDB deletes only \
-             finished backups. It stays in the state; run `terraform destroy` (or apply) again \
-             once it has finished, or raise `timeouts.delete`."
-        ),
+fn vanished_poison() -> ApiError {
+    ApiError::local(
+        ErrorKind::Other,
+        "DescribeBackupTasks",
+        "Provider.Internal",
+        "the wait's state was poisoned by a panic",
     )
 }
 
@@ -525,8 +782,16 @@ fn is_finished(status: &str) -> bool {
     status == "Success" || status == "Failed"
 }
 
-/// Copies what DescribeBackups reports into the computed attributes.
+/// Copies what DescribeBackups reports into the state: the backup's ID (and so the resource
+/// ID), its computed values, and its comment when the service reports one.
 fn fill(state: &mut Value, b: &Backup) {
+    if let Some(cluster) = state.str_attr("db_cluster_id").map(str::to_string) {
+        state.set(
+            "id",
+            Value::string(polardb_backup_id(&cluster, &b.backup_id)),
+        );
+    }
+    state.set("backup_id", text(&b.backup_id));
     state.set("status", text(&b.backup_status));
     state.set("backup_method", text(&b.backup_method));
     state.set("backup_type", text(&b.backup_type));
@@ -539,6 +804,9 @@ fn fill(state: &mut Value, b: &Backup) {
     );
     state.set("consistent_time", text(&b.consistent_time));
     state.set("expire_time", text(&b.expect_expire_time));
+    if !b.comment.is_empty() {
+        state.set("comment", Value::string(&b.comment));
+    }
 }
 
 /// A ClientToken: 32 random hex characters (time-based if the OS has no randomness to give).
@@ -551,6 +819,17 @@ fn new_client_token() -> String {
         bytes = nanos.to_le_bytes();
     }
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A comment: the API reference gives no limit; 256 characters keeps a typo'd file out.
+fn check_comment(comment: &str) -> Result<(), String> {
+    if comment.chars().count() > 256 {
+        return Err(format!(
+            "The comment has {} characters; at most 256 are accepted.",
+            comment.chars().count()
+        ));
+    }
+    Ok(())
 }
 
 fn check_client_token(token: &str) -> Result<(), String> {

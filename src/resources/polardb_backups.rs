@@ -9,7 +9,7 @@ use super::ids::{check_cluster_id, polardb_backup_id};
 use super::listing::{all_pages, default_window, failed, listed, window_and_results};
 use super::{check_attr, text};
 use crate::alicloud::polardb::{self, Backup, DescribeBackups};
-use crate::diagnostics::{self as diag, invalid_attribute, Diagnostics};
+use crate::diagnostics::{self as diag, invalid_attribute, Diagnostic, Diagnostics};
 use crate::resource::{Ctx, DataSource, ReadResponse};
 use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
@@ -65,7 +65,8 @@ fn schema() -> Schema {
         ))
         .attribute(opt(
             "status",
-            "Only backups in this status, e.g. `Success`.",
+            "Only backups in this status: `Success` or `Failed` (matched exactly, so `success` \
+             is refused).",
         ))
         .attribute(opt("backup_mode", "`Automated` or `Manual`."));
     let block = window_and_results(block, "yyyy-MM-ddTHH:mmZ", "backups", backup_type());
@@ -86,7 +87,7 @@ impl DataSource for PolardbBackups {
 
     fn validate(&self, config: &Value) -> Diagnostics {
         let time_fix = "Use the form \"2025-01-31T00:00Z\" (UTC).";
-        [
+        let mut diags: Diagnostics = [
             check_attr(
                 config,
                 "db_cluster_id",
@@ -104,10 +105,24 @@ impl DataSource for PolardbBackups {
                 },
                 "Use \"Automated\" or \"Manual\".",
             ),
+            check_attr(
+                config,
+                "status",
+                |v| match v {
+                    "Success" | "Failed" => Ok(()),
+                    other => Err(format!(
+                        "\"{other}\" is not a backup status DescribeBackups filters on; the \
+                         value is matched exactly."
+                    )),
+                },
+                "Use \"Success\" or \"Failed\" (with the capital letter), or leave it out.",
+            ),
         ]
         .into_iter()
         .flatten()
-        .collect()
+        .collect();
+        diags.extend(window_order(config));
+        diags
     }
 
     // ----- read -----
@@ -202,6 +217,24 @@ pub(super) fn item(cluster: &str, b: &Backup) -> Value {
     ])
 }
 
+/// A window whose `start_time` is after its `end_time` (both known and well formed).
+fn window_order(config: &Value) -> Option<Diagnostic> {
+    let at = |name: &str| {
+        config
+            .str_attr(name)
+            .filter(|s| check_time(s).is_ok())
+            .and_then(|s| timefmt::parse_iso8601(s).map(|t| (s, t)))
+    };
+    let ((start, s), (end, e)) = (at("start_time")?, at("end_time")?);
+    (s > e).then(|| {
+        invalid_attribute(
+            "start_time",
+            &format!("start_time \"{start}\" is after end_time \"{end}\"."),
+            "Make start_time earlier than end_time, or swap the two.",
+        )
+    })
+}
+
 /// DescribeBackups times: `yyyy-MM-ddTHH:mmZ`.
 pub(super) fn check_time(s: &str) -> Result<(), String> {
     if s.len() == 17 && timefmt::parse_iso8601(s).is_some() {
@@ -254,5 +287,38 @@ mod tests {
         assert_eq!(d.len(), 2, "{d:?}");
         assert!(d[0].summary.contains("start_time"));
         assert!(d[1].summary.contains("backup_mode"));
+    }
+
+    /// A status is matched exactly: "success" is refused naming the attribute, "Success" passes.
+    #[test]
+    fn validate_status_exactly() {
+        let ds = PolardbBackups::new();
+        let d = ds.validate(&schema().config_with(&[("status", Value::string("success"))]));
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(d[0].summary.contains("\"status\""));
+        assert!(d[0].detail.contains("\"Success\""));
+        for good in ["Success", "Failed"] {
+            assert!(ds
+                .validate(&schema().config_with(&[("status", Value::string(good))]))
+                .is_empty());
+        }
+    }
+
+    /// A window that ends before it starts is refused naming both arguments.
+    #[test]
+    fn validate_window_order() {
+        let ds = PolardbBackups::new();
+        let cfg = |start: &str, end: &str| {
+            schema().config_with(&[
+                ("start_time", Value::string(start)),
+                ("end_time", Value::string(end)),
+            ])
+        };
+        let d = ds.validate(&cfg("2025-02-01T00:00Z", "2025-01-01T00:00Z"));
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(d[0].detail.contains("start_time") && d[0].detail.contains("end_time"));
+        assert!(ds
+            .validate(&cfg("2025-01-01T00:00Z", "2025-02-01T00:00Z"))
+            .is_empty());
     }
 }

@@ -12,23 +12,31 @@ use async_trait::async_trait;
 
 use super::ids::{check_instance_name, check_region, parse_polardbx_backup_id, polardbx_backup_id};
 use super::lifecycle::{
-    failed, failed_all, finish_create, invalid_import_id, read_answer, read_failed, required_id,
+    failed, failed_all, finish_create, hand_over, invalid_import_id, read_answer, read_failed,
+    required_id, take_over,
 };
+use super::polardbx_backups::check_region_in_use;
 use super::polardbx_create::create_exactly_once;
 use super::timeouts::{self, Timeouts};
-use super::waiter::{self, Poll, Schedule};
+use super::waiter::{self, Poll, Schedule, WaitError};
 use super::{check_attr, default_if_null, text};
 use crate::alicloud::polardbx::{self, BackupSet};
+use crate::alicloud::ErrorKind;
 use crate::diagnostics::{self as diag, Diagnostic, Diagnostics};
 use crate::resource::{
-    plan_with_schema, ApplyResponse, Ctx, ImportResponse, PlanRequest, PlanResponse, ReadResponse,
-    Resource,
+    plan_with_schema, planned_as_new, ApplyResponse, Ctx, ImportResponse, PlanRequest,
+    PlanResponse, ReadResponse, Resource,
 };
 use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
 use crate::timefmt;
 
 const WHAT: &str = "PolarDB-X backup set";
+
+// Resuming after a create timeout (the shared mechanism of `lifecycle`): the arguments a
+// create must share with a tainted set handed over by its replacement's delete.
+const TYPE: &str = "alicloud_polardbx_backup";
+const RESUME_KEYS: &[&str] = &["db_instance_name", "region_id", "backup_type"];
 
 const DEFAULT_TIMEOUTS: Timeouts = Timeouts {
     create: Duration::from_secs(2 * 3600),
@@ -177,10 +185,15 @@ impl Resource for PolardbxBackup {
             req.prior_state.is_null() && req.config.get("region_id").is_none_or(Value::is_null);
         let creating = req.prior_state.is_null();
         let mut resp = plan_with_schema(&self.schema, req);
-        if defaulted {
-            if let Some(p) = &ctx.provider {
+        if let Some(p) = &ctx.provider {
+            if defaulted {
                 resp.planned_state
                     .set("region_id", Value::string(&p.region));
+            }
+            if let Some(region) = resp.planned_state.str_attr("region_id") {
+                if let Err(d) = check_region_in_use(p, region, "region_id") {
+                    resp.diagnostics.push(d);
+                }
             }
         }
         // A create on an instance that is gone or not running fails here (see `quota`).
@@ -215,25 +228,35 @@ impl Resource for PolardbxBackup {
             .str_attr("region_id")
             .unwrap_or(&provider.region)
             .to_string();
+        if let Err(d) = check_region_in_use(provider, &region, "region_id") {
+            return failed(d);
+        }
         let backup_type = planned.str_attr("backup_type").unwrap_or("0").to_string();
         let client = match provider.polardbx_in(&region) {
             Ok(c) => c,
             Err(e) => return failed(diag::api_error("set up the PolarDB-X client", &e)),
         };
-        let deadline = Instant::now() + timeouts.create;
+        let started = Instant::now();
+        let deadline = started + timeouts.create;
 
-        let set_id = match create_exactly_once(
-            provider,
-            &client,
-            &region,
-            &instance,
-            &backup_type,
-            deadline,
-        )
-        .await
-        {
-            Ok(id) => id,
-            Err(d) => return failed(d),
+        // A tainted set handed over by its replacement's delete is waited for, not made again.
+        let resumed = take_over(TYPE, &planned, RESUME_KEYS)
+            .and_then(|prior| prior.str_attr("backup_set_id").map(str::to_string));
+        let set_id = match resumed {
+            Some(id) => id,
+            None => match create_exactly_once(
+                provider,
+                &client,
+                &region,
+                &instance,
+                &backup_type,
+                deadline,
+            )
+            .await
+            {
+                Ok(id) => id,
+                Err(d) => return failed(d),
+            },
         };
         let id = polardbx_backup_id(&region, &instance, &set_id);
         tracing::info!(id = id.as_str(), "PolarDB-X backup set created");
@@ -246,9 +269,16 @@ impl Resource for PolardbxBackup {
         let remaining = deadline.saturating_duration_since(Instant::now());
         let what = format!("{WHAT} {id}");
         let schedule = Schedule::default();
+        // A backup set is never finished a moment after CreateBackup answered: the waiter's
+        // check at once would always say Running, a call on every create's critical path.
+        let mut first_pause = schedule.initial.min(remaining);
         let wait = waiter::wait_for(&what, remaining, &schedule, &ctx.stop, || {
             let (client, region, instance, set_id) = (&client, &region, &instance, &set_id);
+            let pause = std::mem::take(&mut first_pause);
             async move {
+                if !pause.is_zero() {
+                    tokio::time::sleep(pause).await;
+                }
                 match polardbx::describe_backup_set(client, region, instance, set_id).await? {
                     Some(set) if set.status == 1 || set.status == 2 => Ok(Poll::Done(set)),
                     Some(set) => {
@@ -259,6 +289,7 @@ impl Resource for PolardbxBackup {
                 }
             }
         });
+        let wait = async move { wait.await.map_err(|e| timed_from(e, started)) };
         finish_create(state, WHAT, &id, wait, fill, |set| set.status == 2).await
     }
 
@@ -308,6 +339,16 @@ impl Resource for PolardbxBackup {
 
     // ----- delete -----
 
+    /// The replacement of a tainted set (see `lifecycle`) hands it over to the create that
+    /// follows, unless it failed.
+    async fn delete_planned(&self, ctx: &Ctx, prior: Value, planned_private: &[u8]) -> Diagnostics {
+        if planned_as_new(planned_private) && prior.str_attr("status") != Some("Failed") {
+            hand_over(TYPE, prior);
+            return Vec::new();
+        }
+        self.delete(ctx, prior).await
+    }
+
     /// The API has no delete call: forget the backup set and say it stays until retention ends.
     async fn delete(&self, _ctx: &Ctx, prior: Value) -> Diagnostics {
         let id = prior.str_attr("id").unwrap_or("(unknown ID)");
@@ -316,13 +357,42 @@ impl Resource for PolardbxBackup {
 
     // ----- import -----
 
-    async fn import(&self, _ctx: &Ctx, id: &str) -> ImportResponse {
+    /// Checks the ID's form and region, then that the backup set exists there: an ID that names
+    /// nothing is refused here, naming what was looked for, not imported and dropped later.
+    async fn import(&self, ctx: &Ctx, id: &str) -> ImportResponse {
         let (region, instance, set_id) = match parse_polardbx_backup_id(id) {
             Ok(parts) => parts,
-            Err(problem) => return invalid_import_id(
-                &problem,
-                "terraform import alicloud_polardbx_backup.example cn-hangzhou:pxc-hzabc123:627833",
-            ),
+            Err(problem) => return invalid_import_id(&problem, IMPORT_EXAMPLE),
+        };
+        let provider = match ctx.provider() {
+            Ok(p) => p,
+            Err(d) => return import_failed(d),
+        };
+        if let Err(mut d) = check_region_in_use(provider, &region, "region_id") {
+            d.attribute = None;
+            d.summary = "Invalid import ID".into();
+            d.detail = format!(
+                "The region of the import ID \"{id}\" is wrong: {}\n\nExample: {IMPORT_EXAMPLE}",
+                d.detail
+            );
+            return import_failed(d);
+        }
+        let client = match provider.polardbx_in(&region) {
+            Ok(c) => c,
+            Err(e) => return import_failed(diag::api_error("set up the PolarDB-X client", &e)),
+        };
+        let set = match polardbx::describe_backup_set(&client, &region, &instance, &set_id).await {
+            Ok(Some(set)) => set,
+            Ok(None) => return import_failed(no_such_backup_set(&region, &instance, &set_id)),
+            Err(e) if e.kind == ErrorKind::NotFound => {
+                return import_failed(no_such_backup_set(&region, &instance, &set_id))
+            }
+            Err(e) => {
+                return import_failed(diag::api_error(
+                    &format!("import backup set {set_id} of {instance}"),
+                    &e,
+                ))
+            }
         };
         let mut state = Value::null_object(&self.schema.value_type());
         state.set(
@@ -334,6 +404,7 @@ impl Resource for PolardbxBackup {
         state.set("backup_set_id", Value::string(set_id));
         state.set("backup_type", Value::string("0"));
         state.set("wait_for_completion", Value::Bool(true));
+        fill(&mut state, &set);
         ImportResponse {
             state,
             ..ImportResponse::default()
@@ -342,6 +413,41 @@ impl Resource for PolardbxBackup {
 }
 
 // ----- helpers -----
+
+const IMPORT_EXAMPLE: &str =
+    "terraform import alicloud_polardbx_backup.example cn-hangzhou:pxc-hzabc123:627833";
+
+fn import_failed(d: Diagnostic) -> ImportResponse {
+    ImportResponse {
+        diagnostics: vec![d],
+        ..ImportResponse::default()
+    }
+}
+
+fn no_such_backup_set(region: &str, instance: &str, set_id: &str) -> Diagnostic {
+    Diagnostic::error(
+        "Cannot import: no such backup set",
+        format!(
+            "Instance {instance} in region {region} has no backup set {set_id}. Check the three \
+             parts of the import ID: the `ids` of the alicloud_polardbx_backups data source for \
+             that instance and region are valid import IDs."
+        ),
+    )
+}
+
+/// A create's wait timed out: report the time since the create began, which is what
+/// `timeouts.create` bounds (the wait alone started after the CreateBackup call, so a
+/// `create = "3s"` would read "not finished after 2s").
+fn timed_from<T>(e: WaitError<T>, started: Instant) -> WaitError<T> {
+    match e {
+        WaitError::Timeout { status, last, .. } => WaitError::Timeout {
+            waited: started.elapsed(),
+            status,
+            last,
+        },
+        other => other,
+    }
+}
 
 fn corrupt_state() -> Diagnostic {
     Diagnostic::error(
@@ -503,18 +609,67 @@ mod tests {
         assert!(d[0].detail.contains("cn-hangzhou:pxc-a:1"));
     }
 
-    /// Import fills the IDs and the defaults; a PolarDB-shaped ID is refused.
+    /// Import refuses a PolarDB-shaped ID with an example, before needing the provider; a
+    /// well-formed ID is looked up, so it needs a configured provider.
     #[tokio::test]
-    async fn import_ids() {
+    async fn import_checks_form_first() {
         let r = PolardbxBackup::new();
         let ctx = Ctx::unconfigured();
-        let resp = r.import(&ctx, "cn-hangzhou:pxc-abc:627833").await;
-        assert!(resp.diagnostics.is_empty());
-        assert_eq!(resp.state.str_attr("backup_set_id"), Some("627833"));
-        assert_eq!(resp.state.str_attr("backup_type"), Some("0"));
-        assert!(diag::has_errors(
-            &r.import(&ctx, "pc-abc:1").await.diagnostics
-        ));
+        let d = r.import(&ctx, "pc-abc:1").await.diagnostics;
+        assert!(diag::has_errors(&d));
+        assert!(d[0].detail.contains("Example: terraform import"), "{d:?}");
+        let d = r
+            .import(&ctx, "cn-hangzhou:pxc-abc:627833")
+            .await
+            .diagnostics;
+        assert!(diag::has_errors(&d));
+    }
+
+    /// A region is accepted when known or when it is the provider's own; a typo is refused,
+    /// naming the attribute and the provider's region.
+    #[test]
+    fn regions_in_use() {
+        let (data, _) = crate::provider::configure_with(
+            &crate::provider::schema().config_with(&[
+                ("region", Value::string("cn-newregion")),
+                ("access_key", Value::string("AK")),
+                ("secret_key", Value::string("SK")),
+                (
+                    "endpoints",
+                    crate::provider::schema().nested_config_with(
+                        "endpoints",
+                        &[("polardbx", Value::string("http://127.0.0.1:9"))],
+                    ),
+                ),
+            ]),
+            &|_| None,
+            None,
+        )
+        .unwrap();
+        assert!(check_region_in_use(&data, "cn-beijing", "region_id").is_ok());
+        assert!(check_region_in_use(&data, "cn-newregion", "region_id").is_ok());
+        let d = check_region_in_use(&data, "cn-hangzou", "region_id").unwrap_err();
+        assert_eq!(d.attribute, Some(AttributePath::attr("region_id")));
+        assert!(d.detail.contains("\"cn-hangzou\""), "{}", d.detail);
+        assert!(d.detail.contains("\"cn-newregion\""), "{}", d.detail);
+    }
+
+    /// A timed-out wait reports the time since the create began, not since the wait began.
+    #[test]
+    fn timeout_counts_from_the_create() {
+        let started = Instant::now() - Duration::from_millis(3050);
+        let e = timed_from::<()>(
+            WaitError::Timeout {
+                waited: Duration::from_millis(2900),
+                status: "Running".into(),
+                last: None,
+            },
+            started,
+        );
+        let WaitError::Timeout { waited, .. } = e else {
+            panic!("still a timeout");
+        };
+        assert!(waited >= Duration::from_secs(3), "{waited:?}");
     }
 
     /// Backup set times render as UTC timestamps and statuses as words.

@@ -1,6 +1,7 @@
 //! Data source `alicloud_polardbx_backups`: the backup sets of a PolarDB-X instance in a time
 //! window, every page of them, with the same attribute names as `alicloud_polardbx_backup`.
 
+use std::collections::HashSet;
 use std::time::SystemTime;
 
 use async_trait::async_trait;
@@ -10,7 +11,9 @@ use super::listing::{all_pages, default_window, failed, listed, window_and_resul
 use super::polardbx_backup::{status_name, time_ms};
 use super::{check_attr, text};
 use crate::alicloud::polardbx::{self, BackupSet};
-use crate::diagnostics::{self as diag, invalid_attribute, Diagnostics};
+use crate::alicloud::{ApiError, Client};
+use crate::diagnostics::{self as diag, invalid_attribute, Diagnostic, Diagnostics};
+use crate::provider::{regions, ProviderData};
 use crate::resource::{Ctx, DataSource, ReadResponse};
 use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
@@ -92,7 +95,21 @@ impl DataSource for PolardbxBackups {
                 .map(|_| ())
                 .ok_or_else(|| format!("\"{s}\" is not a UTC time."))
         };
+        let window = match (
+            config
+                .str_attr("start_time")
+                .and_then(timefmt::parse_iso8601),
+            config.str_attr("end_time").and_then(timefmt::parse_iso8601),
+        ) {
+            (Some(start), Some(end)) if start > end => Some(invalid_attribute(
+                "start_time",
+                "start_time is after end_time: the window is empty.",
+                "Swap start_time and end_time, or leave one of them out to use its default.",
+            )),
+            _ => None,
+        };
         [
+            window,
             check_attr(
                 config,
                 "db_instance_name",
@@ -131,6 +148,9 @@ impl DataSource for PolardbxBackups {
             .str_attr("region_id")
             .unwrap_or(&provider.region)
             .to_string();
+        if let Err(d) = check_region_in_use(provider, &region, "region_id") {
+            return failed(d);
+        }
         let client = match provider.polardbx_in(&region) {
             Ok(c) => c,
             Err(e) => return failed(diag::api_error("set up the PolarDB-X client", &e)),
@@ -147,23 +167,7 @@ impl DataSource for PolardbxBackups {
         };
         let start_ms = ms("start_time", default_start);
         let end_ms = ms("end_time", default_end);
-        let (client, region_ref, instance_ref) = (&client, &region, &instance);
-        let listing = all_pages(PAGE_SIZE, |page| async move {
-            let sets = polardbx::describe_backup_set_list(
-                client,
-                region_ref,
-                instance_ref,
-                start_ms,
-                end_ms,
-                page,
-                PAGE_SIZE,
-            )
-            .await?;
-            // No total comes back with the list: only a short page ends it.
-            Ok((sets, 0))
-        })
-        .await;
-        let sets: Vec<BackupSet> = match listing {
+        let sets = match list_sets(&client, &region, &instance, start_ms, end_ms).await {
             Ok(sets) => sets,
             Err(e) => {
                 return failed(diag::api_error(
@@ -180,6 +184,55 @@ impl DataSource for PolardbxBackups {
 }
 
 // ----- helpers -----
+
+/// Every backup set of `instance` begun in `[start_ms, end_ms]`, each once: the listing the data
+/// source and the adoption of a lost create share (every page, however the service caps them).
+pub(super) async fn list_sets(
+    client: &Client,
+    region: &str,
+    instance: &str,
+    start_ms: i64,
+    end_ms: i64,
+) -> Result<Vec<BackupSet>, ApiError> {
+    let sets = all_pages(PAGE_SIZE, |page| async move {
+        let p = polardbx::describe_backup_set_page(
+            client, region, instance, start_ms, end_ms, page, PAGE_SIZE,
+        )
+        .await?;
+        Ok((p.sets, p.total))
+    })
+    .await?;
+    // A set begun while paging shifts the pages: keep the first copy of each.
+    let mut seen = HashSet::new();
+    Ok(sets
+        .into_iter()
+        .filter(|s| seen.insert(s.backup_set_id.clone()))
+        .collect())
+}
+
+/// A region a resource, data source or import ID names must be one the provider knows, or the
+/// provider's own `region` (which passed the provider's check: an unknown one is allowed only
+/// with endpoint overrides, for regions newer than this provider). Refuses a misspelt region
+/// even when an endpoint override would send the call anywhere.
+pub(super) fn check_region_in_use(
+    provider: &ProviderData,
+    region: &str,
+    attribute: &str,
+) -> Result<(), Diagnostic> {
+    if regions::is_known(region) || region == provider.region {
+        return Ok(());
+    }
+    Err(invalid_attribute(
+        attribute,
+        &format!(
+            "\"{region}\" is not a region this provider knows, and it is not the provider's \
+             region (\"{}\").",
+            provider.region
+        ),
+        "Check the spelling (e.g. \"cn-hangzhou\", \"ap-southeast-1\"). For a region newer \
+         than this provider, set it as the provider's `region`, with endpoint overrides.",
+    ))
+}
 
 pub(super) fn item(region: &str, instance: &str, s: &BackupSet) -> Value {
     Value::object([
@@ -227,6 +280,25 @@ mod tests {
         );
         assert_eq!(v.str_attr("id"), Some("cn-hangzhou:pxc-a:9"));
         assert_eq!(v.str_attr("status"), Some("Running"));
+    }
+
+    /// A window whose start is after its end is refused, naming both; an ordered one passes.
+    #[test]
+    fn validate_window_order() {
+        let window = |start: &str, end: &str| {
+            schema().config_with(&[
+                ("db_instance_name", Value::string("pxc-abc")),
+                ("start_time", Value::string(start)),
+                ("end_time", Value::string(end)),
+            ])
+        };
+        let ds = PolardbxBackups::new();
+        let d = ds.validate(&window("2025-02-01T00:00:00Z", "2025-01-01T00:00:00Z"));
+        assert_eq!(d.len(), 1);
+        assert!(d[0].detail.contains("start_time") && d[0].detail.contains("end_time"));
+        assert!(ds
+            .validate(&window("2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z"))
+            .is_empty());
     }
 
     /// A PolarDB cluster ID in place of an instance name is named.

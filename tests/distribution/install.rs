@@ -75,7 +75,7 @@ fn against_emulator<'a>(cmd: &'a mut Command, emu: &Emulator) -> &'a mut Command
     cmd.env("NO_PROXY", "127.0.0.1,localhost")
         .env("no_proxy", "127.0.0.1,localhost")
         .env("ALIBABA_CLOUD_ENDPOINT_POLARDB", emu.url())
-        .env("ALIBABA_CLOUD_ENDPOINT_POLARDBX", emu.url())
+        .env("ALIBABA_CLOUD_ENDPOINT_POLARDBX", emu.polardbx_endpoint())
         .env("ALIBABA_CLOUD_ACCESS_KEY_ID", emu.access_key())
         .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", emu.secret())
         .env("ALIBABA_CLOUD_REGION", "cn-hangzhou")

@@ -23,6 +23,8 @@ mod examples;
 mod install;
 // release.sh: zip, SHA256SUMS, manifest, packed mirror, providers lock.
 mod release;
+// release.sh --all (five platforms' zips) and GPG signing of SHA256SUMS.
+mod platforms;
 
 /// The one source address of this provider (see DESIGN.md).
 use crate::util::terraform::PROVIDER_ADDRESS as SOURCE;

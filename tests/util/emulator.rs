@@ -1,5 +1,10 @@
-//! Starting the `alicloud-emulator` binary for a test: a fresh process per test on a free port,
+//! Starting the `alicloud-emulator` binary for a test: a fresh process per test on free ports,
 //! killed when the handle is dropped, with synchronous helpers for the admin API.
+//!
+//! Every emulator starts in the dialect named by `EMULATOR_DIALECT` (`documented`, the default, or
+//! `strict`) unless the test names one itself (`--dialect` or `--strict` in its arguments). Each
+//! product has its own endpoint ([`Emulator::polardb_endpoint`], [`Emulator::polardbx_endpoint`]),
+//! as in the cloud: under `host-product` a request sent to the other product's endpoint fails.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -20,17 +25,42 @@ pub struct Emulator {
     child: Child,
     _stdout: BufReader<ChildStdout>,
     addr: String,
+    polardbx_addr: String,
     key: (String, String),
     args: Vec<String>,
+    admin_token: Option<String>,
 }
 
 impl Emulator {
-    /// Starts the emulator with exactly `args` (plus `--port 0`) and waits for its address line.
+    /// The dialect `EMULATOR_DIALECT` names: `documented` (default) or `strict`.
+    pub fn env_dialect() -> String {
+        match std::env::var("EMULATOR_DIALECT") {
+            Ok(d) if !d.trim().is_empty() => d.trim().to_string(),
+            _ => "documented".to_string(),
+        }
+    }
+
+    /// Starts the emulator with `args` (plus `--port 0 --polardbx-port 0`, and `--dialect` from
+    /// `EMULATOR_DIALECT` unless `args` choose one) and waits for its address lines.
     pub fn start(args: &[&str]) -> Emulator {
-        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let mut args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        if !args.iter().any(|a| a == "--dialect" || a == "--strict") {
+            args.extend(["--dialect".to_string(), Emulator::env_dialect()]);
+        }
+        Emulator::start_exactly(args)
+    }
+
+    /// Starts the emulator in `dialect`, whatever `EMULATOR_DIALECT` says.
+    pub fn start_in(dialect: &str, args: &[&str]) -> Emulator {
+        let mut args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        args.extend(["--dialect".to_string(), dialect.to_string()]);
+        Emulator::start_exactly(args)
+    }
+
+    fn start_exactly(args: Vec<String>) -> Emulator {
         let mut cmd = Command::new(super::bin("alicloud-emulator"));
         cmd.args(&args)
-            .args(["--port", "0"])
+            .args(["--port", "0", "--polardbx-port", "0"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
@@ -53,6 +83,18 @@ impl Emulator {
                 );
             }
         };
+        let mut line = String::new();
+        let read = stdout.read_line(&mut line);
+        let polardbx_addr = match line.trim().strip_prefix("polardbx listening on http://") {
+            Some(a) if read.is_ok() => a.to_string(),
+            _ => {
+                let _ = child.kill();
+                let status = child.wait().ok();
+                panic!(
+                    "emulator {cmd:?} did not print its PolarDB-X address: line {line:?}, exit {status:?}"
+                );
+            }
+        };
         let key = args
             .iter()
             .position(|a| a == "--access-key")
@@ -60,10 +102,17 @@ impl Emulator {
             .and_then(|k| k.split_once(':'))
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .unwrap_or((ACCESS_KEY_ID.into(), ACCESS_KEY_SECRET.into()));
+        let admin_token = args
+            .iter()
+            .position(|a| a == "--admin-token")
+            .and_then(|i| args.get(i + 1))
+            .cloned();
         Emulator {
+            admin_token,
             child,
             _stdout: stdout,
             addr,
+            polardbx_addr,
             key,
             args,
         }
@@ -81,9 +130,34 @@ impl Emulator {
         ])
     }
 
-    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    /// `http://127.0.0.1:PORT`, without a trailing slash: the PolarDB endpoint (which also serves
+    /// PolarDB-X unless `host-product` is on, and the admin API).
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The PolarDB endpoint URL (the same as [`Emulator::url`]).
+    pub fn polardb_endpoint(&self) -> String {
+        self.url()
+    }
+
+    /// The PolarDB-X endpoint URL: another port than PolarDB's.
+    pub fn polardbx_endpoint(&self) -> String {
+        format!("http://{}", self.polardbx_addr)
+    }
+
+    /// `127.0.0.1:PORT` of the PolarDB-X endpoint.
+    pub fn polardbx_addr(&self) -> &str {
+        &self.polardbx_addr
+    }
+
+    /// The provider block's `endpoints { .. }` for this emulator, indented by two spaces.
+    pub fn endpoints_hcl(&self) -> String {
+        format!(
+            "  endpoints {{\n    polardb  = \"{}\"\n    polardbx = \"{}\"\n  }}\n",
+            self.polardb_endpoint(),
+            self.polardbx_endpoint()
+        )
     }
 
     /// `127.0.0.1:PORT`.
@@ -99,7 +173,8 @@ impl Emulator {
         &self.key.1
     }
 
-    /// The arguments it was started with (without `--port 0`), e.g. to restart it.
+    /// The arguments it was started with (with its dialect, without the ports), e.g. to restart
+    /// it.
     pub fn args(&self) -> Vec<&str> {
         self.args.iter().map(String::as_str).collect()
     }
@@ -141,7 +216,8 @@ impl Emulator {
         assert_eq!(status, 200, "set_faults: {body}");
     }
 
-    /// Merges settings: `{"backup_duration_ms","polardbx_data_as_object","fail_next_backups"}`.
+    /// Merges settings: `{"backup_duration_ms","polardbx_data_as_object","fail_next_backups",
+    /// "dialect","strict","rate_limit"}`.
     pub fn settings(&self, settings: Value) -> Value {
         let (status, body) = self.admin("POST", "settings", Some(&settings));
         assert_eq!(status, 200, "settings: {body}");
@@ -165,6 +241,11 @@ impl Emulator {
         assert_eq!(self.admin("POST", "instances", Some(&body)).0, 200);
     }
 
+    /// Per-action counts: `{"actions": {ACTION: {"requests","throttled","flow_controlled"}}}`.
+    pub fn stats(&self) -> Value {
+        self.admin("GET", "stats", None).1
+    }
+
     pub fn reset(&self) {
         assert_eq!(self.admin("POST", "reset", None).0, 200);
     }
@@ -175,8 +256,13 @@ impl Emulator {
         let mut s = TcpStream::connect(&self.addr)
             .unwrap_or_else(|e| panic!("connect to emulator {}: {e}", self.addr));
         let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+        let auth = self
+            .admin_token
+            .as_ref()
+            .map(|t| format!("Authorization: Bearer {t}\r\n"))
+            .unwrap_or_default();
         let req = format!(
-            "{method} /_emulator/{path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            "{method} /_emulator/{path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\n\r\n{body}",
             self.addr,
             body.len()
         );

@@ -49,12 +49,14 @@ impl Drop for TempDir {
     }
 }
 
-/// The path of a binary of this package, built by cargo for the tests.
+/// The path of a binary of this package, built by cargo for the tests. `TEST_PROVIDER_BINARY`
+/// replaces the provider (scripts/cross-check.sh points it at a cross-built binary run under
+/// an emulator).
 pub fn bin(name: &str) -> PathBuf {
     match name {
-        "terraform-provider-alicloud" => {
-            PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-alicloud"))
-        }
+        "terraform-provider-alicloud" => std::env::var_os("TEST_PROVIDER_BINARY")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-alicloud"))),
         "alicloud-emulator" => PathBuf::from(env!("CARGO_BIN_EXE_alicloud-emulator")),
         other => panic!("unknown binary {other}"),
     }

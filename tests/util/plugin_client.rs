@@ -109,13 +109,11 @@ impl ServerCertVerifier for PinnedServer {
     }
 }
 
-/// A gRPC channel over mTLS on the plugin's Unix `socket`, trusting exactly `server_der` (the
-/// certificate of the handshake line) and presenting `identity` (or no certificate).
-pub async fn connect(
-    socket: &Path,
+/// Terraform's TLS client config: trusts exactly `server_der`, presents `identity` (or none).
+fn client_config(
     server_der: &[u8],
     identity: Option<&Identity>,
-) -> Result<Channel, Error> {
+) -> Result<rustls::ClientConfig, Error> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()?
@@ -132,7 +130,18 @@ pub async fn connect(
         None => builder.with_no_client_auth(),
     };
     config.alpn_protocols = vec![b"h2".to_vec()];
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    Ok(config)
+}
+
+/// A gRPC channel over mTLS on the plugin's Unix `socket`, trusting exactly `server_der` (the
+/// certificate of the handshake line) and presenting `identity` (or no certificate).
+pub async fn connect(
+    socket: &Path,
+    server_der: &[u8],
+    identity: Option<&Identity>,
+) -> Result<Channel, Error> {
+    let connector =
+        tokio_rustls::TlsConnector::from(Arc::new(client_config(server_der, identity)?));
     let socket = socket.to_path_buf();
     let channel = Endpoint::from_static("http://localhost")
         .connect_with_connector(tower::service_fn(move |_: http::Uri| {
@@ -140,6 +149,30 @@ pub async fn connect(
             let socket = socket.clone();
             async move {
                 let stream = tokio::net::UnixStream::connect(&socket).await?;
+                let name = ServerName::try_from("localhost").map_err(std::io::Error::other)?;
+                let tls = connector.connect(name, stream).await?;
+                Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(tls))
+            }
+        }))
+        .await?;
+    Ok(channel)
+}
+
+/// The same over loopback TCP at `addr`, as Terraform connects to a plugin on Windows.
+pub async fn connect_tcp(
+    addr: &str,
+    server_der: &[u8],
+    identity: Option<&Identity>,
+) -> Result<Channel, Error> {
+    let connector =
+        tokio_rustls::TlsConnector::from(Arc::new(client_config(server_der, identity)?));
+    let addr = addr.to_string();
+    let channel = Endpoint::from_static("http://localhost")
+        .connect_with_connector(tower::service_fn(move |_: http::Uri| {
+            let connector = connector.clone();
+            let addr = addr.clone();
+            async move {
+                let stream = tokio::net::TcpStream::connect(&addr).await?;
                 let name = ServerName::try_from("localhost").map_err(std::io::Error::other)?;
                 let tls = connector.connect(name, stream).await?;
                 Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(tls))

@@ -45,10 +45,14 @@ fn err_body(code: &str, rid: &str) -> String {
 
 /// Checks a V2 request's signature the way the service does, with the signer's own functions.
 fn v2_signature_ok(req: &Seen) -> bool {
-    let params = req.form();
+    let params: Vec<(String, String)> = req
+        .form()
+        .into_iter()
+        .filter(|(k, _)| k != "Signature")
+        .collect();
     let expected = sign::signature_v2(
         SECRET,
-        &sign::string_to_sign_v2("POST", &sign::canonical_query(&params)),
+        &sign::string_to_sign_v2(&req.method(), &sign::canonical_query(&params)),
     );
     req.param("Signature").as_deref() == Some(expected.as_str())
 }
@@ -79,24 +83,80 @@ fn ok_if_signed(signed_ok: bool) -> Reply {
     }
 }
 
-/// A V2 call is a signed form POST to `/` and returns the parsed body.
+/// A V2 call is sent as the official SDK sends it: POST to `/`, every parameter and the signature
+/// in the query string, no body; it returns the parsed body.
 #[tokio::test]
-async fn v2_call_is_signed_form_post() {
+async fn v2_call_puts_everything_in_the_query() {
     let server = Server::start(Arc::new(|_, req| ok_if_signed(v2_signature_ok(req)))).await;
     let c = client(&server.url, SignatureVersion::V2, Duration::from_secs(2));
     let v = create_backup(&c).await.expect("call succeeds");
     assert_eq!(v["BackupJobId"], 11111111);
     let seen = server.seen();
     assert_eq!(seen.len(), 1);
-    assert!(seen[0].head.starts_with("POST / "), "{}", seen[0].head);
-    assert_eq!(
-        seen[0].header("content-type").as_deref(),
-        Some("application/x-www-form-urlencoded")
-    );
+    assert!(seen[0].head.starts_with("POST /?"), "{}", seen[0].head);
+    assert_eq!(seen[0].body, "", "no form body");
+    assert_eq!(seen[0].header("content-type"), None);
     assert_eq!(seen[0].header("user-agent").as_deref(), Some("test-agent"));
+    let query = seen[0].query();
+    let names: Vec<&str> = query.iter().map(|(k, _)| k.as_str()).collect();
+    for name in [
+        "Action",
+        "Version",
+        "Format",
+        "AccessKeyId",
+        "SignatureMethod",
+        "SignatureVersion",
+        "SignatureNonce",
+        "Timestamp",
+        "DBClusterId",
+        "ClientToken",
+        "Signature",
+    ] {
+        assert!(
+            names.contains(&name),
+            "{name} missing from the query: {names:?}"
+        );
+    }
     assert_eq!(seen[0].param("Action").as_deref(), Some("CreateBackup"));
     assert_eq!(seen[0].param("Version").as_deref(), Some("2017-08-01"));
     assert_eq!(seen[0].param("Format").as_deref(), Some("JSON"));
+}
+
+/// Each action goes with its definition's method: PolarDB-X DescribeBackupSetList as a signed
+/// GET (V2 and V3), the others as POST.
+#[tokio::test]
+async fn each_action_uses_its_sdk_method() {
+    let server = Server::start(Arc::new(|_, req| ok_if_signed(v2_signature_ok(req)))).await;
+    for sig in [SignatureVersion::V2, SignatureVersion::V3] {
+        let mut config = client(&server.url, sig, Duration::from_secs(2))
+            .config()
+            .clone();
+        config.product = Product::Polardbx;
+        let c = Client::new(config).expect("client");
+        let list = c
+            .call(
+                "DescribeBackupSetList",
+                &[("DBInstanceName", "pxc-a".to_string())],
+                CallOptions { idempotent: true },
+            )
+            .await;
+        let create = c
+            .call(
+                "CreateBackup",
+                &[("DBInstanceName", "pxc-a".to_string())],
+                CallOptions { idempotent: false },
+            )
+            .await;
+        if sig == SignatureVersion::V2 {
+            list.expect("signed GET accepted");
+            create.expect("signed POST accepted");
+        }
+    }
+    let methods: Vec<String> = server.seen().iter().map(|r| r.method()).collect();
+    assert_eq!(methods, ["GET", "POST", "GET", "POST"]);
+    for r in server.seen() {
+        assert_eq!(r.body, "", "no body with {}", r.method());
+    }
 }
 
 /// A V3 call carries the parameters in the query, the x-acs headers, and a valid Authorization.
@@ -245,7 +305,7 @@ async fn budget_exhaustion() {
     let c = client(
         &server.url,
         SignatureVersion::V2,
-        Duration::from_millis(150),
+        Duration::from_millis(600),
     );
     let e = c
         .call("DescribeBackups", &[], CallOptions { idempotent: true })
@@ -259,9 +319,10 @@ async fn budget_exhaustion() {
     assert_eq!(e.request_id, Some(format!("R{}", seen - 1)));
 }
 
-/// A read timeout is Ambiguous: returned at once for a non-idempotent call, retried otherwise.
+/// No answer is Ambiguous for a non-idempotent call, returned at once; an idempotent call (a
+/// read) retries, and its final error is "unreachable", never a write's "may have happened".
 #[tokio::test]
-async fn read_timeout_is_ambiguous() {
+async fn read_timeout_is_ambiguous_only_for_writes() {
     let server = Server::start(Arc::new(|_, _| Reply::Hang)).await;
     let c = client(
         &server.url,
@@ -281,8 +342,10 @@ async fn read_timeout_is_ambiguous() {
         .call("DescribeBackups", &[], CallOptions { idempotent: true })
         .await
         .expect_err("times out");
-    assert_eq!(e.kind, ErrorKind::Ambiguous);
+    assert_eq!(e.kind, ErrorKind::Connect);
     assert!(e.attempts >= 2, "idempotent call retried: {}", e.attempts);
+    let d = crate::diagnostics::api_error("read the PolarDB backup", &e);
+    assert!(!d.detail.contains("may or may not"), "{}", d.detail);
 }
 
 /// A connection closed before any answer is Ambiguous too.
@@ -302,7 +365,8 @@ async fn dropped_connection_is_ambiguous() {
     assert_eq!(server.seen().len(), 1);
 }
 
-/// Nothing listening is a Connect error (retryable; here the budget is zero).
+/// Nothing listening is a Connect error that names the endpoint, the region and the setting,
+/// not a spent retry budget.
 #[tokio::test]
 async fn refused_connection_is_connect() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -318,7 +382,16 @@ async fn refused_connection_is_connect() {
         .await
         .expect_err("refused");
     assert_eq!(e.kind, ErrorKind::Connect);
-    assert!(e.budget_exhausted);
+    assert!(!e.budget_exhausted);
+    for part in [
+        format!("http://{addr}"),
+        "cn-hangzhou".to_string(),
+        "endpoints.polardb".to_string(),
+        "refused".to_string(),
+    ] {
+        assert!(e.message.contains(&part), "{part} not in {}", e.message);
+    }
+    assert!(!e.message.contains("Signature"), "{}", e.message);
 }
 
 /// The client's Debug shows the endpoint and never the secret.
@@ -425,6 +498,25 @@ fn success_false_is_an_error() {
     assert_eq!(v["Success"], true);
 }
 
+/// `"Success": false` without a Code (PolarDB-X) is an error carrying the Message and RequestId,
+/// never an empty success; `"false"` as a string counts too.
+#[test]
+fn success_false_without_code_is_an_error() {
+    for body in [
+        r#"{"Success":false,"Message":"instance pxc-a is locked","RequestId":"R-9","Data":[]}"#,
+        r#"{"Success":"false","Message":"instance pxc-a is locked","RequestId":"R-9"}"#,
+    ] {
+        let e = parse_response("CreateBackup", 200, body).expect_err(body);
+        assert_eq!(e.code, codes::UNSUCCESSFUL);
+        assert_eq!(e.kind, ErrorKind::Other);
+        assert_eq!(e.message, "instance pxc-a is locked");
+        assert_eq!(e.request_id.as_deref(), Some("R-9"));
+        assert_eq!(e.http_status, Some(200));
+    }
+    let e = parse_response("CreateBackup", 200, r#"{"Success":false}"#).expect_err("bare");
+    assert!(e.message.contains("Success"), "{}", e.message);
+}
+
 /// The HTTP client is built on the first call, not by `new`, and is shared by clones and by a
 /// client of another product with the same transport settings, but not with different ones.
 #[tokio::test]
@@ -447,4 +539,182 @@ async fn http_client_is_lazy_and_shared() {
     other.read_timeout = Duration::from_secs(9);
     let c = Client::new(other).unwrap().sharing_http_with(&a);
     assert!(!Arc::ptr_eq(&a.http, &c.http) && c.http.get().is_none());
+}
+
+/// A stop signal that fires after `after`.
+fn stop_after(after: Duration) -> crate::resource::StopSignal {
+    let (handle, signal) = crate::resource::stop_channel();
+    tokio::spawn(async move {
+        tokio::time::sleep(after).await;
+        handle.stop();
+    });
+    signal
+}
+
+/// Ctrl-C while throttled: the backoff sleep ends at once with a Stopped error that says no
+/// request was in flight.
+#[tokio::test]
+async fn stop_ends_backoff_at_once() {
+    let server = Server::start(Arc::new(|n, _| {
+        Reply::Respond(400, vec![], err_body("Throttling.User", &format!("T{n}")))
+    }))
+    .await;
+    let c = client(&server.url, SignatureVersion::V2, Duration::from_secs(300))
+        .with_backoff(Duration::from_secs(20), Duration::from_secs(20));
+    let stop = stop_after(Duration::from_millis(300));
+    let c = c.with_stop(&stop);
+    let started = std::time::Instant::now();
+    let e = create_backup(&c).await.expect_err("stopped");
+    eprintln!(
+        "stopped during backoff: returned {:?} after start, stop at 300 ms",
+        started.elapsed()
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(e.kind, ErrorKind::Stopped);
+    assert_eq!(e.code, codes::STOPPED_BEFORE_SEND);
+    let again = create_backup(&c).await.expect_err("still stopped");
+    assert_eq!(again.code, codes::STOPPED_BEFORE_SEND);
+    assert_eq!(server.seen().len(), 1, "nothing sent once stopped");
+}
+
+/// Ctrl-C while a request is in flight: the call returns at once and says the request may have
+/// reached the service.
+#[tokio::test]
+async fn stop_ends_attempt_in_flight() {
+    let server = Server::start(Arc::new(|_, _| Reply::Hang)).await;
+    let mut config = client(&server.url, SignatureVersion::V2, Duration::from_secs(300))
+        .config()
+        .clone();
+    config.read_timeout = Duration::from_secs(60);
+    let stop = stop_after(Duration::from_millis(300));
+    let c = Client::new(config).expect("client").with_stop(&stop);
+    let started = std::time::Instant::now();
+    let e = create_backup(&c).await.expect_err("stopped");
+    eprintln!(
+        "stopped in flight: returned {:?} after start, stop at 300 ms",
+        started.elapsed()
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(e.kind, ErrorKind::Stopped);
+    assert_eq!(e.code, codes::STOPPED);
+    assert!(e.message.contains("may have reached"), "{}", e.message);
+}
+
+/// A redirect is not followed: the signed request never reaches the other host, and the error
+/// names where it pointed without quoting a URL.
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let elsewhere = Server::start(Arc::new(|_, _| Reply::Respond(200, vec![], ok_body()))).await;
+    let target = format!("{}/?Signature=leak", elsewhere.url);
+    let server = Server::start(Arc::new(move |_, _| {
+        Reply::Respond(302, vec![("location", target.clone())], String::new())
+    }))
+    .await;
+    let c = client(&server.url, SignatureVersion::V2, Duration::from_secs(300));
+    let e = create_backup(&c).await.expect_err("redirect refused");
+    assert!(elsewhere.seen().is_empty(), "followed the redirect");
+    assert!(e.message.contains("redirect"), "{}", e.message);
+    assert!(e.message.contains("127.0.0.1"), "{}", e.message);
+    assert!(!e.message.contains("Signature"), "{}", e.message);
+    assert_eq!(server.seen().len(), 1, "a redirect is final");
+}
+
+/// Answers larger than BODY_LIMIT are refused without being read whole.
+#[tokio::test]
+async fn response_bodies_are_capped() {
+    let server = Server::start(Arc::new(|_, _| {
+        let mut body = String::from("{\"RequestId\":\"R\",\"Pad\":\"");
+        body.push_str(&"x".repeat(BODY_LIMIT + 1));
+        body.push_str("\"}");
+        Reply::Respond(200, vec![], body)
+    }))
+    .await;
+    let c = client(&server.url, SignatureVersion::V2, Duration::from_secs(300));
+    let e = create_backup(&c).await.expect_err("too large");
+    assert!(e.message.contains("8 MiB"), "{}", e.message);
+    assert_eq!(server.seen().len(), 1, "not retried");
+}
+
+/// Plain http is refused for hosts that are not loopback unless `insecure` is set.
+#[test]
+fn plain_http_needs_loopback_or_insecure() {
+    let mut config = client("http://127.0.0.1:9", SignatureVersion::V2, Duration::ZERO)
+        .config()
+        .clone();
+    config.endpoint = "http://polardb.example.com".into();
+    let e = Client::new(config.clone()).expect_err("refused");
+    assert_eq!(e.kind, ErrorKind::InvalidInput);
+    assert!(e.message.contains("insecure = true"), "{}", e.message);
+    assert!(e.message.contains("endpoints.polardb"), "{}", e.message);
+    config.insecure_skip_verify = true;
+    Client::new(config).expect("allowed with insecure");
+}
+
+/// A throttled action is paced for every client sharing the configuration, and only that action.
+#[tokio::test]
+async fn throttling_paces_the_action() {
+    let server = Server::start(Arc::new(|n, _| match n {
+        0 => Reply::Respond(400, vec![], err_body("Throttling.User", "T0")),
+        _ => Reply::Respond(200, vec![], ok_body()),
+    }))
+    .await;
+    let c = client(&server.url, SignatureVersion::V2, Duration::from_secs(30));
+    create_backup(&c).await.expect("second attempt succeeds");
+    let key = format!("{}/CreateBackup", c.host);
+    let other = Client::new(c.config().clone())
+        .expect("client")
+        .sharing_http_with(&c);
+    assert!(
+        other.shared.pacers.rate(&key).is_some(),
+        "paced after a throttle"
+    );
+    assert_eq!(
+        other
+            .shared
+            .pacers
+            .rate(&format!("{}/DescribeBackups", c.host)),
+        None
+    );
+}
+
+/// For a call that is not idempotent, a gateway 5xx without an API error body (502, 504) is an
+/// unknown outcome: Ambiguous at once, never repeated, even once the endpoint is known good. A
+/// 5xx with the API's own error body is still retried.
+#[tokio::test]
+async fn gateway_5xx_is_ambiguous_for_non_idempotent_calls() {
+    let server = Server::start(Arc::new(|n, _| match n {
+        0 => Reply::Respond(200, vec![], ok_body()),
+        1 => Reply::Respond(504, vec![], "<html>Gateway Timeout</html>".into()),
+        2 => Reply::Respond(502, vec![], String::new()),
+        3 => Reply::Respond(503, vec![], err_body("ServiceUnavailable", "R3")),
+        _ => Reply::Respond(200, vec![], ok_body()),
+    }))
+    .await;
+    let c = client(&server.url, SignatureVersion::V2, Duration::from_secs(30));
+    let write = CallOptions { idempotent: false };
+    c.call("CreateBackup", &[], write)
+        .await
+        .expect("known good");
+    for status in [504, 502] {
+        let e = c
+            .call("CreateBackup", &[], write)
+            .await
+            .expect_err("ambiguous");
+        assert_eq!(e.kind, ErrorKind::Ambiguous, "{status}: {e:?}");
+        assert_eq!(e.http_status, Some(status));
+        assert_eq!(e.attempts, 1);
+        assert!(e.message.contains("outcome is unknown"), "{}", e.message);
+    }
+    c.call("CreateBackup", &[], write)
+        .await
+        .expect("an API 503 is retried");
+    assert_eq!(server.seen().len(), 5);
 }

@@ -2,12 +2,17 @@
 //! metadata service and STS (never 100.100.100.200).
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use super::*;
+use crate::alicloud::error::ErrorKind;
+use crate::alicloud::sign;
 use crate::alicloud::test_server::{Reply, Server};
+use crate::timefmt;
 
-fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+pub fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
     let map: HashMap<String, String> = pairs
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -16,7 +21,7 @@ fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
 }
 
 /// A fresh directory under the system temp dir, removed when dropped.
-struct TempHome(PathBuf);
+pub struct TempHome(PathBuf);
 
 impl Drop for TempHome {
     fn drop(&mut self) {
@@ -31,7 +36,7 @@ impl std::ops::Deref for TempHome {
     }
 }
 
-fn temp_home(tag: &str) -> TempHome {
+pub fn temp_home(tag: &str) -> TempHome {
     let mut b = [0u8; 8];
     let _ = getrandom::fill(&mut b);
     let dir = std::env::temp_dir().join(format!(
@@ -43,12 +48,12 @@ fn temp_home(tag: &str) -> TempHome {
     TempHome(dir)
 }
 
-fn write_config(home: &Path, json: &str) {
+pub fn write_config(home: &Path, json: &str) {
     std::fs::write(home.join(".aliyun").join("config.json"), json).expect("write config");
 }
 
-async fn creds_of(p: &Arc<dyn CredentialsProvider>) -> Credentials {
-    p.credentials().await.expect("credentials")
+async fn creds_of(p: &Resolved) -> Credentials {
+    p.provider.credentials().await.expect("credentials")
 }
 
 /// Debug of Secret and Credentials prints exactly the redaction marker, never the values.
@@ -67,10 +72,18 @@ fn debug_redacts_exactly() {
     let settings = CredentialSettings {
         secret_key: Some(Secret::new("s3cr3t")),
         security_token: Some(Secret::new("t0ken")),
+        assume_role_with_oidc: Some(OidcSettings {
+            oidc_token: Some(Secret::new("j.w.t")),
+            ..Default::default()
+        }),
         ..Default::default()
     };
     let d = format!("{settings:?}");
-    assert!(!d.contains("s3cr3t") && !d.contains("t0ken"), "{d}");
+    assert!(
+        !d.contains("s3cr3t") && !d.contains("t0ken") && !d.contains("j.w.t"),
+        "{d}"
+    );
+    assert!(d.contains("oidc_token: Some(Secret(\"***\"))"), "{d}");
     let provider = StaticCredentials(c);
     assert!(!format!("{provider:?}").contains("s3cr3t"));
 }
@@ -146,12 +159,17 @@ fn nothing_found_lists_sources() {
     let home = temp_home("none");
     let e = resolve(&CredentialSettings::default(), &env_of(&[]), Some(&home)).expect_err("none");
     assert_eq!(e.problem, None);
-    assert_eq!(e.searched.len(), 4, "{:?}", e.searched);
+    assert_eq!(e.searched.len(), 5, "{:?}", e.searched);
     assert!(e.to_string().contains("ECS RAM role"), "{e}");
-    assert!(e.to_string().contains("config.json"), "{e}");
+    assert!(e.to_string().contains("none named by profile"), "{e}");
+    assert!(
+        e.to_string().contains("ALIBABA_CLOUD_OIDC_PROVIDER_ARN"),
+        "{e}"
+    );
 }
 
-/// The CLI config's current profile (AK) and a named profile (StsToken) are read.
+/// Only a named profile is read (as the official provider): the CLI's current profile is
+/// not; a named AK or StsToken profile is.
 #[tokio::test]
 async fn cli_profiles() {
     let home = temp_home("profiles");
@@ -163,7 +181,11 @@ async fn cli_profiles() {
             {"name":"odd","mode":"ChainableRamRoleArn"}
         ]}"#,
     );
-    let p = resolve(&CredentialSettings::default(), &env_of(&[]), Some(&home)).expect("current");
+    let e = resolve(&CredentialSettings::default(), &env_of(&[]), Some(&home))
+        .expect_err("the current profile is not used");
+    assert_eq!(e.problem, None);
+    let env = env_of(&[("ALIBABA_CLOUD_PROFILE", "main")]);
+    let p = resolve(&CredentialSettings::default(), &env, Some(&home)).expect("named");
     assert_eq!(creds_of(&p).await.access_key_id, "p-id");
 
     let env = env_of(&[("ALICLOUD_PROFILE", "sts")]);
@@ -217,7 +239,7 @@ fn named_profile_without_file() {
     );
 }
 
-fn temp_creds_body(id: &str, minutes_valid: i64) -> String {
+pub fn temp_creds_body(id: &str, minutes_valid: i64) -> String {
     let exp = timefmt::iso8601_seconds(timefmt::from_unix_secs(
         timefmt::unix_secs(SystemTime::now()) + minutes_valid * 60,
     ));
@@ -247,9 +269,14 @@ async fn ecs_role_from_metadata() {
     );
     let _ = creds_of(&p).await;
     let seen = server.seen();
-    assert_eq!(seen.len(), 1, "second call served from cache");
     assert_eq!(
-        seen[0].target(),
+        seen.len(),
+        2,
+        "token and credentials; the second call served from cache"
+    );
+    assert_eq!(seen[0].target(), "/latest/api/token");
+    assert_eq!(
+        seen[1].target(),
         "/latest/meta-data/ram/security-credentials/my-role"
     );
 }
@@ -264,7 +291,8 @@ async fn short_lived_credentials_are_refreshed() {
     let p = EcsRoleCredentials::new("r", &server.url);
     let _ = p.credentials().await.expect("first");
     let _ = p.credentials().await.expect("second");
-    assert_eq!(server.seen().len(), 2);
+    // Each fetch: the token request, then the credentials.
+    assert_eq!(server.seen().len(), 4);
 }
 
 /// AssumeRole is signed V2 with the base keys, sends the role settings, and is cached.
@@ -312,13 +340,17 @@ async fn assume_role_via_sts() {
     let _ = creds_of(&p).await;
     let seen = server.seen();
     assert_eq!(seen.len(), 1, "cached");
+    assert_eq!(
+        seen[0].header("accept").as_deref(),
+        Some("application/json")
+    );
     assert_eq!(seen[0].param("Action").as_deref(), Some("AssumeRole"));
     assert_eq!(seen[0].param("Version").as_deref(), Some("2015-04-01"));
     assert_eq!(seen[0].param("RoleSessionName").as_deref(), Some("sess"));
     assert_eq!(seen[0].param("DurationSeconds").as_deref(), Some("1800"));
     assert_eq!(seen[0].param("ExternalId").as_deref(), Some("ext"));
     assert_eq!(seen[0].param("AccessKeyId").as_deref(), Some("base-id"));
-    assert!(!format!("{p:?}").contains("base-secret"));
+    assert!(!format!("{:?}", p.provider).contains("base-secret"));
 }
 
 /// An STS refusal surfaces as a typed error with its code.
@@ -338,9 +370,179 @@ async fn assume_role_refused() {
         ("ALICLOUD_ASSUME_ROLE_ARN", "acs:ram::1:role/y"),
         ("ALICLOUD_STS_ENDPOINT", server.url.as_str()),
     ]);
-    let p = resolve(&CredentialSettings::default(), &env, None).expect("resolves");
-    let e = p.credentials().await.expect_err("refused");
+    // The block, empty: its role_arn comes from the environment.
+    let settings = CredentialSettings {
+        assume_role: Some(AssumeRoleSettings::default()),
+        ..Default::default()
+    };
+    let p = resolve(&settings, &env, None).expect("resolves");
+    let e = p.provider.credentials().await.expect_err("refused");
     assert_eq!(e.kind, ErrorKind::Auth);
     assert_eq!(e.code, "NoPermission");
     assert_eq!(e.request_id.as_deref(), Some("R7"));
+}
+
+/// The environment alone never assumes a role (the official provider needs the block): with
+/// keys and ALIBABA_CLOUD_ROLE_ARN only, the keys are used as they are.
+#[tokio::test]
+async fn role_arn_alone_assumes_nothing() {
+    let env = env_of(&[
+        ("ALICLOUD_ACCESS_KEY", "id"),
+        ("ALICLOUD_SECRET_KEY", "secret"),
+        ("ALIBABA_CLOUD_ROLE_ARN", "acs:ram::1:role/y"),
+    ]);
+    let p = resolve(&CredentialSettings::default(), &env, None).expect("resolves");
+    assert!(format!("{:?}", p.provider).starts_with("StaticCredentials"));
+    assert_eq!(creds_of(&p).await.access_key_id, "id");
+}
+
+/// An empty assume_role block with no role ARN anywhere is a problem that names both variables.
+#[test]
+fn assume_role_block_without_arn() {
+    let settings = CredentialSettings {
+        access_key: Some("id".into()),
+        secret_key: Some(Secret::new("s")),
+        assume_role: Some(AssumeRoleSettings::default()),
+        ..Default::default()
+    };
+    let e = resolve(&settings, &env_of(&[]), None).expect_err("refused");
+    let problem = e.problem.unwrap_or_default();
+    assert!(problem.contains("ALIBABA_CLOUD_ROLE_ARN"), "{problem}");
+}
+
+/// Without an endpoint override, STS is the region's endpoint (sts.<region>.aliyuncs.com).
+#[test]
+fn sts_endpoint_of_the_region() {
+    let settings = CredentialSettings {
+        access_key: Some("id".into()),
+        secret_key: Some(Secret::new("s")),
+        assume_role: Some(AssumeRoleSettings {
+            role_arn: "acs:ram::1:role/r".into(),
+            ..Default::default()
+        }),
+        region: "ap-southeast-1".into(),
+        ..Default::default()
+    };
+    let p = resolve(&settings, &env_of(&[]), None).expect("resolves");
+    let d = format!("{:?}", p.provider);
+    assert!(
+        d.contains("endpoint: \"https://sts.ap-southeast-1.aliyuncs.com\""),
+        "{d}"
+    );
+}
+
+/// Kubernetes RRSA: the three variables alone give an OIDC role, which reaches the fake STS
+/// anonymously; the session name comes from ALIBABA_CLOUD_ROLE_SESSION_NAME.
+#[tokio::test]
+async fn oidc_from_environment() {
+    let home = temp_home("rrsa");
+    let token = home.join("token");
+    std::fs::write(&token, "eyJ.rrsa.jwt").expect("token");
+    let server = Server::start(Arc::new(|_, _| {
+        Reply::Respond(
+            200,
+            vec![],
+            format!(
+                r#"{{"RequestId":"R","Credentials":{}}}"#,
+                temp_creds_body("rrsa-id", 60)
+            ),
+        )
+    }))
+    .await;
+    let env = env_of(&[
+        (
+            "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
+            "acs:ram::1:oidc-provider/ack",
+        ),
+        ("ALIBABA_CLOUD_OIDC_TOKEN_FILE", token.to_str().unwrap()),
+        ("ALIBABA_CLOUD_ROLE_ARN", "acs:ram::1:role/pod"),
+        ("ALIBABA_CLOUD_ROLE_SESSION_NAME", "pod-session"),
+        ("ALIBABA_CLOUD_STS_ENDPOINT", server.url.as_str()),
+    ]);
+    let p = resolve(&CredentialSettings::default(), &env, Some(&home)).expect("resolves");
+    assert_eq!(creds_of(&p).await.access_key_id, "rrsa-id");
+    let seen = server.seen();
+    assert!(seen[0].target().contains("Action=AssumeRoleWithOIDC"));
+    assert_eq!(
+        seen[0].param("RoleSessionName").as_deref(),
+        Some("pod-session")
+    );
+    assert_eq!(seen[0].param("OIDCToken").as_deref(), Some("eyJ.rrsa.jwt"));
+}
+
+/// An assume_role_with_oidc block without a token anywhere names both the arguments and the
+/// variables; two of the three RRSA variables alone do nothing.
+#[test]
+fn oidc_block_without_token() {
+    let settings = CredentialSettings {
+        assume_role_with_oidc: Some(OidcSettings {
+            oidc_provider_arn: Some("acs:ram::1:oidc-provider/p".into()),
+            role_arn: Some("acs:ram::1:role/r".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let e = resolve(&settings, &env_of(&[]), None).expect_err("no token");
+    let problem = e.problem.unwrap_or_default();
+    assert!(problem.contains("oidc_token_file"), "{problem}");
+    assert!(
+        problem.contains("ALIBABA_CLOUD_OIDC_TOKEN_FILE"),
+        "{problem}"
+    );
+    let env = env_of(&[
+        (
+            "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
+            "acs:ram::1:oidc-provider/ack",
+        ),
+        ("ALIBABA_CLOUD_ROLE_ARN", "acs:ram::1:role/pod"),
+    ]);
+    let e = resolve(&CredentialSettings::default(), &env, None).expect_err("not enough");
+    assert_eq!(e.problem, None);
+}
+
+/// ALIBABA_CLOUD_ECS_METADATA_DISABLED=true makes a configured ECS role a problem, not a call.
+#[test]
+fn ecs_metadata_disabled() {
+    let env = env_of(&[
+        ("ALIBABA_CLOUD_ECS_METADATA", "role"),
+        ("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true"),
+    ]);
+    let e = resolve(&CredentialSettings::default(), &env, None).expect_err("disabled");
+    assert!(e
+        .problem
+        .unwrap_or_default()
+        .contains("ALIBABA_CLOUD_ECS_METADATA_DISABLED"),);
+}
+
+/// ALIBABA_CLOUD_CREDENTIALS_FILE names the CLI config; a group-readable one gives a warning.
+#[cfg(unix)]
+#[tokio::test]
+async fn credentials_file_variable_and_warning() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = temp_home("credfile");
+    let path = home.join("elsewhere.json");
+    std::fs::write(
+        &path,
+        r#"{"profiles":[{"name":"ci","mode":"AK","access_key_id":"f-id","access_key_secret":"f-s"}]}"#,
+    )
+    .expect("write");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    let env = env_of(&[
+        ("ALIBABA_CLOUD_CREDENTIALS_FILE", path.to_str().unwrap()),
+        ("ALICLOUD_PROFILE", "ci"),
+    ]);
+    let p = resolve(&CredentialSettings::default(), &env, Some(&home)).expect("resolves");
+    assert_eq!(creds_of(&p).await.access_key_id, "f-id");
+    assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
+}
+
+/// What a secret's drop does: its own buffer (same address, same length) is overwritten
+/// with zeros.
+#[test]
+fn secret_buffer_is_zeroed() {
+    let mut s = String::from("zeroize-me");
+    let (ptr, len) = (s.as_ptr(), s.len());
+    wipe(&mut s);
+    assert_eq!(s.as_ptr(), ptr, "the same buffer");
+    assert_eq!(s.as_bytes(), vec![0u8; len].as_slice());
 }

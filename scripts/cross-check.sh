@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Checks the release binaries of the platforms this Linux machine cannot run natively, by
+# simulation (too slow for CI; run it after scripts/release.sh --all, and record the result in
+# docs/install.md, "Platforms"):
+#
+#   linux_arm64    under qemu-user: the go-plugin handshake; the protocol tests of
+#                  tests/protocol.rs (mTLS with a P-521 client certificate, every RPC) with the
+#                  arm64 binary as the provider; then scripts/demo.sh (terraform apply of the
+#                  quickstart against the emulator, plan empty, destroy) through a dev_overrides
+#                  directory whose terraform-provider-alicloud runs the arm64 binary under qemu.
+#   darwin_arm64,  the Mach-O CPU type, and that the binary links only libSystem
+#   darwin_amd64   (scripts/binary-check.py); the handshake path is the Unix one tested on Linux.
+#   windows_amd64  PE machine and that every imported DLL ships with Windows; with wine
+#                  installed, the handshake under wine (loopback TCP in the port range, a server
+#                  certificate).
+#
+# Usage: scripts/cross-check.sh [--dist DIR] [PLATFORM...]   (default: all four)
+# Needs: unzip, python3, openssl; linux_arm64: apt-get install qemu-user libc6-arm64-cross, cargo,
+# terraform; windows handshake: apt-get install wine64 (optional).
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=scripts/lib.sh
+. "$root/scripts/lib.sh"
+
+dist="$root/dist"
+platforms=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --dist) [ $# -ge 2 ] || die "--dist needs a directory"; dist="$2"; shift 2 ;;
+        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+        linux_arm64|darwin_arm64|darwin_amd64|windows_amd64) platforms+=("$1"); shift ;;
+        *) die "unknown argument: $1 (see --help)" ;;
+    esac
+done
+[ ${#platforms[@]} -gt 0 ] || platforms=(linux_arm64 darwin_arm64 darwin_amd64 windows_amd64)
+
+version="$(cargo_version "$root/Cargo.toml")"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+failed=0
+# A client certificate like Terraform's (self-signed P-521 / SHA-512) for the handshake.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-521 -sha512 -nodes -days 1 \
+    -subj /CN=localhost -addext subjectAltName=DNS:localhost \
+    -keyout "$work/client.key" -out "$work/client.pem" 2>/dev/null \
+    || die "openssl could not make a client certificate"
+report() { printf '%-14s %-5s %s\n' "$1" "$2" "$3"; [ "$2" = ok ] || failed=1; }
+
+# Unpacks the platform's zip and prints the binary's path.
+unpack() {
+    local platform="$1" zip suffix=""
+    zip="$dist/${PROVIDER_BINARY}_${version}_${platform}.zip"
+    [ -f "$zip" ] || die "$zip not found: run scripts/release.sh --all --out $dist first"
+    [ "$platform" = windows_amd64 ] && suffix=".exe"
+    mkdir -p "$work/$platform"
+    unzip -q -o "$zip" -d "$work/$platform"
+    echo "$work/$platform/${PROVIDER_BINARY}_v${version}${suffix}"
+}
+
+# Reads the first stdout line of `cmd...` started with Terraform's environment, then stops it.
+handshake_line() {
+    local out="$work/handshake.out" pid line=""
+    TF_PLUGIN_MAGIC_COOKIE=d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2 \
+        PLUGIN_PROTOCOL_VERSIONS=5,6 PLUGIN_MIN_PORT=10000 PLUGIN_MAX_PORT=25000 \
+        PLUGIN_CLIENT_CERT="$(cat "$work/client.pem")" \
+        "$@" >"$out" 2>"$work/handshake.err" </dev/null &
+    pid=$!
+    for _ in $(seq 1 300); do
+        line="$(head -n1 "$out" 2>/dev/null || true)"
+        [ -n "$line" ] && break
+        sleep 0.1
+    done
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    echo "$line"
+}
+
+size_of() { wc -c <"$1" | tr -d ' '; }
+
+for platform in "${platforms[@]}"; do
+    binary="$(unpack "$platform")"
+    case "$platform" in
+        darwin_arm64|darwin_amd64)
+            kind=macho-arm64; [ "$platform" = darwin_amd64 ] && kind=macho-x86_64
+            if detail="$(python3 "$root/scripts/binary-check.py" "$kind" "$binary")"; then
+                report "$platform" ok "$(size_of "$binary") bytes; Mach-O $kind, links only libSystem"
+            else
+                echo "$detail"; report "$platform" FAIL "Mach-O check"
+            fi
+            ;;
+        windows_amd64)
+            if detail="$(python3 "$root/scripts/binary-check.py" pe-x86_64 "$binary")"; then
+                report "$platform" ok "$(size_of "$binary") bytes; PE x86-64 console, system DLLs only"
+            else
+                echo "$detail"; report "$platform" FAIL "PE check"
+            fi
+            echo "$detail" | sed 's/^/    /'
+            if command -v wine64 >/dev/null 2>&1 || command -v wine >/dev/null 2>&1; then
+                wine="$(command -v wine64 || command -v wine)"
+                export WINEPREFIX="$work/wine" WINEDEBUG=-all
+                line="$(handshake_line "$wine" "$binary")"
+                if [[ "$line" =~ ^1\|6\|tcp\|127\.0\.0\.1:([0-9]+)\|grpc\|.{50,}$ ]] \
+                    && [ "${BASH_REMATCH[1]}" -ge 10000 ] && [ "${BASH_REMATCH[1]}" -le 25000 ]; then
+                    report "$platform" ok "handshake under wine: ${line:0:40}..."
+                else
+                    report "$platform" FAIL "handshake under wine: '$line' $(head -c 300 "$work/handshake.err")"
+                fi
+            else
+                report "$platform" skip "wine not installed: handshake not run (apt-get install wine64)"
+            fi
+            ;;
+        linux_arm64)
+            command -v qemu-aarch64 >/dev/null 2>&1 || die "qemu-aarch64 not found: apt-get install qemu-user libc6-arm64-cross"
+            python3 "$root/scripts/binary-check.py" elf-aarch64 "$binary" | sed 's/^/    /'
+            # What Terraform runs: a terraform-provider-alicloud that is the arm64 binary under qemu.
+            over="$work/arm64-bin"
+            mkdir -p "$over"
+            cat >"$over/$PROVIDER_BINARY" <<WRAP
+#!/bin/sh
+exec qemu-aarch64 -L /usr/aarch64-linux-gnu "$binary" "\$@"
+WRAP
+            chmod 0755 "$over/$PROVIDER_BINARY"
+            line="$(handshake_line "$over/$PROVIDER_BINARY")"
+            if [[ "$line" =~ ^1\|6\|unix\|/.+\|grpc\|.{50,}$ ]]; then
+                report "$platform" ok "handshake under qemu: ${line:0:40}..."
+            else
+                report "$platform" FAIL "handshake under qemu: '$line' $(head -c 300 "$work/handshake.err")"
+            fi
+            if (cd "$root" && TEST_PROVIDER_BINARY="$over/$PROVIDER_BINARY" \
+                cargo test --quiet --test tests protocol:: >"$work/protocol.log" 2>&1); then
+                report "$platform" ok "tests/protocol.rs against the arm64 binary: $(grep -o '[0-9]* passed' "$work/protocol.log" | tail -1)"
+            else
+                tail -n 40 "$work/protocol.log"
+                report "$platform" FAIL "tests/protocol.rs against the arm64 binary"
+            fi
+            (cd "$root" && cargo build --quiet --bin alicloud-emulator) || die "cannot build the emulator"
+            ln -sf "$(target_dir "$root")/debug/alicloud-emulator" "$over/alicloud-emulator"
+            if DEMO_BIN_DIR="$over" bash "$root/scripts/demo.sh" >"$work/demo.log" 2>&1; then
+                report "$platform" ok "scripts/demo.sh (quickstart apply, empty plan, destroy) through dev_overrides + qemu"
+            else
+                tail -n 40 "$work/demo.log"
+                report "$platform" FAIL "scripts/demo.sh through qemu"
+            fi
+            ;;
+    esac
+done
+exit "$failed"
