@@ -9,17 +9,15 @@ use async_trait::async_trait;
 
 use super::check_attr;
 use super::ids::{check_instance_name, check_region};
-use super::listing::{all_pages, default_window, failed};
+use super::listing::{default_window, failed};
 use super::polardb_backup_data::{pick, Candidate};
-use super::polardbx_backups::{item, set_type};
-use crate::alicloud::polardbx::{self, BackupSet};
+use super::polardbx_backups::{check_region_in_use, item, list_sets, set_type};
+use crate::alicloud::polardbx::BackupSet;
 use crate::diagnostics::{self as diag, invalid_attribute, Diagnostics};
 use crate::resource::{Ctx, DataSource, ReadResponse};
 use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
 use crate::timefmt;
-
-const PAGE_SIZE: u32 = 100;
 
 /// `BackupModel` of the backup sets a policy takes and of those taken on request.
 const MODES: [(&str, &str); 2] = [("Automated", "0"), ("Manual", "1")];
@@ -176,6 +174,9 @@ impl DataSource for PolardbxBackup {
             .str_attr("region_id")
             .unwrap_or(&provider.region)
             .to_string();
+        if let Err(d) = check_region_in_use(provider, &region, "region_id") {
+            return failed(d);
+        }
         let client = match provider.polardbx_in(&region) {
             Ok(c) => c,
             Err(e) => return failed(diag::api_error("set up the PolarDB-X client", &e)),
@@ -194,21 +195,7 @@ impl DataSource for PolardbxBackup {
             ms("started_after", default_start),
             ms("started_before", default_end),
         );
-        let (client, region_ref, instance_ref) = (&client, &region, &instance);
-        let listing = all_pages(PAGE_SIZE, |page| async move {
-            let sets = polardbx::describe_backup_set_list(
-                client,
-                region_ref,
-                instance_ref,
-                start_ms,
-                end_ms,
-                page,
-                PAGE_SIZE,
-            )
-            .await?;
-            Ok((sets, 0))
-        })
-        .await;
+        let listing = list_sets(&client, &region, &instance, start_ms, end_ms).await;
         let mut sets: Vec<BackupSet> = match listing {
             Ok(sets) => sets,
             Err(e) => {

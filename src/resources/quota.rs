@@ -112,6 +112,8 @@ impl Cluster {
 
 #[derive(Default)]
 struct Planned {
+    /// Backups whose replacement's first plan came, when the marker could not ride along.
+    pending: Vec<String>,
     creates: usize,
     replaced: HashSet<String>,
 }
@@ -154,9 +156,16 @@ impl Checks {
         }
         if !prior.is_null() {
             // A replacement's first plan: say which backup goes, for the create's plan.
-            if !resp.requires_replace.is_empty() && resp.planned_private.is_empty() {
-                if let Some(b) = prior.str_attr("backup_id") {
-                    resp.planned_private = [REPLACES, b.as_bytes()].concat();
+            if !resp.requires_replace.is_empty() {
+                if let (Some(b), Some(c)) =
+                    (prior.str_attr("backup_id"), prior.str_attr("db_cluster_id"))
+                {
+                    if resp.planned_private.is_empty() {
+                        resp.planned_private = [REPLACES, b.as_bytes()].concat();
+                    } else {
+                        // The resource keeps private data: remember the replacement here.
+                        lock(&self.cluster(c).plan).pending.push(b.to_string());
+                    }
                 }
                 // Terraform shows only the errors of the create's plan, not its warnings.
                 if let (Some(cluster), Ok(provider)) =
@@ -169,7 +178,7 @@ impl Checks {
             }
             return;
         }
-        let replaces = prior_private
+        let mut replaces = prior_private
             .strip_prefix(REPLACES)
             .and_then(|b| std::str::from_utf8(b).ok())
             .map(str::to_string);
@@ -184,6 +193,9 @@ impl Checks {
         else {
             return;
         };
+        if replaces.is_none() && !prior_private.is_empty() {
+            replaces = lock(&self.cluster(&cluster).plan).pending.pop();
+        }
         let provider = match ctx.provider() {
             Ok(p) => p,
             Err(_) => return,
