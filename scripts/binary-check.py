@@ -5,8 +5,8 @@ that it links only system libraries. Used by scripts/cross-check.sh for what can
   binary-check.py macho-arm64|macho-x86_64|pe-x86_64|elf-aarch64 FILE
 
 Mach-O: the CPU type, and every LC_LOAD_DYLIB / LC_LOAD_WEAK_DYLIB / LC_REEXPORT_DYLIB /
-LC_LAZY_LOAD_DYLIB must be /usr/lib/libSystem.B.dylib (the only library the provider may link on
-macOS, see DESIGN.md "Trusted roots"). PE: the machine, and every imported DLL must be one that
+LC_LAZY_LOAD_DYLIB must be libSystem or libiconv/libcharset in /usr/lib (system libraries of
+every macOS; no framework, see DESIGN.md "Trusted roots"). PE: the machine, and every imported DLL must be one that
 ships with Windows. ELF: the machine, and every DT_NEEDED must be a glibc library.
 Prints what it found; exits 1 on any mismatch.
 """
@@ -16,7 +16,11 @@ import sys
 MACHO_CPU = {"macho-arm64": 0x0100000C, "macho-x86_64": 0x01000007}
 MACHO_DYLIB_CMDS = {0xC: "LC_LOAD_DYLIB", 0x80000018: "LC_LOAD_WEAK_DYLIB",
                     0x8000001F: "LC_REEXPORT_DYLIB", 0x20: "LC_LAZY_LOAD_DYLIB"}
-MACHO_ALLOWED = {"/usr/lib/libSystem.B.dylib"}
+# libSystem, plus libiconv (and libcharset, which it re-exports): the libc crate links iconv
+# for every Rust program on Apple targets. All three are in every macOS install (/usr/lib, in
+# the dyld shared cache). No framework (/System/Library/Frameworks/...) and nothing else.
+MACHO_ALLOWED = {"/usr/lib/libSystem.B.dylib", "/usr/lib/libiconv.2.dylib",
+                 "/usr/lib/libcharset.1.dylib"}
 
 # DLLs that are part of every Windows installation (kernel, sockets, crypto, C runtime).
 PE_ALLOWED = {"kernel32.dll", "ntdll.dll", "ws2_32.dll", "bcrypt.dll", "advapi32.dll",
@@ -46,7 +50,7 @@ def macho(data, want):
             name = data[off + name_off: off + size].split(b"\0", 1)[0].decode()
             found["dylibs"].append(f"{MACHO_DYLIB_CMDS[cmd]} {name}")
             if name not in MACHO_ALLOWED:
-                problems.append(f"links {name} ({MACHO_DYLIB_CMDS[cmd]}), only libSystem is allowed")
+                problems.append(f"links {name} ({MACHO_DYLIB_CMDS[cmd]}), not libSystem or libiconv")
         off += size
     return problems, found
 

@@ -8,8 +8,9 @@
 #                  arm64 binary as the provider; then scripts/demo.sh (terraform apply of the
 #                  quickstart against the emulator, plan empty, destroy) through a dev_overrides
 #                  directory whose terraform-provider-alicloud runs the arm64 binary under qemu.
-#   darwin_arm64,  the Mach-O CPU type, and that the binary links only libSystem
-#   darwin_amd64   (scripts/binary-check.py); the handshake path is the Unix one tested on Linux.
+#   darwin_arm64,  the Mach-O CPU type, and that the binary links only libSystem and libiconv
+#   darwin_amd64   (scripts/binary-check.py), no framework; the handshake path is the Unix one
+#                  tested on Linux.
 #   windows_amd64  PE machine and that every imported DLL ships with Windows; with wine
 #                  installed, the handshake under wine (loopback TCP in the port range, a server
 #                  certificate).
@@ -83,7 +84,7 @@ for platform in "${platforms[@]}"; do
         darwin_arm64|darwin_amd64)
             kind=macho-arm64; [ "$platform" = darwin_amd64 ] && kind=macho-x86_64
             if detail="$(python3 "$root/scripts/binary-check.py" "$kind" "$binary")"; then
-                report "$platform" ok "$(size_of "$binary") bytes; Mach-O $kind, links only libSystem"
+                report "$platform" ok "$(size_of "$binary") bytes; Mach-O $kind, links only libSystem and libiconv"
             else
                 echo "$detail"; report "$platform" FAIL "Mach-O check"
             fi
@@ -95,8 +96,9 @@ for platform in "${platforms[@]}"; do
                 echo "$detail"; report "$platform" FAIL "PE check"
             fi
             echo "$detail" | sed 's/^/    /'
-            if command -v wine64 >/dev/null 2>&1 || command -v wine >/dev/null 2>&1; then
-                wine="$(command -v wine64 || command -v wine)"
+            # Debian's wine64 package puts the loader outside PATH.
+            wine="$(command -v wine64 || command -v wine || { [ -x /usr/lib/wine/wine64 ] && echo /usr/lib/wine/wine64; } || true)"
+            if [ -n "$wine" ]; then
                 export WINEPREFIX="$work/wine" WINEDEBUG=-all
                 line="$(handshake_line "$wine" "$binary")"
                 if [[ "$line" =~ ^1\|6\|tcp\|127\.0\.0\.1:([0-9]+)\|grpc\|.{50,}$ ]] \

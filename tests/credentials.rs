@@ -218,3 +218,72 @@ fn rrsa_environment_apply_and_destroy() {
     let left = emu.backups();
     assert_eq!(left.as_array().map(Vec::len), Some(0), "{left}");
 }
+
+/// The official provider's shape: an `assume_role_with_oidc` block with an inline token and no
+/// variables; a plan reads a data source through the emulator with the STS credentials.
+#[test]
+fn oidc_block_with_inline_token() {
+    let emu = Emulator::start_default();
+    let sts = FakeSts::start(emu.access_key(), emu.secret());
+    let tf = Terraform::new("cred-oidc-block");
+    tf.write(
+        "provider.tf",
+        &format!(
+            "provider \"alicloud\" {{\n  region = \"cn-hangzhou\"\n  assume_role_with_oidc {{\n    oidc_provider_arn = \"acs:ram::1234567890:oidc-provider/idp\"\n    role_arn          = \"acs:ram::1234567890:role/backup-reader\"\n    oidc_token        = \"eyJ.inline.token\"\n    role_session_name = \"block-session\"\n    session_expiration = 900\n  }}\n  endpoints {{\n    polardb  = \"{url}\"\n    polardbx = \"{url}\"\n    sts      = \"{sts}\"\n  }}\n}}\n",
+            url = emu.url(),
+            sts = sts.url
+        ),
+    );
+    tf.write(
+        "main.tf",
+        &format!(
+            "data \"alicloud_polardb_backups\" \"all\" {{\n  db_cluster_id = \"{CLUSTER}\"\n}}\n"
+        ),
+    );
+    let home = crate::util::TempDir::new("cred-oidc-block-home");
+    let mut plan = tf.command(&["plan", "-input=false", "-no-color"]);
+    plan.env("HOME", home.path());
+    for var in [
+        "ALIBABA_CLOUD_ACCESS_KEY_ID",
+        "ALICLOUD_ACCESS_KEY",
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+        "ALICLOUD_SECRET_KEY",
+        "ALIBABA_CLOUD_PROFILE",
+        "ALICLOUD_PROFILE",
+        "ALIBABA_CLOUD_ECS_METADATA",
+        "ALICLOUD_ECS_ROLE_NAME",
+        "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
+        "ALIBABA_CLOUD_OIDC_TOKEN_FILE",
+        "ALIBABA_CLOUD_ROLE_ARN",
+    ] {
+        plan.env_remove(var);
+    }
+    let out = crate::util::run_ok(&mut plan);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("eyJ.inline.token"), "token in plan output");
+
+    let calls = sts.seen();
+    assert_eq!(
+        calls.len(),
+        1,
+        "one STS call per provider process: {calls:?}"
+    );
+    let fields = form(&calls[0].1);
+    assert_eq!(field(&fields, "OIDCToken"), Some("eyJ.inline.token"));
+    assert_eq!(field(&fields, "RoleSessionName"), Some("block-session"));
+    assert_eq!(field(&fields, "DurationSeconds"), Some("900"));
+    let log = emu.requests();
+    let reads: Vec<&Value> = log
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["action"] == "DescribeBackups")
+        .collect();
+    assert!(!reads.is_empty(), "{log}");
+    assert!(
+        reads
+            .iter()
+            .all(|r| r["outcome"] == "Success" && r["params"]["SecurityToken"].is_string()),
+        "{log}"
+    );
+}

@@ -618,7 +618,14 @@ async fn crate_client_is_accepted_with_both_signatures() {
                 ),
             };
             let got = client
-                .call(action, &params, CallOptions { idempotent: true })
+                .call(
+                    action,
+                    &params,
+                    CallOptions {
+                        idempotent: true,
+                        ..CallOptions::default()
+                    },
+                )
                 .await;
             assert!(got.is_ok(), "{signature:?} {product:?}: {got:?}");
         }
@@ -984,6 +991,27 @@ async fn strict_region_check() {
     assert_eq!(emu.backups(), Value::Array(vec![]));
     let ok = v2(&emu, POLARDBX, "CreateBackup", &x("cn-shanghai")).await;
     assert_eq!(ok.0, 200, "{}", ok.1);
+    let set = ok.1["Data"]["BackupSetId"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    // DescribeBackupSet's RegionId is optional (SDK model): checked only when sent.
+    let one = |region: &'static str| {
+        let mut p = vec![("DBInstanceName", INSTANCE), ("BackupSetId", set.as_str())];
+        if !region.is_empty() {
+            p.push(("RegionId", region));
+        }
+        p
+    };
+    assert_eq!(
+        v2(&emu, POLARDBX, "DescribeBackupSet", &one("")).await.0,
+        200
+    );
+    assert_refused(
+        &v2(&emu, POLARDBX, "DescribeBackupSet", &one("cn-hangzhou")).await,
+        404,
+        "InvalidDBInstanceName.NotFound",
+    );
     let p = |region| [("RegionId", region), ("DBClusterId", CLUSTER)];
     assert_refused(
         &v2(&emu, POLARDB, "CreateBackup", &p("cn-beijing")).await,
@@ -1026,4 +1054,69 @@ async fn strict_dialect_switches_everything_on() {
         400,
         "InvalidVersion",
     );
+}
+
+// ---- Account-wide flow control ----
+
+/// A rate limit is shared by every client: past the bucket, any client's request to that action
+/// gets Throttling.User (400, the cloud's message), other actions pass, the stats count each
+/// refusal, and lifting the limit at run time lets requests through again.
+#[tokio::test]
+async fn flow_control_is_account_wide_per_action() {
+    let mut args = DEFAULT_ARGS.to_vec();
+    // One request per 100 s: the bucket holds one, and refills nothing during the test.
+    args.extend(["--rate-limit", "DescribeBackupTasks=0.01"]);
+    let emu = Emulator::start(&args);
+    let p = [("DBClusterId", CLUSTER)];
+    let first = v2(&emu, POLARDB, "DescribeBackupTasks", &p).await;
+    assert_eq!(first.0, 200, "{}", first.1);
+    for _ in 0..3 {
+        // A fresh HTTP client each time: the limit is the account's, not a connection's.
+        let got = v2(&emu, POLARDB, "DescribeBackupTasks", &p).await;
+        assert_refused(&got, 400, "Throttling.User");
+        assert_eq!(
+            got.1["Message"],
+            "Request was denied due to user flow control."
+        );
+    }
+    let other = v2(&emu, POLARDB, "CreateBackup", &p).await;
+    assert_eq!(other.0, 200, "another action has no limit: {}", other.1);
+    let stats = emu.stats();
+    let tasks = &stats["actions"]["DescribeBackupTasks"];
+    assert_eq!(
+        (
+            &tasks["requests"],
+            &tasks["throttled"],
+            &tasks["flow_controlled"]
+        ),
+        (&4.into(), &3.into(), &3.into()),
+        "{stats}"
+    );
+    assert_eq!(stats["actions"]["CreateBackup"]["throttled"], 0, "{stats}");
+    assert_eq!(emu.requests()[1]["fault"], "flow_control");
+    emu.settings(serde_json::json!({ "rate_limit": {} }));
+    let lifted = v2(&emu, POLARDB, "DescribeBackupTasks", &p).await;
+    assert_eq!(lifted.0, 200, "{}", lifted.1);
+}
+
+/// `--rate-limit N` applies to every action; the bucket refills at N per second.
+#[tokio::test]
+async fn flow_control_refills_at_the_rate() {
+    let mut args = DEFAULT_ARGS.to_vec();
+    args.extend(["--rate-limit", "2"]);
+    let emu = Emulator::start(&args);
+    let p = [("DBClusterId", CLUSTER)];
+    let mut codes = Vec::new();
+    // 20 requests would need 10 s to pass unthrottled: far more than they take here.
+    for _ in 0..20 {
+        codes.push(v2(&emu, POLARDB, "DescribeBackupTasks", &p).await.0);
+    }
+    assert!(
+        codes.contains(&400) && codes[0] == 200,
+        "a burst past 2 per second is throttled: {codes:?}"
+    );
+    // Generous: one token takes 0.5 s to come back.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let again = v2(&emu, POLARDB, "DescribeBackupTasks", &p).await;
+    assert_eq!(again.0, 200, "{}", again.1);
 }

@@ -251,3 +251,71 @@ fn data_source_inputs_refused() {
     }
     assert_eq!(calls(&emu, "DescribeBackups"), 0);
 }
+
+fn polardb_no_wait(delete: &str) -> String {
+    format!(
+        "resource \"alicloud_polardb_backup\" \"b\" {{\n  db_cluster_id = \"{CLUSTER}\"\n  \
+         wait_for_completion = false\n  timeouts {{\n    delete = \"{delete}\"\n  }}\n}}\n"
+    )
+}
+
+/// A `wait_for_completion = false` backup survives the refresh right after its create, and a
+/// later refresh, once it has finished, records its `backup_id` (also where running backups
+/// are not listed and the job's ID is not the backup's).
+#[test]
+fn unwaited_backup_gets_its_id_later() {
+    let emu = slow_emulator("3s");
+    let tf = terraform("no-wait-id", &emu, &polardb_no_wait("2m"));
+    tf.apply();
+    tf.ok(&[
+        "apply",
+        "-refresh-only",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+    ]);
+    assert_eq!(resources(&tf).len(), 1, "the running backup left the state");
+    let started = Instant::now();
+    while emulator_backups(&emu, "polardb")
+        .first()
+        .is_none_or(|b| b["status"] != "Success")
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "never finished"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    tf.ok(&[
+        "apply",
+        "-refresh-only",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+    ]);
+    let values = resources(&tf)[0]["values"].clone();
+    let backups = emulator_backups(&emu, "polardb");
+    assert_eq!(values["backup_id"], backups[0]["id"], "{values}");
+    assert_eq!(values["status"], "Success");
+    assert_eq!(tf.plan_exit_code(), 0);
+}
+
+/// Destroying a backup that is still running waits for it and deletes it; with a delete
+/// timeout shorter than the backup, destroy fails saying so and keeps it in the state.
+#[test]
+fn destroy_of_running_backup_waits_or_fails_clearly() {
+    let emu = slow_emulator("4s");
+    let tf = terraform("destroy-running", &emu, &polardb_no_wait("2m"));
+    tf.apply();
+    tf.destroy();
+    assert!(emulator_backups(&emu, "polardb").is_empty(), "left behind");
+
+    let emu = slow_emulator("60s");
+    let tf = terraform("destroy-running-short", &emu, &polardb_no_wait("2s"));
+    tf.apply();
+    let out = tf.fail(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
+    assert!(text(&out).contains("still running"), "{}", text(&out));
+    assert!(text(&out).contains("timeouts.delete"), "{}", text(&out));
+    assert_eq!(resources(&tf).len(), 1, "a running backup left the state");
+    assert_eq!(emulator_backups(&emu, "polardb").len(), 1);
+}

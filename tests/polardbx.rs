@@ -223,3 +223,78 @@ fn data_source_pages_past_capped_pages() {
     assert_eq!(ids.len(), 12, "a set listed twice: {listed}");
     assert_eq!(before, 4, "pages of 5, 5, 2, then an empty one");
 }
+
+/// Import in a known region that is not the instance's (`--strict region-check`, where the
+/// service finds nothing under another region) is refused, naming the region looked in.
+#[test]
+fn import_in_the_wrong_region_is_refused() {
+    let emu = Emulator::start(&[
+        "--instance",
+        INSTANCE,
+        "--backup-duration",
+        "300ms",
+        "--strict",
+        "region-check",
+    ]);
+    let tf = terraform("polardbx-import-region", &emu, &backups_of_instance(1));
+    tf.apply();
+    let set_id = resources(&tf)[0]["values"]["backup_set_id"]
+        .as_str()
+        .expect("set id")
+        .to_string();
+    tf.ok(&["state", "rm", "alicloud_polardbx_backup.b[0]"]);
+    let elsewhere = format!("cn-beijing:{INSTANCE}:{set_id}");
+    let out = tf.fail(&[
+        "import",
+        "-no-color",
+        "alicloud_polardbx_backup.b[0]",
+        &elsewhere,
+    ]);
+    let err = flat_stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "{INSTANCE} in region cn-beijing has no backup set {set_id}"
+        )),
+        "{err}"
+    );
+    assert!(resources(&tf).is_empty(), "nothing may be imported");
+}
+
+/// Under a gateway that answers every other CreateBackup of an instance with a 502 after
+/// committing it (`--strict gateway-502`), N creates leave exactly N backup sets, each in
+/// state once: a 502 is adopted, never sent again blindly.
+#[test]
+fn gateway_502_creates_are_adopted() {
+    let emu = Emulator::start(&[
+        "--instance",
+        INSTANCE,
+        "--backup-duration",
+        "300ms",
+        "--strict",
+        "gateway-502",
+    ]);
+    let tf = terraform("polardbx-gateway-502", &emu, &backups_of_instance(6));
+    tf.apply();
+    let log = emu.requests();
+    let gateway_errors = log
+        .as_array()
+        .map_or(0, |l| l.iter().filter(|r| r["http_status"] == 502).count());
+    assert!(gateway_errors >= 3, "the dialect answered no 502: {log}");
+    let mut in_emulator: Vec<String> = emulator_backups(&emu, "polardbx")
+        .iter()
+        .filter_map(|s| s["id"].as_str().map(str::to_string))
+        .collect();
+    let mut in_state: Vec<String> = resources(&tf)
+        .iter()
+        .filter_map(|r| r["values"]["backup_set_id"].as_str().map(str::to_string))
+        .collect();
+    in_emulator.sort();
+    in_state.sort();
+    assert_eq!(
+        in_emulator.len(),
+        6,
+        "a 502 was sent again: {in_emulator:?}"
+    );
+    assert_eq!(in_state, in_emulator, "state and cloud differ");
+    assert_eq!(tf.plan_exit_code(), 0);
+}

@@ -204,7 +204,7 @@ fn polardb_lost_answer_keeps_one_backup() {
 }
 
 /// Ctrl-C while a backup is waited on: Terraform stops promptly, the created backup is in
-/// state (not tainted), and the next plan waits for it in place without creating another.
+/// state (not tainted), and the next plan converges without creating another.
 #[test]
 fn interrupted_apply_keeps_the_backup() {
     let emu = Emulator::start(&["--cluster", CLUSTER, "--backup-duration", "60s"]);
@@ -216,8 +216,7 @@ fn interrupted_apply_keeps_the_backup() {
         .spawn()
         .expect("start terraform apply");
     let waiting = std::time::Instant::now();
-    // Not any DescribeBackups: the plan-time quota check lists the cluster's backups too.
-    while emu.calls_after("CreateBackup", "DescribeBackups") == 0 {
+    while crate::resources::polls(&emu, "DescribeBackups") == 0 {
         assert!(
             waiting.elapsed() < std::time::Duration::from_secs(30),
             "apply never started waiting"
@@ -247,13 +246,13 @@ fn interrupted_apply_keeps_the_backup() {
         state[0]["tainted"], true,
         "an interrupted wait must not taint the backup"
     );
-    // The backup still runs (60 s): the next plan waits for it in place (lifecycle::plan_wait),
-    // never creating or replacing it.
+    // The backup is still running and wait_for_completion = true: the next plan is an in-place
+    // wait for it (issue 11), never a replacement.
     let plan = tf.plan_json();
     assert_eq!(
         plan["resource_changes"][0]["change"]["actions"],
         serde_json::json!(["update"]),
-        "the next plan should wait for the same backup: {plan}"
+        "the next plan should wait for the backup: {plan}"
     );
     assert_eq!(emulator_backups(&emu, "polardb").len(), 1);
     assert_eq!(calls(&emu, "CreateBackup"), 1);

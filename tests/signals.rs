@@ -289,7 +289,7 @@ fn reattached_provider_gives_each_command_its_own_stop_signal() {
     let pgid = child.id();
     let started = Instant::now();
     // A poll after the create: the plan-time quota check lists backups before it.
-    while emu.calls_after("CreateBackup", "DescribeBackups") == 0 {
+    while crate::resources::polls(&emu, "DescribeBackups") == 0 {
         assert!(started.elapsed() < Duration::from_secs(60), "never waited");
         std::thread::sleep(Duration::from_millis(100));
     }

@@ -37,3 +37,5 @@ mod signals;
 mod trust_roots;
 // Issue 13: plan-time checks, singular data sources, retained backups, download links.
 mod features;
+// The recipes of docs/guides/ applied as their examples.
+mod guides;

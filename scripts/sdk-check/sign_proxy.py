@@ -311,7 +311,9 @@ class Proxy:
 
     def handle(self, h):
         if h.headers.get("transfer-encoding"):
+            self.verifier.fail(f"{h.command}: refused: a chunked body (the SDK sends a length)")
             self._answer(h, 400, "chunked request bodies are not expected")
+            h.close_connection = True  # its body was not read
             return
         body = h.rfile.read(int(h.headers.get("content-length") or 0))
         headers = {k.lower(): v for k, v in h.headers.items()}

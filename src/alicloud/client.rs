@@ -106,12 +106,16 @@ pub struct ClientConfig {
 }
 
 /// Per-call options.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct CallOptions {
     /// Whether repeating the call is harmless. For a call that is not, an answer whose outcome
     /// is unknown (no answer after sending, or a gateway 5xx without an API error body) returns
     /// [`ErrorKind::Ambiguous`] at once: the caller decides (e.g. adopts what was created).
     pub idempotent: bool,
+    /// Once the request is sent, wait for its answer (within the attempt's deadline) even if the
+    /// stop signal fires: the answer of a create carries the ID that must reach the state.
+    /// Sleeps before a send still end at once.
+    pub finish_in_flight: bool,
 }
 
 /// A client for one product. Cheap to clone.
@@ -380,7 +384,7 @@ impl Client {
                 (self.config.connect_timeout + self.config.read_timeout)
                     .min(retry::UNVERIFIED_ATTEMPT_DEADLINE)
             };
-            let failure = match self.attempt(action, method, &params, deadline).await {
+            let failure = match self.attempt(action, method, &params, deadline, opts).await {
                 Ok(v) => {
                     self.mark_verified();
                     pacers.on_success(&pace_key, Instant::now());
@@ -451,7 +455,9 @@ impl Client {
             match decision {
                 Decision::RetryAfter(delay) => self.pause(action, delay).await?,
                 Decision::Stop | Decision::BudgetExhausted => {
-                    if fast {
+                    // The unknown outcome of a call that must not be repeated stays what it is:
+                    // the caller adopts, and its next call names the endpoint if that is at fault.
+                    if fast && (opts.idempotent || err.kind != ErrorKind::Ambiguous) {
                         err = self.endpoint_problem(err, started.elapsed());
                     } else if decision == Decision::BudgetExhausted {
                         err.budget_exhausted = true;
@@ -499,9 +505,7 @@ impl Client {
             spent.as_secs_f64(),
             err.message,
         );
-        if err.kind != ErrorKind::Ambiguous {
-            err.kind = ErrorKind::Connect;
-        }
+        err.kind = ErrorKind::Connect;
         err.budget_exhausted = false;
         err
     }
@@ -513,6 +517,7 @@ impl Client {
         method: Method,
         params: &[(String, String)],
         deadline: Duration,
+        opts: CallOptions,
     ) -> Result<serde_json::Value, Failure> {
         let request = {
             let prepare = self.prepare(action, method, params);
@@ -540,6 +545,7 @@ impl Client {
             }
         };
         let sent = match &self.stop {
+            Some(_) if opts.finish_in_flight => exchange.await,
             None => exchange.await,
             Some(stop) => tokio::select! {
                 r = exchange => r,

@@ -92,7 +92,14 @@ pub async fn create_backup_with_comment(
     }
     // Idempotent thanks to ClientToken: a retry after a lost answer returns the same job.
     let body = client
-        .call("CreateBackup", &params, CallOptions { idempotent: true })
+        .call(
+            "CreateBackup",
+            &params,
+            CallOptions {
+                idempotent: true,
+                finish_in_flight: true,
+            },
+        )
         .await?;
     parse_create_backup(&body).ok_or_else(|| lenient::missing("CreateBackup", &body, "BackupJobId"))
 }
@@ -123,7 +130,14 @@ pub async fn describe_backups(
         }
     }
     let body = client
-        .call("DescribeBackups", &params, CallOptions { idempotent: true })
+        .call(
+            "DescribeBackups",
+            &params,
+            CallOptions {
+                idempotent: true,
+                ..CallOptions::default()
+            },
+        )
         .await?;
     Ok(parse_backup_page(&body))
 }
@@ -203,7 +217,10 @@ pub async fn describe_backup_tasks(
         .call(
             "DescribeBackupTasks",
             &params,
-            CallOptions { idempotent: true },
+            CallOptions {
+                idempotent: true,
+                ..CallOptions::default()
+            },
         )
         .await?;
     Ok(parse_backup_tasks(&body))
@@ -239,7 +256,14 @@ pub async fn delete_backup(
         ("BackupId", backup_id.to_string()),
     ];
     client
-        .call("DeleteBackup", &params, CallOptions { idempotent: true })
+        .call(
+            "DeleteBackup",
+            &params,
+            CallOptions {
+                idempotent: true,
+                ..CallOptions::default()
+            },
+        )
         .await?;
     Ok(())
 }

@@ -37,7 +37,14 @@ pub async fn create_backup(
     ];
     // PolarDB-X CreateBackup has no ClientToken: a blind retry could create a second backup.
     let body = client
-        .call("CreateBackup", &params, CallOptions { idempotent: false })
+        .call(
+            "CreateBackup",
+            &params,
+            CallOptions {
+                idempotent: false,
+                finish_in_flight: true,
+            },
+        )
         .await?;
     parse_create_backup(&body)
         .ok_or_else(|| lenient::missing("CreateBackup", &body, "Data.BackupSetId"))
@@ -107,7 +114,10 @@ pub async fn describe_backup_set_page(
         .call(
             "DescribeBackupSetList",
             &params,
-            CallOptions { idempotent: true },
+            CallOptions {
+                idempotent: true,
+                ..CallOptions::default()
+            },
         )
         .await?;
     Ok(BackupSetPage {
@@ -133,7 +143,10 @@ pub async fn describe_backup_set(
         .call(
             "DescribeBackupSet",
             &params,
-            CallOptions { idempotent: true },
+            CallOptions {
+                idempotent: true,
+                ..CallOptions::default()
+            },
         )
         .await
     {

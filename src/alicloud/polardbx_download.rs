@@ -46,7 +46,10 @@ pub async fn describe_backup_set_links(
         .call(
             "DescribeBackupSet",
             &params,
-            CallOptions { idempotent: true },
+            CallOptions {
+                idempotent: true,
+                ..CallOptions::default()
+            },
         )
         .await
     {

@@ -18,7 +18,10 @@ pub async fn polardb_cluster_status(
         .call(
             "DescribeDBClusterAttribute",
             &params,
-            CallOptions { idempotent: true },
+            CallOptions {
+                idempotent: true,
+                ..CallOptions::default()
+            },
         )
         .await?;
     parse_cluster_status(&body)
@@ -44,7 +47,10 @@ pub async fn polardbx_instance_status(
         .call(
             "DescribeDBInstanceAttribute",
             &params,
-            CallOptions { idempotent: true },
+            CallOptions {
+                idempotent: true,
+                ..CallOptions::default()
+            },
         )
         .await?;
     parse_instance_status(&body)

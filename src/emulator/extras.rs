@@ -38,6 +38,11 @@ pub fn handle(
     now_ms: i64,
 ) -> Option<Result<Value, ApiFailure>> {
     Some(match (product, action) {
+        // A released cluster is gone for every other PolarDB action.
+        (
+            "polardb",
+            "DescribeBackups" | "DescribeBackupTasks" | "CreateBackup" | "DeleteBackup",
+        ) if released(req, state) => Err(ApiFailure::cluster_not_found()),
         ("polardb", "DescribeDBClusterAttribute") => cluster_attribute(req, state),
         ("polardb", "DescribeDetachedBackups") => detached_backups(req, state, now_ms),
         ("polardbx", "DescribeDBInstanceAttribute") => instance_attribute(req, state),
@@ -46,6 +51,12 @@ pub fn handle(
         }
         _ => return None,
     })
+}
+
+fn released(req: &ApiRequest, state: &State) -> bool {
+    req.param("DBClusterId")
+        .and_then(|id| state.clusters.get(id))
+        .is_some_and(|c| c.status == RELEASED)
 }
 
 fn cluster_attribute(req: &ApiRequest, state: &State) -> Result<Value, ApiFailure> {
@@ -183,12 +194,17 @@ mod tests {
         assert!(handle("polardb", "CreateBackup", &req(""), &mut s, 0).is_none());
     }
 
-    /// A running cluster has no detached backups.
+    /// A running cluster has no detached backups; a released one is not found by DescribeBackups.
     #[test]
     fn detached_only_when_released() {
         let mut s = state();
         let q = "DBClusterId=pc-run&StartTime=2020-01-01T00:00Z&EndTime=2030-01-01T00:00Z";
         let r = handle("polardb", "DescribeDetachedBackups", &req(q), &mut s, 0);
         assert_eq!(r.unwrap().unwrap()["Items"]["Backup"], json!([]));
+        let q = "DBClusterId=pc-gone&StartTime=2020-01-01T00:00Z&EndTime=2030-01-01T00:00Z";
+        let r = handle("polardb", "DescribeBackups", &req(q), &mut s, 0);
+        assert_eq!(r.unwrap().unwrap_err().code, "InvalidDBCluster.NotFound");
+        let r = handle("polardb", "DescribeDetachedBackups", &req(q), &mut s, 0);
+        assert!(r.unwrap().is_ok());
     }
 }

@@ -37,16 +37,25 @@ pub fn handle(
     Ok(body)
 }
 
-/// The instance named by the request; under `region-check` it must also be in the request's
-/// `RegionId` (every PolarDB-X action takes one), or it is not found there.
-fn instance<'a>(req: &'a ApiRequest, state: &State) -> Result<&'a str, ApiFailure> {
+/// The instance named by the request. Under `region-check` it must also be in the request's
+/// `RegionId`, or it is not found there; `RegionId` is then required where the SDK model says
+/// so (CreateBackup, DescribeBackupSetList) and checked where given (DescribeBackupSet).
+fn instance<'a>(
+    req: &'a ApiRequest,
+    state: &State,
+    region_required: bool,
+) -> Result<&'a str, ApiFailure> {
     let name = req.required("DBInstanceName")?;
     let Some(target) = state.instances.get(name) else {
         return Err(ApiFailure::instance_not_found());
     };
     if state.settings.strict(Strict::RegionCheck) {
-        let region = req.required("RegionId")?;
-        if region != target.region {
+        let region = if region_required {
+            Some(req.required("RegionId")?)
+        } else {
+            req.param("RegionId").filter(|r| !r.is_empty())
+        };
+        if region.is_some_and(|r| r != target.region) {
             return Err(ApiFailure::instance_not_found());
         }
     }
@@ -64,7 +73,7 @@ pub fn status_code(b: &PolardbxBackup, now_ms: i64) -> i64 {
 
 fn create_backup(req: &ApiRequest, state: &mut State, now_ms: i64) -> Result<Value, ApiFailure> {
     let region = req.required("RegionId")?;
-    let name = instance(req, state)?;
+    let name = instance(req, state, true)?;
     let backup_type = req
         .param("BackupType")
         .filter(|t| !t.is_empty())
@@ -141,7 +150,7 @@ fn describe_backup_set_list(
     state: &State,
     now_ms: i64,
 ) -> Result<Value, ApiFailure> {
-    let name = instance(req, state)?;
+    let name = instance(req, state, true)?;
     let start = millis(req, "StartTime")?.unwrap_or(i64::MIN);
     let end = millis(req, "EndTime")?.unwrap_or(i64::MAX);
     let number = positive(req, "PageNumber", 1, i32::MAX as u64)?;
@@ -164,7 +173,7 @@ fn describe_backup_set_list(
 
 /// An unknown id answers an empty `Data`, which callers read as "gone".
 fn describe_backup_set(req: &ApiRequest, state: &State, now_ms: i64) -> Result<Value, ApiFailure> {
-    let name = instance(req, state)?;
+    let name = instance(req, state, false)?;
     let id = req.required("BackupSetId")?;
     let data: Vec<Value> = state
         .polardbx_backups

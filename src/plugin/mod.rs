@@ -9,10 +9,12 @@
 //! - [`provider_service`]: tfplugin6 `Provider`, dispatching to [`crate::provider`] and
 //!   [`crate::resource`].
 //! - [`run`]: the managed (Terraform) and `--debug` modes `main` chooses between.
+//! - [`ephemeral`]: the ephemeral-resource RPCs (Terraform 1.10+).
 //! - [`convert`]: schemas, diagnostics and values to and from wire messages.
 //! - [`proto`]: generated code.
 
 pub mod convert;
+pub mod ephemeral;
 pub mod handshake;
 pub mod listener;
 pub mod operations;

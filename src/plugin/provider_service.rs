@@ -85,6 +85,7 @@ impl ProviderService {
                 .map(|d| (d.type_name().to_string(), schema_to_proto(d.schema())))
                 .collect(),
             server_capabilities: Some(capabilities()),
+            ephemeral_resource_schemas: super::ephemeral::schemas(),
             ..Default::default()
         };
         ProviderService {
@@ -180,6 +181,7 @@ impl Provider for ProviderService {
                     type_name: n.to_string(),
                 })
                 .collect(),
+            ephemeral_resources: super::ephemeral::metadata(),
             ..Default::default()
         }))
     }
@@ -286,7 +288,11 @@ impl Provider for ProviderService {
                 tracing::debug!("provider configuration has unknown values; deferring");
             }
             Ok(config) => match provider::configure(&config).await {
-                Ok((data, warnings)) => {
+                Ok((mut data, warnings)) => {
+                    // The operation's stop signal ends the clients' sleeps and calls too.
+                    let stop = self.operations.signal();
+                    data.polardb = data.polardb.with_stop(&stop);
+                    data.polardbx = data.polardbx.with_stop(&stop);
                     diags.extend(warnings);
                     if let Ok(mut slot) = self.configured.lock() {
                         *slot = Some(Arc::new(data));
@@ -474,38 +480,31 @@ impl Provider for ProviderService {
 
     async fn validate_ephemeral_resource_config(
         &self,
-        _req: Request<pb::validate_ephemeral_resource_config::Request>,
+        req: Request<pb::validate_ephemeral_resource_config::Request>,
     ) -> Result<Response<pb::validate_ephemeral_resource_config::Response>, Status> {
-        Err(Status::unimplemented(
-            "this provider has no ephemeral resources",
-        ))
+        Ok(Response::new(super::ephemeral::validate(req.into_inner())))
     }
 
     async fn open_ephemeral_resource(
         &self,
-        _req: Request<pb::open_ephemeral_resource::Request>,
+        req: Request<pb::open_ephemeral_resource::Request>,
     ) -> Result<Response<pb::open_ephemeral_resource::Response>, Status> {
-        Err(Status::unimplemented(
-            "this provider has no ephemeral resources",
-        ))
+        let resp = super::ephemeral::open(&self.ctx(), req.into_inner()).await;
+        Ok(Response::new(resp))
     }
 
     async fn renew_ephemeral_resource(
         &self,
-        _req: Request<pb::renew_ephemeral_resource::Request>,
+        req: Request<pb::renew_ephemeral_resource::Request>,
     ) -> Result<Response<pb::renew_ephemeral_resource::Response>, Status> {
-        Err(Status::unimplemented(
-            "this provider has no ephemeral resources",
-        ))
+        Ok(Response::new(super::ephemeral::renew(req.into_inner())))
     }
 
     async fn close_ephemeral_resource(
         &self,
-        _req: Request<pb::close_ephemeral_resource::Request>,
+        req: Request<pb::close_ephemeral_resource::Request>,
     ) -> Result<Response<pb::close_ephemeral_resource::Response>, Status> {
-        Err(Status::unimplemented(
-            "this provider has no ephemeral resources",
-        ))
+        Ok(Response::new(super::ephemeral::close(req.into_inner())))
     }
 
     async fn get_functions(

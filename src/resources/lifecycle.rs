@@ -115,7 +115,10 @@ pub(super) fn plan_wait(
 /// in-place update, which Terraform does not taint).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum WaitFor {
+    /// A new backup of a resource that plans an in-place wait ([`plan_wait`]) while unfinished.
     Create,
+    /// A new backup of a resource that does not plan such a wait.
+    CreateOnce,
     Update,
 }
 
@@ -162,7 +165,7 @@ pub(super) async fn finish_create<T>(
     fill: impl Fn(&mut Value, &T),
     is_failed: impl Fn(&T) -> bool,
 ) -> ApplyResponse {
-    finish_wait(WaitFor::Create, state, what, id, wait, fill, is_failed).await
+    finish_wait(WaitFor::CreateOnce, state, what, id, wait, fill, is_failed).await
 }
 
 /// [`finish_create`] for `phase`: an update's diagnostics say the backup stays in state
@@ -198,13 +201,15 @@ pub(super) async fn finish_wait<T>(
         }) => {
             last.iter().for_each(|b| fill(&mut state, b));
             diagnostics.push(match phase {
-                WaitFor::Create => diag::wait_timeout(what, id, waited, &status),
+                WaitFor::Create | WaitFor::CreateOnce => {
+                    diag::wait_timeout(what, id, waited, &status)
+                }
                 WaitFor::Update => diag::wait_again_timeout(what, id, waited, &status),
             });
         }
         Err(WaitError::Stopped { last, .. }) => {
             last.iter().for_each(|b| fill(&mut state, b));
-            diagnostics.push(diag::wait_stopped(what, id));
+            diagnostics.push(diag::wait_stopped(what, id, phase != WaitFor::CreateOnce));
         }
         Err(WaitError::Api { error, last }) => {
             last.iter().for_each(|b| fill(&mut state, b));
@@ -212,7 +217,7 @@ pub(super) async fn finish_wait<T>(
                 what,
                 id,
                 &error,
-                phase == WaitFor::Create,
+                phase != WaitFor::Update,
             ));
         }
     }

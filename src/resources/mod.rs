@@ -14,13 +14,17 @@ use std::sync::Arc;
 
 use crate::resource::{DataSource, Resource};
 
+pub mod ephemeral;
 pub mod ids;
 mod lifecycle;
 mod listing;
 pub mod polardb_backup;
+pub mod polardb_backup_data;
 pub mod polardb_backups;
 mod polardb_job;
 pub mod polardbx_backup;
+pub mod polardbx_backup_data;
+pub mod polardbx_backup_download;
 pub mod polardbx_backups;
 mod polardbx_create;
 pub mod quota;
@@ -40,6 +44,8 @@ pub fn data_sources() -> Vec<Arc<dyn DataSource>> {
     vec![
         Arc::new(polardb_backups::PolardbBackups::new()),
         Arc::new(polardbx_backups::PolardbxBackups::new()),
+        Arc::new(polardb_backup_data::PolardbBackup::new()),
+        Arc::new(polardbx_backup_data::PolardbxBackup::new()),
     ]
 }
 

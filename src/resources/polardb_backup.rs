@@ -690,7 +690,8 @@ async fn wait_for_job(
 ) -> Result<Option<Backup>, WaitError<Backup>> {
     let what = format!("PolarDB backup job {}:{}", job.cluster, job.job_id);
     let job = std::sync::Mutex::new(job);
-    let first_gone = std::sync::Mutex::new(None::<std::time::Instant>);
+    // When neither the job nor its backup was first found missing, and whether either was seen.
+    let first_gone = std::sync::Mutex::new((None::<std::time::Instant>, false));
     let client = &provider.polardb;
     let waited = waiter::wait_for(&what, timeout, &Schedule::default(), stop, || {
         let current = job.lock().ok().map(|j| j.clone());
@@ -701,6 +702,9 @@ async fn wait_for_job(
             match polardb_job::look(provider, client, &current, since).await? {
                 Lookup::Listed(b) => {
                     let b = *b;
+                    if let Ok(mut g) = first_gone.lock() {
+                        g.1 = true;
+                    }
                     if let Ok(mut j) = job.lock() {
                         j.backup_id = Some(b.backup_id.clone());
                     }
@@ -712,17 +716,28 @@ async fn wait_for_job(
                     }
                 }
                 Lookup::Running { progress, .. } => {
+                    if let Ok(mut g) = first_gone.lock() {
+                        g.1 = true;
+                    }
                     if let Ok(mut j) = job.lock() {
                         j.tasks_first = true;
                     }
                     Ok(Poll::Pending(None, progress))
                 }
                 Lookup::Gone => {
-                    let since_gone = first_gone
+                    let (since_gone, seen) = first_gone
                         .lock()
-                        .map(|mut g| g.get_or_insert_with(std::time::Instant::now).elapsed())
+                        .map(|mut g| {
+                            let seen = g.1;
+                            (
+                                g.0.get_or_insert_with(std::time::Instant::now).elapsed(),
+                                seen,
+                            )
+                        })
                         .unwrap_or_default();
-                    if gone_is_final || since_gone >= GONE_GRACE {
+                    // Gone at the first look of a delete: nothing to wait for. Gone after the
+                    // job was seen: the listing may lag the job, so give it the grace period.
+                    if (gone_is_final && !seen) || since_gone >= GONE_GRACE {
                         Ok(Poll::Done(None))
                     } else {
                         Ok(Poll::Pending(None, "not listed yet".into()))

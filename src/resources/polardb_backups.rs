@@ -35,7 +35,7 @@ impl Default for PolardbBackups {
 
 // ----- schema -----
 
-fn backup_type() -> Type {
+pub(super) fn backup_type() -> Type {
     let s = |n: &str| (n.to_string(), Type::String);
     Type::object([
         s("id"),
@@ -192,7 +192,7 @@ fn cluster_of(b: &Backup, asked: &str) -> String {
     }
 }
 
-fn item(cluster: &str, b: &Backup) -> Value {
+pub(super) fn item(cluster: &str, b: &Backup) -> Value {
     let cluster = cluster_of(b, cluster);
     Value::object([
         (
@@ -236,7 +236,7 @@ fn window_order(config: &Value) -> Option<Diagnostic> {
 }
 
 /// DescribeBackups times: `yyyy-MM-ddTHH:mmZ`.
-fn check_time(s: &str) -> Result<(), String> {
+pub(super) fn check_time(s: &str) -> Result<(), String> {
     if s.len() == 17 && timefmt::parse_iso8601(s).is_some() {
         Ok(())
     } else {

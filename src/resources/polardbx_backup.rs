@@ -557,6 +557,8 @@ mod tests {
                 ("region", Value::string("cn-beijing")),
                 ("access_key", Value::string("AK")),
                 ("secret_key", Value::string("SK")),
+                // The plan's instance check calls the API: offline, give up at once.
+                ("max_retry_timeout", Value::string("1s")),
             ]),
             &|_| None,
             None,

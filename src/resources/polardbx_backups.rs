@@ -39,7 +39,7 @@ impl Default for PolardbxBackups {
 
 // ----- schema -----
 
-fn set_type() -> Type {
+pub(super) fn set_type() -> Type {
     let s = |n: &str| (n.to_string(), Type::String);
     Type::object([
         s("id"),
@@ -234,7 +234,7 @@ pub(super) fn check_region_in_use(
     ))
 }
 
-fn item(region: &str, instance: &str, s: &BackupSet) -> Value {
+pub(super) fn item(region: &str, instance: &str, s: &BackupSet) -> Value {
     Value::object([
         (
             "id",

@@ -27,9 +27,7 @@ use std::time::{Duration, SystemTime};
 use crate::alicloud::polardb::{self, Backup, DescribeBackups};
 use crate::alicloud::{targets, ApiError, Client, ErrorKind};
 use crate::diagnostics::{self as diag, AttributePath, Diagnostic};
-use crate::resource::{
-    plan_with_schema, private_note, with_private_note, Ctx, PlanRequest, PlanResponse,
-};
+use crate::resource::{plan_with_schema, Ctx, PlanRequest, PlanResponse};
 use crate::schema::Schema;
 use crate::tfvalue::Value;
 use crate::timefmt;
@@ -40,9 +38,8 @@ pub const MANUAL_BACKUP_QUOTA: usize = 3;
 /// The status that allows a backup, for both products.
 const RUNNING: &str = "Running";
 
-/// The note in a replacement's planned private data that names the replaced backup's ID
-/// (added to the planner's own, see [`with_private_note`]).
-const REPLACES: &str = "quota-replaces";
+/// The planned private data of a replacement: this prefix and the replaced backup's ID.
+const REPLACES: &[u8] = b"quota-replaces:";
 
 /// How far back the listing looks (manual backups are kept at most about a year).
 const LOOKBACK: Duration = Duration::from_secs(400 * 86_400);
@@ -79,7 +76,8 @@ pub struct Checks {
 #[derive(Clone, Debug)]
 enum Lookup<T> {
     Found(T),
-    Missing,
+    /// Not found; the RequestId of the answer that said so.
+    Missing(String),
     Failed(String),
 }
 
@@ -104,7 +102,7 @@ impl Cluster {
                                 .detail,
                         ),
                     },
-                    Err(e) if e.kind == ErrorKind::NotFound => Lookup::Missing,
+                    Err(e) if e.kind == ErrorKind::NotFound => Lookup::Missing(request_id(&e)),
                     Err(e) => Lookup::Failed(
                         diag::api_error(&format!("read the status of cluster {cluster}"), &e)
                             .detail,
@@ -117,6 +115,8 @@ impl Cluster {
 
 #[derive(Default)]
 struct Planned {
+    /// Backups whose replacement's first plan came, when the marker could not ride along.
+    pending: Vec<String>,
     creates: usize,
     replaced: HashSet<String>,
 }
@@ -166,8 +166,15 @@ impl Checks {
         if !prior.is_null() {
             // A replacement's first plan: say which backup goes, for the create's plan.
             if !resp.requires_replace.is_empty() {
-                if let Some(b) = prior.str_attr("backup_id") {
-                    resp.planned_private = with_private_note(&resp.planned_private, REPLACES, b);
+                if let (Some(b), Some(c)) =
+                    (prior.str_attr("backup_id"), prior.str_attr("db_cluster_id"))
+                {
+                    if resp.planned_private.is_empty() {
+                        resp.planned_private = [REPLACES, b.as_bytes()].concat();
+                    } else {
+                        // The resource keeps private data: remember the replacement here.
+                        lock(&self.cluster(c).plan).pending.push(b.to_string());
+                    }
                 }
                 // Terraform shows only the errors of the create's plan, not its warnings.
                 if let (Some(cluster), Ok(provider)) =
@@ -180,8 +187,13 @@ impl Checks {
             }
             return;
         }
-        // The planner's own private data (why the plan was made) is kept as it is.
-        let replaces = private_note(prior_private, REPLACES);
+        let mut replaces = prior_private
+            .strip_prefix(REPLACES)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .map(str::to_string);
+        if replaces.is_some() {
+            resp.planned_private = Vec::new();
+        }
         // Unknown until apply: the apply phase's plan checks it then.
         let Some(cluster) = resp
             .planned_state
@@ -190,6 +202,9 @@ impl Checks {
         else {
             return;
         };
+        if replaces.is_none() && !prior_private.is_empty() {
+            replaces = lock(&self.cluster(&cluster).plan).pending.pop();
+        }
         let provider = match ctx.provider() {
             Ok(p) => p,
             Err(_) => return,
@@ -219,8 +234,13 @@ impl Checks {
         let first = entry.snapshot(client, cluster).await;
         let (status, listed) = match first {
             Lookup::Found(found) => found,
-            Lookup::Missing => {
-                return vec![target_missing("PolarDB cluster", cluster, "db_cluster_id")]
+            Lookup::Missing(request) => {
+                return vec![target_missing(
+                    "PolarDB cluster",
+                    cluster,
+                    request,
+                    "db_cluster_id",
+                )]
             }
             Lookup::Failed(why) => return vec![not_checked("PolarDB cluster", cluster, why)],
         };
@@ -344,7 +364,7 @@ impl Checks {
                 };
                 match targets::polardbx_instance_status(&client, &region, &instance).await {
                     Ok(status) => Lookup::Found(status),
-                    Err(e) if e.kind == ErrorKind::NotFound => Lookup::Missing,
+                    Err(e) if e.kind == ErrorKind::NotFound => Lookup::Missing(request_id(&e)),
                     Err(e) => Lookup::Failed(
                         diag::api_error(&format!("read the status of instance {instance}"), &e)
                             .detail,
@@ -357,7 +377,9 @@ impl Checks {
             Lookup::Found(s) => {
                 target_not_running("PolarDB-X instance", &instance, s, "db_instance_name")
             }
-            Lookup::Missing => target_missing("PolarDB-X instance", &instance, "db_instance_name"),
+            Lookup::Missing(request) => {
+                target_missing("PolarDB-X instance", &instance, request, "db_instance_name")
+            }
             Lookup::Failed(why) => not_checked("PolarDB-X instance", &instance, why),
         };
         resp.diagnostics.push(d);
@@ -416,12 +438,16 @@ async fn manual_backups(client: &Client, cluster: &str) -> Result<Vec<Backup>, A
         .collect())
 }
 
-fn target_missing(what: &str, id: &str, attribute: &str) -> Diagnostic {
+fn request_id(e: &ApiError) -> String {
+    e.request_id.clone().unwrap_or_else(|| "none".into())
+}
+
+fn target_missing(what: &str, id: &str, request: &str, attribute: &str) -> Diagnostic {
     Diagnostic::error(
         format!("The {what} does not exist"),
         format!(
-            "{what} {id} was not found in this region, so no backup of it can be made. Check \
-             {attribute} and the provider's region."
+            "{what} {id} was not found in this region, so no backup of it can be made. \
+             Check {attribute} and the provider's region.\n\nRequestId: {request}"
         ),
     )
     .at(AttributePath::attr(attribute))
@@ -429,7 +455,7 @@ fn target_missing(what: &str, id: &str, attribute: &str) -> Diagnostic {
 
 fn target_not_running(what: &str, id: &str, status: &str, attribute: &str) -> Diagnostic {
     Diagnostic::error(
-        format!("The {what} does not allow backups now"),
+        format!("The {what} is not in a state that allows backups"),
         format!(
             "{what} {id} is in status {status}; a backup needs it Running. Wait until it is \
              Running, then plan again."
@@ -541,21 +567,7 @@ mod tests {
             requires_replace: vec![AttributePath::attr("comment")],
             ..PlanResponse::default()
         };
-        resp.planned_private = crate::resource::PLANNED_FROM_PRIOR.to_vec();
         checks.check_polardb(&ctx, &prior, &[], &mut resp).await;
-        assert_eq!(
-            private_note(&resp.planned_private, REPLACES).as_deref(),
-            Some("9")
-        );
-        let replanned = PlanRequest {
-            prior_state: Value::Null,
-            proposed_new_state: Value::Null,
-            config: Value::Null,
-            prior_private: resp.planned_private.clone(),
-        };
-        assert!(
-            crate::resource::replanned_from_prior(&replanned),
-            "the planner's marker is kept beside the note"
-        );
+        assert_eq!(resp.planned_private, b"quota-replaces:9".to_vec());
     }
 }

@@ -210,19 +210,6 @@ impl Emulator {
         self.admin("GET", "requests", None).1
     }
 
-    /// How many `action` requests the log holds after the first `after` request: e.g. the
-    /// polls of a wait are the DescribeBackups after CreateBackup (plan-time checks list
-    /// backups too, before anything is created).
-    pub fn calls_after(&self, after: &str, action: &str) -> usize {
-        self.requests().as_array().map_or(0, |log| {
-            log.iter()
-                .skip_while(|r| r["action"] != after)
-                .skip(1)
-                .filter(|r| r["action"] == action)
-                .count()
-        })
-    }
-
     /// Replaces the fault rules: `{"CreateBackup": {"throttle_rate": 1.0}, "*": {..}}`.
     pub fn set_faults(&self, faults: Value) {
         let (status, body) = self.admin("POST", "faults", Some(&faults));

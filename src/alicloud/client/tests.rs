@@ -69,7 +69,10 @@ async fn create_backup(c: &Client) -> Result<serde_json::Value, ApiError> {
     c.call(
         "CreateBackup",
         &create_params(),
-        CallOptions { idempotent: true },
+        CallOptions {
+            idempotent: true,
+            ..CallOptions::default()
+        },
     )
     .await
 }
@@ -137,14 +140,20 @@ async fn each_action_uses_its_sdk_method() {
             .call(
                 "DescribeBackupSetList",
                 &[("DBInstanceName", "pxc-a".to_string())],
-                CallOptions { idempotent: true },
+                CallOptions {
+                    idempotent: true,
+                    ..CallOptions::default()
+                },
             )
             .await;
         let create = c
             .call(
                 "CreateBackup",
                 &[("DBInstanceName", "pxc-a".to_string())],
-                CallOptions { idempotent: false },
+                CallOptions {
+                    idempotent: false,
+                    ..CallOptions::default()
+                },
             )
             .await;
         if sig == SignatureVersion::V2 {
@@ -257,9 +266,16 @@ async fn retry_after_header_is_honoured() {
     .await;
     let c = client(&server.url, SignatureVersion::V2, Duration::from_secs(5));
     let start = Instant::now();
-    c.call("DescribeBackups", &[], CallOptions { idempotent: true })
-        .await
-        .expect("succeeds");
+    c.call(
+        "DescribeBackups",
+        &[],
+        CallOptions {
+            idempotent: true,
+            ..CallOptions::default()
+        },
+    )
+    .await
+    .expect("succeeds");
     assert!(
         start.elapsed() >= Duration::from_millis(300),
         "{:?}",
@@ -308,7 +324,14 @@ async fn budget_exhaustion() {
         Duration::from_millis(600),
     );
     let e = c
-        .call("DescribeBackups", &[], CallOptions { idempotent: true })
+        .call(
+            "DescribeBackups",
+            &[],
+            CallOptions {
+                idempotent: true,
+                ..CallOptions::default()
+            },
+        )
         .await
         .expect_err("fails");
     assert!(e.budget_exhausted);
@@ -330,7 +353,14 @@ async fn read_timeout_is_ambiguous_only_for_writes() {
         Duration::from_millis(500),
     );
     let e = c
-        .call("CreateBackup", &[], CallOptions { idempotent: false })
+        .call(
+            "CreateBackup",
+            &[],
+            CallOptions {
+                idempotent: false,
+                ..CallOptions::default()
+            },
+        )
         .await
         .expect_err("times out");
     assert_eq!(e.kind, ErrorKind::Ambiguous);
@@ -339,7 +369,14 @@ async fn read_timeout_is_ambiguous_only_for_writes() {
     assert_eq!(server.seen().len(), 1);
 
     let e = c
-        .call("DescribeBackups", &[], CallOptions { idempotent: true })
+        .call(
+            "DescribeBackups",
+            &[],
+            CallOptions {
+                idempotent: true,
+                ..CallOptions::default()
+            },
+        )
         .await
         .expect_err("times out");
     assert_eq!(e.kind, ErrorKind::Connect);
@@ -358,7 +395,14 @@ async fn dropped_connection_is_ambiguous() {
         Duration::from_millis(100),
     );
     let e = c
-        .call("CreateBackup", &[], CallOptions { idempotent: false })
+        .call(
+            "CreateBackup",
+            &[],
+            CallOptions {
+                idempotent: false,
+                ..CallOptions::default()
+            },
+        )
         .await
         .expect_err("dropped");
     assert_eq!(e.kind, ErrorKind::Ambiguous, "{e:?}");
@@ -378,7 +422,14 @@ async fn refused_connection_is_connect() {
         Duration::ZERO,
     );
     let e = c
-        .call("DescribeBackups", &[], CallOptions { idempotent: true })
+        .call(
+            "DescribeBackups",
+            &[],
+            CallOptions {
+                idempotent: true,
+                ..CallOptions::default()
+            },
+        )
         .await
         .expect_err("refused");
     assert_eq!(e.kind, ErrorKind::Connect);
@@ -531,9 +582,16 @@ async fn http_client_is_lazy_and_shared() {
     other.product = Product::Polardbx;
     let b = Client::new(other.clone()).unwrap().sharing_http_with(&a);
     let clone = a.clone();
-    a.call("DescribeBackups", &[], CallOptions { idempotent: true })
-        .await
-        .expect("call");
+    a.call(
+        "DescribeBackups",
+        &[],
+        CallOptions {
+            idempotent: true,
+            ..CallOptions::default()
+        },
+    )
+    .await
+    .expect("call");
     assert!(a.http.get().is_some());
     assert!(Arc::ptr_eq(&a.http, &b.http) && Arc::ptr_eq(&a.http, &clone.http));
     other.read_timeout = Duration::from_secs(9);
@@ -658,16 +716,23 @@ fn plain_http_needs_loopback_or_insecure() {
     Client::new(config).expect("allowed with insecure");
 }
 
-/// A throttled action is paced for every client sharing the configuration, and only that action.
+/// A densely throttled action is paced for every client sharing the configuration, and only
+/// that action.
 #[tokio::test]
 async fn throttling_paces_the_action() {
-    let server = Server::start(Arc::new(|n, _| match n {
-        0 => Reply::Respond(400, vec![], err_body("Throttling.User", "T0")),
-        _ => Reply::Respond(200, vec![], ok_body()),
+    let dense = crate::alicloud::pacing::DENSE_MIN as usize;
+    let server = Server::start(Arc::new(move |n, _| {
+        if n < dense {
+            Reply::Respond(400, vec![], err_body("Throttling.User", "T"))
+        } else {
+            Reply::Respond(200, vec![], ok_body())
+        }
     }))
     .await;
     let c = client(&server.url, SignatureVersion::V2, Duration::from_secs(30));
-    create_backup(&c).await.expect("second attempt succeeds");
+    create_backup(&c)
+        .await
+        .expect("succeeds after the throttles");
     let key = format!("{}/CreateBackup", c.host);
     let other = Client::new(c.config().clone())
         .expect("client")
@@ -699,7 +764,10 @@ async fn gateway_5xx_is_ambiguous_for_non_idempotent_calls() {
     }))
     .await;
     let c = client(&server.url, SignatureVersion::V2, Duration::from_secs(30));
-    let write = CallOptions { idempotent: false };
+    let write = CallOptions {
+        idempotent: false,
+        ..CallOptions::default()
+    };
     c.call("CreateBackup", &[], write)
         .await
         .expect("known good");

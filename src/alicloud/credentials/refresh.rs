@@ -64,8 +64,10 @@ impl Drop for Refreshing<'_> {
     fn drop(&mut self) {
         let mut st = self.0.lock();
         if st.refreshing {
+            // The fetch was abandoned: no outcome to share, waiters fetch for themselves.
             st.refreshing = false;
             st.generation += 1;
+            st.last_error = None;
         }
         drop(st);
         self.0.done.notify_waiters();
@@ -353,6 +355,38 @@ mod tests {
         assert!(first.await.unwrap().is_ok());
         assert!(second.await.unwrap().is_ok());
         assert_eq!(calls.load(Ordering::SeqCst), 1, "one fetch shared");
+    }
+
+    /// A failed fetch's error is handed to those who waited for it; they do not fetch again.
+    #[tokio::test]
+    async fn waiters_share_a_failure() {
+        let cache = Arc::new(Cache::default());
+        let release = Arc::new(Notify::new());
+        let started = Arc::new(AtomicUsize::new(0));
+        let (c1, r1, s1) = (cache.clone(), release.clone(), started.clone());
+        let first = tokio::spawn(async move {
+            c1.get_or_fetch(|| async move {
+                s1.fetch_add(1, Ordering::SeqCst);
+                r1.notified().await;
+                Err(ApiError::local(ErrorKind::Auth, "T", "Refused", "no"))
+            })
+            .await
+        });
+        while started.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        let c2 = cache.clone();
+        let second = tokio::spawn(async move {
+            c2.get_or_fetch(|| async { panic!("the waiter must not fetch") })
+                .await
+        });
+        // Lets the second caller reach its wait (one thread: it runs when this task yields).
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        release.notify_waiters();
+        assert_eq!(first.await.unwrap().unwrap_err().code, "Refused");
+        assert_eq!(second.await.unwrap().unwrap_err().code, "Refused");
     }
 
     /// A fetch whose caller gave up (its future dropped) does not leave others waiting forever.

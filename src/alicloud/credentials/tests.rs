@@ -72,10 +72,18 @@ fn debug_redacts_exactly() {
     let settings = CredentialSettings {
         secret_key: Some(Secret::new("s3cr3t")),
         security_token: Some(Secret::new("t0ken")),
+        assume_role_with_oidc: Some(OidcSettings {
+            oidc_token: Some(Secret::new("j.w.t")),
+            ..Default::default()
+        }),
         ..Default::default()
     };
     let d = format!("{settings:?}");
-    assert!(!d.contains("s3cr3t") && !d.contains("t0ken"), "{d}");
+    assert!(
+        !d.contains("s3cr3t") && !d.contains("t0ken") && !d.contains("j.w.t"),
+        "{d}"
+    );
+    assert!(d.contains("oidc_token: Some(Secret(\"***\"))"), "{d}");
     let provider = StaticCredentials(c);
     assert!(!format!("{provider:?}").contains("s3cr3t"));
 }

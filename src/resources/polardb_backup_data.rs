@@ -1,0 +1,389 @@
+//! Data source `alicloud_polardb_backup`: the one backup of a PolarDB cluster that matches the
+//! filters (status, mode, a start-time window, comment), or the newest of them with
+//! `most_recent = true`; with `include_detached = true` also the backups a released cluster
+//! left behind (DescribeDetachedBackups). Its attributes are those of an item of
+//! `alicloud_polardb_backups`, made by the same code.
+
+use std::collections::HashSet;
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+
+use super::check_attr;
+use super::ids::check_cluster_id;
+use super::listing::{all_pages, default_window, failed};
+use super::polardb_backups::{backup_type, check_time, item};
+use crate::alicloud::polardb::{Backup, DescribeBackups};
+use crate::alicloud::polardb_detached::{describe_page, Listing};
+use crate::alicloud::{ApiError, Client};
+use crate::diagnostics::{self as diag, invalid_attribute, Diagnostic, Diagnostics};
+use crate::resource::{Ctx, DataSource, ReadResponse};
+use crate::schema::{Attribute, Block, Schema};
+use crate::tfvalue::{Type, Value};
+use crate::timefmt;
+
+const PAGE_SIZE: u32 = 100;
+
+pub struct PolardbBackup {
+    schema: Schema,
+}
+
+impl PolardbBackup {
+    pub fn new() -> PolardbBackup {
+        PolardbBackup { schema: schema() }
+    }
+}
+
+impl Default for PolardbBackup {
+    fn default() -> PolardbBackup {
+        PolardbBackup::new()
+    }
+}
+
+// ----- schema -----
+
+/// The filters (arguments) first, then every attribute of a listed backup (computed; `status`,
+/// `backup_mode` and `comment` are both filter and result).
+fn schema() -> Schema {
+    let opt = |n: &str, d: &str| Attribute::optional(n, Type::String, d);
+    let filters = ["status", "backup_mode", "comment"];
+    let mut block = Block::new(
+        "The one backup of a PolarDB cluster matching the filters, or the newest with \
+         `most_recent`.",
+    )
+    .attribute(Attribute::required(
+        "db_cluster_id",
+        Type::String,
+        "The cluster, e.g. `pc-bp1abc2def3gh4ijk`.",
+    ))
+    .attribute(Attribute::optional_computed(
+        "status",
+        Type::String,
+        "Only a backup in this status, e.g. `Success`.",
+    ))
+    .attribute(Attribute::optional_computed(
+        "backup_mode",
+        Type::String,
+        "`Manual` or `Automated`.",
+    ))
+    .attribute(Attribute::optional_computed(
+        "comment",
+        Type::String,
+        "Only a backup with exactly this comment (the API's `Comment`).",
+    ))
+    .attribute(opt(
+        "started_after",
+        "Only a backup started at or after this time, `yyyy-MM-ddTHH:mmZ` (UTC); default 400 \
+         days ago.",
+    ))
+    .attribute(opt(
+        "started_before",
+        "Only a backup started at or before this time, `yyyy-MM-ddTHH:mmZ` (UTC); default a day \
+         from now.",
+    ))
+    .attribute(Attribute::optional(
+        "most_recent",
+        Type::Bool,
+        "When several match, pick the one started last (default `false`: several is an error).",
+    ))
+    .attribute(Attribute::optional(
+        "include_detached",
+        Type::Bool,
+        "Also look among the backups kept after the cluster was released \
+         (DescribeDetachedBackups; default `false`).",
+    ))
+    .attribute(Attribute::computed(
+        "detached",
+        Type::Bool,
+        "Whether the backup was found among a released cluster's kept backups.",
+    ));
+    let Type::Object(fields) = backup_type() else {
+        unreachable!("an item is an object")
+    };
+    for (name, ty) in fields {
+        if name != "db_cluster_id" && !filters.contains(&name.as_str()) {
+            let description = match name.as_str() {
+                "id" => {
+                    "`<db_cluster_id>:<backup_id>`, as `alicloud_polardb_backup` and import use."
+                }
+                _ => "As in `alicloud_polardb_backups`.",
+            };
+            block = block.attribute(Attribute::computed(&name, ty, description));
+        }
+    }
+    Schema::new(0, block)
+}
+
+#[async_trait]
+impl DataSource for PolardbBackup {
+    fn type_name(&self) -> &'static str {
+        "alicloud_polardb_backup"
+    }
+
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    // ----- validate -----
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let time_fix = "Use the form \"2025-01-31T00:00Z\" (UTC).";
+        [
+            check_attr(
+                config,
+                "db_cluster_id",
+                check_cluster_id,
+                "Use a PolarDB cluster ID, e.g. \"pc-bp1abc2def3gh4ijk\".",
+            ),
+            check_attr(config, "started_after", check_time, time_fix),
+            check_attr(config, "started_before", check_time, time_fix),
+            check_attr(
+                config,
+                "backup_mode",
+                |v| match v {
+                    "Automated" | "Manual" => Ok(()),
+                    other => Err(format!("\"{other}\" is not a backup mode.")),
+                },
+                "Use \"Automated\" or \"Manual\".",
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    // ----- read -----
+
+    async fn read(&self, ctx: &Ctx, config: Value) -> ReadResponse {
+        let provider = match ctx.provider() {
+            Ok(p) => p,
+            Err(d) => return failed(d),
+        };
+        let Some(cluster) = config.str_attr("db_cluster_id").map(str::to_string) else {
+            return failed(invalid_attribute(
+                "db_cluster_id",
+                "The cluster ID is missing.",
+                "Set db_cluster_id.",
+            ));
+        };
+        let (default_start, default_end) = default_window(SystemTime::now());
+        let time = |name: &str, default: SystemTime| {
+            config
+                .str_attr(name)
+                .map_or_else(|| timefmt::iso8601_minutes(default), str::to_string)
+        };
+        let query = DescribeBackups {
+            db_cluster_id: cluster.clone(),
+            backup_status: config.str_attr("status").map(str::to_string),
+            backup_mode: config.str_attr("backup_mode").map(str::to_string),
+            start_time: time("started_after", default_start),
+            end_time: time("started_before", default_end),
+            page_size: PAGE_SIZE,
+            ..DescribeBackups::default()
+        };
+        let client = &provider.polardb;
+        let mut found = match list(client, Listing::Attached, &query).await {
+            Ok(found) => found,
+            // A released cluster is not found; its kept backups may still be asked for.
+            Err(e)
+                if e.kind == crate::alicloud::ErrorKind::NotFound
+                    && config.bool_attr("include_detached") == Some(true) =>
+            {
+                Vec::new()
+            }
+            Err(e) => {
+                return failed(diag::api_error(
+                    &format!("list the backups of {cluster}"),
+                    &e,
+                ))
+            }
+        };
+        if config.bool_attr("include_detached") == Some(true) {
+            match list(client, Listing::Detached, &query).await {
+                Ok(kept) => {
+                    let seen: HashSet<String> =
+                        found.iter().map(|(b, _, _)| b.backup_id.clone()).collect();
+                    found.extend(
+                        kept.into_iter()
+                            .filter(|(b, _, _)| !seen.contains(&b.backup_id)),
+                    );
+                }
+                Err(e) => {
+                    return failed(diag::api_error(
+                        &format!("list the kept backups of released cluster {cluster}"),
+                        &e,
+                    ))
+                }
+            }
+        }
+        if let Some(comment) = config.str_attr("comment") {
+            found.retain(|(_, c, _)| c == comment);
+        }
+        let candidates: Vec<Candidate> = found
+            .iter()
+            .map(|(b, _, _)| Candidate {
+                id: b.backup_id.clone(),
+                started: b.backup_start_time.clone(),
+            })
+            .collect();
+        let most_recent = config.bool_attr("most_recent") == Some(true);
+        let chosen = match pick(&candidates, most_recent, "PolarDB cluster", &cluster) {
+            Ok(i) => i,
+            Err(d) => return failed(d),
+        };
+        let (backup, comment, detached) = &found[chosen];
+        let mut state = config;
+        if let Value::Object(fields) = item(&cluster, backup) {
+            for (name, value) in fields {
+                state.set(&name, value);
+            }
+        }
+        state.set("comment", super::text(comment));
+        state.set("detached", Value::Bool(*detached));
+        ReadResponse {
+            new_state: state,
+            ..ReadResponse::default()
+        }
+    }
+}
+
+// ----- helpers -----
+
+/// Every backup of one listing, with its comment and whether it is detached.
+async fn list(
+    client: &Client,
+    listing: Listing,
+    query: &DescribeBackups,
+) -> Result<Vec<(Backup, String, bool)>, ApiError> {
+    all_pages(PAGE_SIZE, |page| {
+        let q = DescribeBackups {
+            page_number: page,
+            ..query.clone()
+        };
+        async move {
+            let (p, comments) = describe_page(client, listing, &q).await?;
+            let detached = listing == Listing::Detached;
+            let items = p
+                .items
+                .into_iter()
+                .zip(comments.into_iter().chain(std::iter::repeat(String::new())))
+                .map(|(b, c)| (b, c, detached))
+                .collect();
+            Ok((items, p.total_record_count))
+        }
+    })
+    .await
+}
+
+/// A backup that matched, as far as choosing among several needs.
+pub(super) struct Candidate {
+    pub id: String,
+    /// `yyyy-MM-ddTHH:mm:ssZ`: such times order as their text does.
+    pub started: String,
+}
+
+/// The index of the one candidate, or of the newest with `most_recent`; otherwise the error
+/// that says what matched and what to do.
+pub(super) fn pick(
+    candidates: &[Candidate],
+    most_recent: bool,
+    what: &str,
+    of: &str,
+) -> Result<usize, Diagnostic> {
+    match candidates.len() {
+        0 => Err(Diagnostic::error(
+            "No backup matches",
+            format!(
+                "No backup of {what} {of} matches the filters in the time window. Widen the \
+                 filters (status, backup_mode, started_after, started_before) or check the ID."
+            ),
+        )),
+        1 => Ok(0),
+        n if most_recent => Ok((0..n)
+            .max_by(|&a, &b| candidates[a].started.cmp(&candidates[b].started))
+            .unwrap_or(0)),
+        n => {
+            let shown: Vec<String> = candidates
+                .iter()
+                .take(10)
+                .map(|c| format!("{} (started {})", c.id, c.started))
+                .collect();
+            Err(Diagnostic::error(
+                "Several backups match",
+                format!(
+                    "{n} backups of {what} {of} match: {}{}. Set most_recent = true to pick the \
+                     newest, or narrow the filters.",
+                    shown.join(", "),
+                    if n > 10 { ", ..." } else { "" }
+                ),
+            )
+            .at(crate::diagnostics::AttributePath::attr("most_recent")))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(id: &str, started: &str) -> Candidate {
+        Candidate {
+            id: id.into(),
+            started: started.into(),
+        }
+    }
+
+    /// None and several are errors that say what to do; most_recent picks the newest.
+    #[test]
+    fn picking() {
+        let none = pick(&[], false, "PolarDB cluster", "pc-a").unwrap_err();
+        assert!(none.detail.contains("Widen the filters"));
+        let two = [
+            c("1", "2026-01-02T00:00:00Z"),
+            c("2", "2026-03-01T00:00:00Z"),
+            c("3", "2026-02-01T00:00:00Z"),
+        ];
+        let many = pick(&two, false, "PolarDB cluster", "pc-a").unwrap_err();
+        assert!(many.detail.contains("3 backups"), "{}", many.detail);
+        assert!(many.detail.contains("most_recent = true"));
+        assert_eq!(pick(&two, true, "PolarDB cluster", "pc-a").unwrap(), 1);
+        assert_eq!(pick(&two[..1], false, "x", "y").unwrap(), 0);
+    }
+
+    /// The schema has every item attribute once, and the filters as optional arguments.
+    #[test]
+    fn schema_covers_item() {
+        let s = schema();
+        let names: Vec<&str> = s.block.attributes.iter().map(|a| a.name.as_str()).collect();
+        for n in [
+            "id",
+            "backup_id",
+            "status",
+            "comment",
+            "size_bytes",
+            "expire_time",
+            "detached",
+        ] {
+            assert_eq!(names.iter().filter(|x| **x == n).count(), 1, "{n}");
+        }
+        let status = s
+            .block
+            .attributes
+            .iter()
+            .find(|a| a.name == "status")
+            .unwrap();
+        assert!(status.optional && status.computed);
+    }
+
+    /// Bad times and modes are named with their fix.
+    #[test]
+    fn validation() {
+        let cfg = schema().config_with(&[
+            ("started_after", Value::string("yesterday")),
+            ("backup_mode", Value::string("Sometimes")),
+        ]);
+        let d = PolardbBackup::new().validate(&cfg);
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert!(d[0].summary.contains("started_after"));
+    }
+}

@@ -1,0 +1,278 @@
+//! Data source `alicloud_polardbx_backup`: the one backup set of a PolarDB-X instance that
+//! matches the filters (status, mode, a start-time window), or the newest of them with
+//! `most_recent = true`. Its attributes are those of an item of `alicloud_polardbx_backups`,
+//! made by the same code.
+
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+
+use super::check_attr;
+use super::ids::{check_instance_name, check_region};
+use super::listing::{default_window, failed};
+use super::polardb_backup_data::{pick, Candidate};
+use super::polardbx_backups::{check_region_in_use, item, list_sets, set_type};
+use crate::alicloud::polardbx::BackupSet;
+use crate::diagnostics::{self as diag, invalid_attribute, Diagnostics};
+use crate::resource::{Ctx, DataSource, ReadResponse};
+use crate::schema::{Attribute, Block, Schema};
+use crate::tfvalue::{Type, Value};
+use crate::timefmt;
+
+/// `BackupModel` of the backup sets a policy takes and of those taken on request.
+const MODES: [(&str, &str); 2] = [("Automated", "0"), ("Manual", "1")];
+
+pub struct PolardbxBackup {
+    schema: Schema,
+}
+
+impl PolardbxBackup {
+    pub fn new() -> PolardbxBackup {
+        PolardbxBackup { schema: schema() }
+    }
+}
+
+impl Default for PolardbxBackup {
+    fn default() -> PolardbxBackup {
+        PolardbxBackup::new()
+    }
+}
+
+// ----- schema -----
+
+fn schema() -> Schema {
+    let opt = |n: &str, d: &str| Attribute::optional(n, Type::String, d);
+    let mut block = Block::new(
+        "The one backup set of a PolarDB-X 2.0 instance matching the filters, or the newest \
+         with `most_recent`.",
+    )
+    .attribute(Attribute::required(
+        "db_instance_name",
+        Type::String,
+        "The instance, e.g. `pxc-hzabc123`.",
+    ))
+    .attribute(Attribute::optional_computed(
+        "region_id",
+        Type::String,
+        "The instance's region (default: the provider's region).",
+    ))
+    .attribute(Attribute::optional_computed(
+        "status",
+        Type::String,
+        "Only a backup set in this status: `Success`, `Running` or `Failed`.",
+    ))
+    .attribute(opt(
+        "backup_mode",
+        "`Manual` (taken on request) or `Automated` (taken by the backup policy).",
+    ))
+    .attribute(opt(
+        "started_after",
+        "Only a backup set begun at or after this time, `yyyy-MM-ddTHH:mm:ssZ` (UTC); default \
+         400 days ago.",
+    ))
+    .attribute(opt(
+        "started_before",
+        "Only a backup set begun at or before this time, `yyyy-MM-ddTHH:mm:ssZ` (UTC); default a \
+         day from now.",
+    ))
+    .attribute(Attribute::optional(
+        "most_recent",
+        Type::Bool,
+        "When several match, pick the one begun last (default `false`: several is an error).",
+    ));
+    let Type::Object(fields) = set_type() else {
+        unreachable!("an item is an object")
+    };
+    for (name, ty) in fields {
+        if !["db_instance_name", "region_id", "status"].contains(&name.as_str()) {
+            let description = match name.as_str() {
+                "id" => "`<region_id>:<db_instance_name>:<backup_set_id>`, as `alicloud_polardbx_backup` and import use.",
+                _ => "As in `alicloud_polardbx_backups`.",
+            };
+            block = block.attribute(Attribute::computed(&name, ty, description));
+        }
+    }
+    Schema::new(0, block)
+}
+
+#[async_trait]
+impl DataSource for PolardbxBackup {
+    fn type_name(&self) -> &'static str {
+        "alicloud_polardbx_backup"
+    }
+
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    // ----- validate -----
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let time_fix = "Use the form \"2025-01-31T00:00:00Z\" (UTC).";
+        let check_time = |s: &str| {
+            timefmt::parse_iso8601(s)
+                .map(|_| ())
+                .ok_or_else(|| format!("\"{s}\" is not a UTC time."))
+        };
+        let one_of = |allowed: &'static [&'static str]| {
+            move |v: &str| {
+                if allowed.contains(&v) {
+                    Ok(())
+                } else {
+                    Err(format!("\"{v}\" is not one of {}.", allowed.join(", ")))
+                }
+            }
+        };
+        [
+            check_attr(
+                config,
+                "db_instance_name",
+                check_instance_name,
+                "Use a PolarDB-X instance name, e.g. \"pxc-hzabc123\".",
+            ),
+            check_attr(
+                config,
+                "region_id",
+                check_region,
+                "Use a region ID such as \"cn-hangzhou\", or leave it out.",
+            ),
+            check_attr(config, "started_after", check_time, time_fix),
+            check_attr(config, "started_before", check_time, time_fix),
+            check_attr(
+                config,
+                "status",
+                one_of(&["Success", "Running", "Failed"]),
+                "Use \"Success\", \"Running\" or \"Failed\".",
+            ),
+            check_attr(
+                config,
+                "backup_mode",
+                one_of(&["Manual", "Automated"]),
+                "Use \"Manual\" or \"Automated\".",
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    // ----- read -----
+
+    async fn read(&self, ctx: &Ctx, config: Value) -> ReadResponse {
+        let provider = match ctx.provider() {
+            Ok(p) => p,
+            Err(d) => return failed(d),
+        };
+        let Some(instance) = config.str_attr("db_instance_name").map(str::to_string) else {
+            return failed(invalid_attribute(
+                "db_instance_name",
+                "The instance name is missing.",
+                "Set db_instance_name.",
+            ));
+        };
+        let region = config
+            .str_attr("region_id")
+            .unwrap_or(&provider.region)
+            .to_string();
+        if let Err(d) = check_region_in_use(provider, &region, "region_id") {
+            return failed(d);
+        }
+        let client = match provider.polardbx_in(&region) {
+            Ok(c) => c,
+            Err(e) => return failed(diag::api_error("set up the PolarDB-X client", &e)),
+        };
+        let (default_start, default_end) = default_window(SystemTime::now());
+        let ms = |name: &str, default: SystemTime| {
+            config
+                .str_attr(name)
+                .and_then(timefmt::parse_iso8601)
+                .map_or_else(
+                    || timefmt::unix_millis(default),
+                    |secs| secs.saturating_mul(1000),
+                )
+        };
+        let (start_ms, end_ms) = (
+            ms("started_after", default_start),
+            ms("started_before", default_end),
+        );
+        let listing = list_sets(&client, &region, &instance, start_ms, end_ms).await;
+        let mut sets: Vec<BackupSet> = match listing {
+            Ok(sets) => sets,
+            Err(e) => {
+                return failed(diag::api_error(
+                    &format!("list the backup sets of {instance}"),
+                    &e,
+                ))
+            }
+        };
+        let model = config
+            .str_attr("backup_mode")
+            .and_then(|m| MODES.iter().find(|(name, _)| *name == m))
+            .map(|(_, code)| *code);
+        let status = config.str_attr("status");
+        sets.retain(|s| {
+            model.is_none_or(|m| s.backup_model == m)
+                && status.is_none_or(|st| super::polardbx_backup::status_name(s.status) == st)
+                && s.begin_time >= start_ms
+                && s.begin_time <= end_ms
+        });
+        let items: Vec<Value> = sets.iter().map(|s| item(&region, &instance, s)).collect();
+        let candidates: Vec<Candidate> = items
+            .iter()
+            .zip(&sets)
+            .map(|(v, s)| Candidate {
+                id: s.backup_set_id.clone(),
+                started: v.str_attr("begin_time").unwrap_or_default().to_string(),
+            })
+            .collect();
+        let most_recent = config.bool_attr("most_recent") == Some(true);
+        let chosen = match pick(&candidates, most_recent, "PolarDB-X instance", &instance) {
+            Ok(i) => i,
+            Err(d) => return failed(d),
+        };
+        let mut state = config;
+        if let Some(Value::Object(fields)) = items.into_iter().nth(chosen) {
+            for (name, value) in fields {
+                state.set(&name, value);
+            }
+        }
+        ReadResponse {
+            new_state: state,
+            ..ReadResponse::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every item attribute appears once; filters are arguments.
+    #[test]
+    fn schema_covers_item() {
+        let s = schema();
+        let names: Vec<&str> = s.block.attributes.iter().map(|a| a.name.as_str()).collect();
+        for n in [
+            "id",
+            "backup_set_id",
+            "status",
+            "region_id",
+            "begin_time",
+            "size_bytes",
+        ] {
+            assert_eq!(names.iter().filter(|x| **x == n).count(), 1, "{n}");
+        }
+    }
+
+    /// A bad status or mode names the attribute and the allowed values.
+    #[test]
+    fn validation() {
+        let cfg = schema().config_with(&[
+            ("status", Value::string("1")),
+            ("backup_mode", Value::string("manual")),
+        ]);
+        let d = PolardbxBackup::new().validate(&cfg);
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert!(d[0].detail.contains("\"Success\""), "{:?}", d[0]);
+    }
+}
