@@ -252,18 +252,21 @@ struct Hints {
     defaults: BTreeSet<String>,
 }
 
-fn hints_of(type_name: &str) -> Hints {
-    let schemas = resources::resources()
-        .iter()
-        .filter(|r| r.type_name() == type_name)
-        .map(|r| r.schema().clone())
-        .chain(
-            resources::data_sources()
-                .iter()
-                .filter(|d| d.type_name() == type_name)
-                .map(|d| d.schema().clone()),
-        )
-        .collect::<Vec<_>>();
+/// `kind` is the key of `providers schema -json`: a resource and a data source may share a name.
+fn hints_of(kind: &str, type_name: &str) -> Hints {
+    let schemas: Vec<_> = match kind {
+        "resource_schemas" => resources::resources()
+            .iter()
+            .filter(|r| r.type_name() == type_name)
+            .map(|r| r.schema().clone())
+            .collect(),
+        "data_source_schemas" => resources::data_sources()
+            .iter()
+            .filter(|d| d.type_name() == type_name)
+            .map(|d| d.schema().clone())
+            .collect(),
+        _ => Vec::new(),
+    };
     let names = |keep: fn(&terraform_provider_alicloud::schema::Attribute) -> bool| {
         schemas
             .iter()
@@ -317,7 +320,12 @@ fn docs_match_the_schema() {
                 problems.push(format!("{type_name} has no page {}", page.display()));
                 continue;
             }
-            check_block(&page, &s["block"], &hints_of(type_name), &mut problems);
+            check_block(
+                &page,
+                &s["block"],
+                &hints_of(kind, type_name),
+                &mut problems,
+            );
             pages += 1;
         }
     }

@@ -208,7 +208,7 @@ async fn malformed_values_are_refused_and_the_process_lives() {
         .iter()
         .map(|d| (d.type_name(), d.schema().value_type()))
         .collect();
-    assert_eq!((resources.len(), data_sources.len()), (2, 2));
+    assert_eq!((resources.len(), data_sources.len()), (2, 4));
 
     let mut tried = 0usize;
     for (type_name, ty, attr) in &resources {
