@@ -89,7 +89,7 @@ fn window() -> polardb::DescribeBackups {
 /// Throttled CreateBackup attempts are retried with the same ClientToken and one backup results.
 #[tokio::test]
 async fn throttling_retried_with_one_client_token() {
-    let emu = Emulator::start_default();
+    let emu = Emulator::start_default_in("documented");
     emu.set_faults(json!({ "CreateBackup": { "throttle_rate": 1.0 } }));
     let c = client(&emu, Opts::default());
     let call =
@@ -253,7 +253,7 @@ async fn budget_exhaustion() {
 /// The typed calls round-trip through the emulator, signed V2 and V3.
 #[tokio::test]
 async fn typed_calls_round_trip() {
-    let emu = Emulator::start_default();
+    let emu = Emulator::start_default_in("documented");
     for sig in [SignatureVersion::V2, SignatureVersion::V3] {
         emu.reset();
         let c = client(

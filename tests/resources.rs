@@ -71,6 +71,45 @@ pub(crate) fn backup_ids_in_state(tf: &Terraform) -> Vec<String> {
     ids
 }
 
+/// The job of every backup in state, sorted: PolarDB's `backup_job_id` (known from the
+/// moment CreateBackup answered, unlike `backup_id` where running backups are not listed) or
+/// PolarDB-X's `backup_set_id`.
+pub(crate) fn job_ids_in_state(tf: &Terraform) -> Vec<String> {
+    let mut ids: Vec<String> = resources(tf)
+        .iter()
+        .map(|r| {
+            let v = &r["values"];
+            v["backup_job_id"]
+                .as_str()
+                .or(v["backup_set_id"].as_str())
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// The job of every backup the emulator holds (both products), sorted.
+pub(crate) fn job_ids_in_emulator(emu: &Emulator) -> Vec<String> {
+    let mut ids: Vec<String> = emu
+        .backups()
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        // A PolarDB-X set is its own job: its entry has no `job_id`.
+        .filter_map(|b| {
+            b["job_id"]
+                .as_str()
+                .or(b["id"].as_str())
+                .map(str::to_string)
+        })
+        .collect();
+    ids.sort();
+    ids
+}
+
 /// The IDs of every backup the emulator holds (both products), sorted.
 pub(crate) fn backup_ids_in_emulator(emu: &Emulator) -> Vec<String> {
     let mut ids: Vec<String> = emu

@@ -7,7 +7,7 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::resources::{backup_ids_in_emulator, backup_ids_in_state, calls};
+use crate::resources::{backup_ids_in_state, calls, job_ids_in_emulator, job_ids_in_state};
 use crate::util::bin;
 use crate::util::emulator::{Emulator, CLUSTER};
 use crate::util::terraform::{Terraform, PROVIDER_ADDRESS};
@@ -111,7 +111,7 @@ fn sigterm_to_the_process_group_saves_every_backup() {
     let pgid = child.id();
     let started = Instant::now();
     // All five created and each waited on at least once.
-    while backup_ids_in_emulator(&emu).len() < 5 || calls(&emu, "DescribeBackups") < 5 {
+    while job_ids_in_emulator(&emu).len() < 5 || calls(&emu, "DescribeBackups") < 5 {
         assert!(
             started.elapsed() < Duration::from_secs(120),
             "the five creates never started waiting"
@@ -126,10 +126,10 @@ fn sigterm_to_the_process_group_saves_every_backup() {
     );
     let reported = text(&out);
     assert!(!reported.contains("panic"), "{reported}");
-    let in_emulator = backup_ids_in_emulator(&emu);
+    let in_emulator = job_ids_in_emulator(&emu);
     assert_eq!(in_emulator.len(), 5, "five backups were created");
     assert_eq!(
-        backup_ids_in_state(&tf),
+        job_ids_in_state(&tf),
         in_emulator,
         "every backup created is in the state:\n{reported}"
     );
@@ -204,7 +204,7 @@ fn sigterm_to_the_provider_alone_saves_every_backup() {
         .spawn()
         .expect("start terraform apply");
     let started = Instant::now();
-    while backup_ids_in_emulator(&emu).len() < 3 || calls(&emu, "DescribeBackups") < 3 {
+    while job_ids_in_emulator(&emu).len() < 3 || calls(&emu, "DescribeBackups") < 3 {
         assert!(
             started.elapsed() < Duration::from_secs(120),
             "the three creates never started waiting"
@@ -224,10 +224,10 @@ fn sigterm_to_the_provider_alone_saves_every_backup() {
         out.status.code()
     );
     let reported = text(&out);
-    let in_emulator = backup_ids_in_emulator(&emu);
+    let in_emulator = job_ids_in_emulator(&emu);
     assert_eq!(in_emulator.len(), 3);
     assert_eq!(
-        backup_ids_in_state(&tf),
+        job_ids_in_state(&tf),
         in_emulator,
         "every backup created is in the state:\n{reported}"
     );

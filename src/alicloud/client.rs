@@ -752,14 +752,29 @@ fn interpret(action: &str, answer: &Answer) -> Result<serde_json::Value, ApiErro
                 .map(super::lenient::string)
                 .filter(|s| !s.is_empty())
         };
-        e.kind = ErrorKind::Other;
         e.code = codes::UNSUCCESSFUL.to_string();
         e.message = text("Message").unwrap_or_else(|| {
             "the service answered \"Success\": false without a message".to_string()
         });
+        e.kind = unsuccessful_kind(&e.message);
         e.request_id = text("RequestId");
     }
     Err(e)
+}
+
+/// The kind of a `"Success": false` answer without a code, from its message: with no code to
+/// go by, "does not exist" / "not found" is the one reading a caller must act on (a refresh
+/// drops what is gone instead of failing).
+fn unsuccessful_kind(message: &str) -> ErrorKind {
+    let lower = message.to_ascii_lowercase();
+    if ["not exist", "not found", "notfound"]
+        .iter()
+        .any(|w| lower.contains(w))
+    {
+        ErrorKind::NotFound
+    } else {
+        ErrorKind::Other
+    }
 }
 
 /// Classifies a transport failure: nothing sent (DNS, refused, TLS) is `Connect`; a failure after

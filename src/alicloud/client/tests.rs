@@ -786,3 +786,16 @@ async fn gateway_5xx_is_ambiguous_for_non_idempotent_calls() {
         .expect("an API 503 is retried");
     assert_eq!(server.seen().len(), 5);
 }
+
+/// A code-less `Success: false` is not-found when its message says so, else a plain error.
+#[test]
+fn unsuccessful_messages_are_classified() {
+    for (message, kind) in [
+        ("The specified DBInstanceName does not exist.", ErrorKind::NotFound),
+        ("Backup set not found", ErrorKind::NotFound),
+        ("The instance is busy.", ErrorKind::Other),
+        ("", ErrorKind::Other),
+    ] {
+        assert_eq!(super::unsuccessful_kind(message), kind, "{message:?}");
+    }
+}
