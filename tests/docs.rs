@@ -252,18 +252,22 @@ struct Hints {
     defaults: BTreeSet<String>,
 }
 
-fn hints_of(type_name: &str) -> Hints {
-    let schemas = resources::resources()
-        .iter()
-        .filter(|r| r.type_name() == type_name)
-        .map(|r| r.schema().clone())
-        .chain(
-            resources::data_sources()
-                .iter()
-                .filter(|d| d.type_name() == type_name)
-                .map(|d| d.schema().clone()),
-        )
-        .collect::<Vec<_>>();
+/// Hints of `type_name` of one `kind` (`resource_schemas`, ..): since issue 13 a singular data
+/// source has the name of the resource it reads, so the kind decides whose schema it is.
+fn hints_of(kind: &str, type_name: &str) -> Hints {
+    let schemas = if kind == "resource_schemas" {
+        resources::resources()
+            .iter()
+            .filter(|r| r.type_name() == type_name)
+            .map(|r| r.schema().clone())
+            .collect::<Vec<_>>()
+    } else {
+        resources::data_sources()
+            .iter()
+            .filter(|d| d.type_name() == type_name)
+            .map(|d| d.schema().clone())
+            .collect::<Vec<_>>()
+    };
     let names = |keep: fn(&terraform_provider_alicloud::schema::Attribute) -> bool| {
         schemas
             .iter()
@@ -317,7 +321,12 @@ fn docs_match_the_schema() {
                 problems.push(format!("{type_name} has no page {}", page.display()));
                 continue;
             }
-            check_block(&page, &s["block"], &hints_of(type_name), &mut problems);
+            check_block(
+                &page,
+                &s["block"],
+                &hints_of(kind, type_name),
+                &mut problems,
+            );
             pages += 1;
         }
     }
