@@ -252,21 +252,20 @@ struct Hints {
     defaults: BTreeSet<String>,
 }
 
-/// Hints of `type_name` of one `kind` (`resource_schemas`, ..): since issue 13 a singular data
-/// source has the name of the resource it reads, so the kind decides whose schema it is.
+/// `kind` is the key of `providers schema -json`: a resource and a data source may share a name.
 fn hints_of(kind: &str, type_name: &str) -> Hints {
-    let schemas = if kind == "resource_schemas" {
-        resources::resources()
+    let schemas: Vec<_> = match kind {
+        "resource_schemas" => resources::resources()
             .iter()
             .filter(|r| r.type_name() == type_name)
             .map(|r| r.schema().clone())
-            .collect::<Vec<_>>()
-    } else {
-        resources::data_sources()
+            .collect(),
+        "data_source_schemas" => resources::data_sources()
             .iter()
             .filter(|d| d.type_name() == type_name)
             .map(|d| d.schema().clone())
-            .collect::<Vec<_>>()
+            .collect(),
+        _ => Vec::new(),
     };
     let names = |keep: fn(&terraform_provider_alicloud::schema::Attribute) -> bool| {
         schemas

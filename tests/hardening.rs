@@ -208,7 +208,6 @@ async fn malformed_values_are_refused_and_the_process_lives() {
         .iter()
         .map(|d| (d.type_name(), d.schema().value_type()))
         .collect();
-    // Two backup resources; the plural data sources and, since issue 13, the singular ones.
     assert_eq!((resources.len(), data_sources.len()), (2, 4));
 
     let mut tried = 0usize;
