@@ -3,17 +3,14 @@
 //! `most_recent = true`. Its attributes are those of an item of `alicloud_polardbx_backups`,
 //! made by the same code.
 
-use std::time::SystemTime;
-
 use async_trait::async_trait;
 
 use super::check_attr;
 use super::ids::{check_instance_name, check_region};
-use super::listing::{default_window, failed};
+use super::listing::failed;
 use super::polardb_backup_data::{pick, Candidate};
-use super::polardbx_backups::{check_region_in_use, item, list_sets, set_type};
-use crate::alicloud::polardbx::BackupSet;
-use crate::diagnostics::{self as diag, invalid_attribute, Diagnostics};
+use super::polardbx_backups::{item, read_sets, set_type, InstanceSets};
+use crate::diagnostics::Diagnostics;
 use crate::resource::{Ctx, DataSource, ReadResponse};
 use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
@@ -159,51 +156,14 @@ impl DataSource for PolardbxBackup {
     // ----- read -----
 
     async fn read(&self, ctx: &Ctx, config: Value) -> ReadResponse {
-        let provider = match ctx.provider() {
-            Ok(p) => p,
+        let InstanceSets {
+            instance,
+            region,
+            mut sets,
+            window_ms: (start_ms, end_ms),
+        } = match read_sets(ctx, &config, "started_after", "started_before").await {
+            Ok(found) => found,
             Err(d) => return failed(d),
-        };
-        let Some(instance) = config.str_attr("db_instance_name").map(str::to_string) else {
-            return failed(invalid_attribute(
-                "db_instance_name",
-                "The instance name is missing.",
-                "Set db_instance_name.",
-            ));
-        };
-        let region = config
-            .str_attr("region_id")
-            .unwrap_or(&provider.region)
-            .to_string();
-        if let Err(d) = check_region_in_use(provider, &region, "region_id") {
-            return failed(d);
-        }
-        let client = match provider.polardbx_in(&region) {
-            Ok(c) => c,
-            Err(e) => return failed(diag::api_error("set up the PolarDB-X client", &e)),
-        };
-        let (default_start, default_end) = default_window(SystemTime::now());
-        let ms = |name: &str, default: SystemTime| {
-            config
-                .str_attr(name)
-                .and_then(timefmt::parse_iso8601)
-                .map_or_else(
-                    || timefmt::unix_millis(default),
-                    |secs| secs.saturating_mul(1000),
-                )
-        };
-        let (start_ms, end_ms) = (
-            ms("started_after", default_start),
-            ms("started_before", default_end),
-        );
-        let listing = list_sets(&client, &region, &instance, start_ms, end_ms).await;
-        let mut sets: Vec<BackupSet> = match listing {
-            Ok(sets) => sets,
-            Err(e) => {
-                return failed(diag::api_error(
-                    &format!("list the backup sets of {instance}"),
-                    &e,
-                ))
-            }
         };
         let model = config
             .str_attr("backup_mode")

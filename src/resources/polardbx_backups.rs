@@ -133,48 +133,14 @@ impl DataSource for PolardbxBackups {
     // ----- read -----
 
     async fn read(&self, ctx: &Ctx, config: Value) -> ReadResponse {
-        let provider = match ctx.provider() {
-            Ok(p) => p,
+        let InstanceSets {
+            instance,
+            region,
+            sets,
+            ..
+        } = match read_sets(ctx, &config, "start_time", "end_time").await {
+            Ok(found) => found,
             Err(d) => return failed(d),
-        };
-        let Some(instance) = config.str_attr("db_instance_name").map(str::to_string) else {
-            return failed(invalid_attribute(
-                "db_instance_name",
-                "The instance name is missing.",
-                "Set db_instance_name.",
-            ));
-        };
-        let region = config
-            .str_attr("region_id")
-            .unwrap_or(&provider.region)
-            .to_string();
-        if let Err(d) = check_region_in_use(provider, &region, "region_id") {
-            return failed(d);
-        }
-        let client = match provider.polardbx_in(&region) {
-            Ok(c) => c,
-            Err(e) => return failed(diag::api_error("set up the PolarDB-X client", &e)),
-        };
-        let (default_start, default_end) = default_window(SystemTime::now());
-        let ms = |name: &str, default: SystemTime| {
-            config
-                .str_attr(name)
-                .and_then(timefmt::parse_iso8601)
-                .map_or_else(
-                    || timefmt::unix_millis(default),
-                    |secs| secs.saturating_mul(1000),
-                )
-        };
-        let start_ms = ms("start_time", default_start);
-        let end_ms = ms("end_time", default_end);
-        let sets = match list_sets(&client, &region, &instance, start_ms, end_ms).await {
-            Ok(sets) => sets,
-            Err(e) => {
-                return failed(diag::api_error(
-                    &format!("list the backup sets of {instance}"),
-                    &e,
-                ))
-            }
         };
         let mut state = config;
         state.set("region_id", Value::string(&region));
@@ -184,6 +150,62 @@ impl DataSource for PolardbxBackups {
 }
 
 // ----- helpers -----
+
+/// What both PolarDB-X data sources read first: the instance, its region (the provider's by
+/// default, checked), and every backup set begun in the window that the arguments `start` and
+/// `end` give (the default window where they are null).
+pub(super) async fn read_sets(
+    ctx: &Ctx,
+    config: &Value,
+    start: &str,
+    end: &str,
+) -> Result<InstanceSets, Diagnostic> {
+    let provider = ctx.provider()?;
+    let Some(instance) = config.str_attr("db_instance_name").map(str::to_string) else {
+        return Err(invalid_attribute(
+            "db_instance_name",
+            "The instance name is missing.",
+            "Set db_instance_name.",
+        ));
+    };
+    let region = config
+        .str_attr("region_id")
+        .unwrap_or(&provider.region)
+        .to_string();
+    check_region_in_use(provider, &region, "region_id")?;
+    let client = provider
+        .polardbx_in(&region)
+        .map_err(|e| diag::api_error("set up the PolarDB-X client", &e))?;
+    let (default_start, default_end) = default_window(SystemTime::now());
+    let ms = |name: &str, default: SystemTime| {
+        config
+            .str_attr(name)
+            .and_then(timefmt::parse_iso8601)
+            .map_or_else(
+                || timefmt::unix_millis(default),
+                |secs| secs.saturating_mul(1000),
+            )
+    };
+    let (start_ms, end_ms) = (ms(start, default_start), ms(end, default_end));
+    let sets = list_sets(&client, &region, &instance, start_ms, end_ms)
+        .await
+        .map_err(|e| diag::api_error(&format!("list the backup sets of {instance}"), &e))?;
+    Ok(InstanceSets {
+        instance,
+        region,
+        sets,
+        window_ms: (start_ms, end_ms),
+    })
+}
+
+/// What [`read_sets`] found.
+pub(super) struct InstanceSets {
+    pub instance: String,
+    pub region: String,
+    pub sets: Vec<BackupSet>,
+    /// The window asked for, in epoch milliseconds.
+    pub window_ms: (i64, i64),
+}
 
 /// Every backup set of `instance` begun in `[start_ms, end_ms]`, each once: the listing the data
 /// source and the adoption of a lost create share (every page, however the service caps them).
