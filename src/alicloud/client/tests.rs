@@ -791,7 +791,10 @@ async fn gateway_5xx_is_ambiguous_for_non_idempotent_calls() {
 #[test]
 fn unsuccessful_messages_are_classified() {
     for (message, kind) in [
-        ("The specified DBInstanceName does not exist.", ErrorKind::NotFound),
+        (
+            "The specified DBInstanceName does not exist.",
+            ErrorKind::NotFound,
+        ),
         ("Backup set not found", ErrorKind::NotFound),
         ("The instance is busy.", ErrorKind::Other),
         ("", ErrorKind::Other),
