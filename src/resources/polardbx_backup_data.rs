@@ -9,12 +9,11 @@ use super::check_attr;
 use super::ids::{check_instance_name, check_region};
 use super::listing::failed;
 use super::polardb_backup_data::{pick, Candidate};
-use super::polardbx_backups::{item, read_sets, set_type, InstanceSets};
+use super::polardbx_backups::{check_time, item, read_sets, set_type, InstanceSets, TIME_FIX};
 use crate::diagnostics::Diagnostics;
 use crate::resource::{Ctx, DataSource, ReadResponse};
 use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
-use crate::timefmt;
 
 /// `BackupModel` of the backup sets a policy takes and of those taken on request.
 const MODES: [(&str, &str); 2] = [("Automated", "0"), ("Manual", "1")];
@@ -105,12 +104,7 @@ impl DataSource for PolardbxBackup {
     // ----- validate -----
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let time_fix = "Use the form \"2025-01-31T00:00:00Z\" (UTC).";
-        let check_time = |s: &str| {
-            timefmt::parse_iso8601(s)
-                .map(|_| ())
-                .ok_or_else(|| format!("\"{s}\" is not a UTC time."))
-        };
+        let time_fix = TIME_FIX;
         let one_of = |allowed: &'static [&'static str]| {
             move |v: &str| {
                 if allowed.contains(&v) {

@@ -89,12 +89,7 @@ impl DataSource for PolardbxBackups {
     // ----- validate -----
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let time_fix = "Use the form \"2025-01-31T00:00:00Z\" (UTC).";
-        let check_time = |s: &str| {
-            timefmt::parse_iso8601(s)
-                .map(|_| ())
-                .ok_or_else(|| format!("\"{s}\" is not a UTC time."))
-        };
+        let time_fix = TIME_FIX;
         let window = match (
             config
                 .str_attr("start_time")
@@ -150,6 +145,16 @@ impl DataSource for PolardbxBackups {
 }
 
 // ----- helpers -----
+
+/// The fix for a window time that is not `yyyy-MM-ddTHH:mm:ssZ`.
+pub(super) const TIME_FIX: &str = "Use the form \"2025-01-31T00:00:00Z\" (UTC).";
+
+/// A window time the PolarDB-X data sources accept: UTC, to the second.
+pub(super) fn check_time(s: &str) -> Result<(), String> {
+    timefmt::parse_iso8601(s)
+        .map(|_| ())
+        .ok_or_else(|| format!("\"{s}\" is not a UTC time."))
+}
 
 /// What both PolarDB-X data sources read first: the instance, its region (the provider's by
 /// default, checked), and every backup set begun in the window that the arguments `start` and
