@@ -14,10 +14,12 @@ use std::sync::Arc;
 
 use crate::resource::{DataSource, Resource};
 
+pub mod arguments;
 pub mod ephemeral;
 pub mod ids;
 mod lifecycle;
 mod listing;
+pub mod mapping;
 pub mod polardb_backup;
 pub mod polardb_backup_data;
 pub mod polardb_backups;
@@ -73,15 +75,6 @@ fn null_unknowns(value: &mut Value) {
         Value::Object(m) | Value::Map(m) => m.values_mut().for_each(null_unknowns),
         Value::List(v) | Value::Set(v) | Value::Tuple(v) => v.iter_mut().for_each(null_unknowns),
         _ => {}
-    }
-}
-
-/// A string from an API answer as a state value: empty means "not reported", i.e. null.
-fn text(s: &str) -> Value {
-    if s.is_empty() {
-        Value::Null
-    } else {
-        Value::string(s)
     }
 }
 
