@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use crate::resource::{DataSource, Resource};
 
+pub mod adoption;
 pub mod arguments;
 pub mod ephemeral;
 pub mod ids;
@@ -32,6 +33,11 @@ mod polardbx_create;
 pub mod quota;
 pub mod timeouts;
 pub mod waiter;
+
+/// How far back a backup listing looks when nothing narrower is known (a data source's
+/// default window, a refresh after import, the plan-time count): manual backups are kept at
+/// most about a year.
+pub const BACKUP_LOOKBACK: std::time::Duration = std::time::Duration::from_secs(400 * 86_400);
 
 /// Every resource the provider serves.
 pub fn resources() -> Vec<Arc<dyn Resource>> {

@@ -49,8 +49,8 @@ const DEFAULT_TIMEOUTS: Timeouts = Timeouts {
 };
 
 /// How far back a refresh looks when the backup's start time is not known (after an import):
-/// DescribeBackups needs a window, and manual backups are kept at most about a year.
-const UNKNOWN_START_LOOKBACK: Duration = Duration::from_secs(400 * 86_400);
+/// DescribeBackups needs a window.
+const UNKNOWN_START_LOOKBACK: Duration = super::BACKUP_LOOKBACK;
 
 crate::schema::holds_schema!(PolardbBackup);
 
@@ -794,7 +794,7 @@ fn new_client_token() -> String {
             .map_or(0, |d| d.as_nanos());
         bytes = nanos.to_le_bytes();
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::alicloud::sign::hex_lower(&bytes)
 }
 
 /// A comment: the API reference gives no limit; 256 characters keeps a typo'd file out.

@@ -166,7 +166,8 @@ impl Resource for PolardbxBackup {
         // A create on an instance that is gone or not running fails here (see `quota`).
         if let Ok(provider) = ctx.provider() {
             provider
-                .plan_checks
+                .extensions
+                .get::<super::quota::Checks>()
                 .check_polardbx(ctx, creating, &mut resp)
                 .await;
         }
