@@ -7,7 +7,9 @@
 //!   `Provider`, controller, stdio, health). Translates wire messages; holds no business logic.
 //! - [`tfvalue`]: [`tfvalue::Value`] and [`tfvalue::Type`], and their msgpack and JSON codecs.
 //! - [`schema`]: schemas of the provider, resources and data sources, with builders.
-//! - [`diagnostics`]: every user-facing error and warning is built here.
+//! - [`diagnostics`]: the diagnostic type, the messages several callers share (API errors,
+//!   invalid attributes, waits, credentials) and the text rules every message follows; a message
+//!   only one resource or data source gives is written beside it, with `Diagnostic::error`.
 //! - [`duration`]: durations as users write them (`"1h30m"`), for every duration argument.
 //! - [`resource`]: the resource and data-source traits the plugin layer calls, and the generic
 //!   planner (defaults, computed values, replacement).

@@ -49,6 +49,8 @@ mod tests {
         let (mut a, mut b) = (Rng::new(7), Rng::new(7));
         for _ in 0..100 {
             assert_eq!(a.next_u64(), b.next_u64());
+        }
+        for _ in 0..100 {
             assert!(a.below(5) < 5);
             assert!((0.0..1.0).contains(&a.unit()));
         }

@@ -6,10 +6,11 @@ use std::future::Future;
 use std::time::{Duration, SystemTime};
 
 use crate::alicloud::ApiError;
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{invalid_attribute, Diagnostic};
 use crate::resource::ReadResponse;
 use crate::schema::{Attribute, Block};
 use crate::tfvalue::{Type, Value};
+use crate::timefmt;
 
 /// The window when `start_time` is left out.
 const DEFAULT_LOOKBACK: Duration = super::BACKUP_LOOKBACK;
@@ -48,6 +49,57 @@ pub(super) fn window_and_results(block: Block, time_form: &str, noun: &str, item
             Type::list(item),
             &format!("The {noun} found."),
         ))
+}
+
+/// The attributes a singular data source takes from its plural's `item` type: every field but
+/// those in `skip` (its arguments have them already), computed, described as `id_description`
+/// for `id` and as in the `plural` data source for the rest.
+pub(super) fn item_attributes(
+    mut block: Block,
+    item: Type,
+    skip: &[&str],
+    id_description: &str,
+    plural: &str,
+) -> Block {
+    let Type::Object(fields) = item else {
+        return block;
+    };
+    for (name, ty) in fields {
+        if !skip.contains(&name.as_str()) {
+            let description = match name.as_str() {
+                "id" => id_description.to_string(),
+                _ => format!("As in `{plural}`."),
+            };
+            block = block.attribute(Attribute::computed(&name, ty, &description));
+        }
+    }
+    block
+}
+
+/// The PolarDB data sources' window: attributes `start` and `end` of `config`
+/// (`yyyy-MM-ddTHH:mmZ`), the default window's ends where they are null.
+pub(super) fn window_minutes(config: &Value, start: &str, end: &str) -> (String, String) {
+    let (default_start, default_end) = default_window(SystemTime::now());
+    let time = |name: &str, default: SystemTime| {
+        config
+            .str_attr(name)
+            .map_or_else(|| timefmt::iso8601_minutes(default), str::to_string)
+    };
+    (time(start, default_start), time(end, default_end))
+}
+
+/// The `db_cluster_id` a PolarDB data source reads.
+pub(super) fn required_cluster(config: &Value) -> Result<String, Diagnostic> {
+    config
+        .str_attr("db_cluster_id")
+        .map(str::to_string)
+        .ok_or_else(|| {
+            invalid_attribute(
+                "db_cluster_id",
+                "The cluster ID is missing.",
+                "Set db_cluster_id.",
+            )
+        })
 }
 
 /// Every item of a paged listing: the one paging helper of the data sources and of PolarDB-X

@@ -5,22 +5,20 @@
 //! `alicloud_polardb_backups`, made by the same code.
 
 use std::collections::HashSet;
-use std::time::SystemTime;
 
 use async_trait::async_trait;
 
 use super::arguments;
 use super::check_attr;
-use super::listing::{all_pages, default_window, failed};
+use super::listing::{all_pages, failed, item_attributes, required_cluster, window_minutes};
 use super::polardb_backups::{backup_type, check_time, item};
 use crate::alicloud::polardb::{Backup, DescribeBackups};
 use crate::alicloud::polardb_detached::{describe_page, Listing};
 use crate::alicloud::{ApiError, Client};
-use crate::diagnostics::{self as diag, invalid_attribute, Diagnostic, Diagnostics};
+use crate::diagnostics::{self as diag, Diagnostic, Diagnostics};
 use crate::resource::{Ctx, DataSource, ReadResponse};
 use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
-use crate::timefmt;
 
 const PAGE_SIZE: u32 = 100;
 
@@ -33,7 +31,7 @@ crate::schema::holds_schema!(PolardbBackup);
 fn schema() -> Schema {
     let opt = |n: &str, d: &str| Attribute::optional(n, Type::String, d);
     let filters = ["status", "backup_mode", "comment"];
-    let mut block = Block::new(
+    let block = Block::new(
         "The one backup of a PolarDB cluster matching the filters, or the newest with \
          `most_recent`.",
     )
@@ -79,20 +77,14 @@ fn schema() -> Schema {
         Type::Bool,
         "Whether the backup was found among a released cluster's kept backups.",
     ));
-    let Type::Object(fields) = backup_type() else {
-        unreachable!("an item is an object")
-    };
-    for (name, ty) in fields {
-        if name != "db_cluster_id" && !filters.contains(&name.as_str()) {
-            let description = match name.as_str() {
-                "id" => {
-                    "`<db_cluster_id>:<backup_id>`, as `alicloud_polardb_backup` and import use."
-                }
-                _ => "As in `alicloud_polardb_backups`.",
-            };
-            block = block.attribute(Attribute::computed(&name, ty, description));
-        }
-    }
+    let skip = [&["db_cluster_id"][..], &filters].concat();
+    let block = item_attributes(
+        block,
+        backup_type(),
+        &skip,
+        "`<db_cluster_id>:<backup_id>`, as `alicloud_polardb_backup` and import use.",
+        "alicloud_polardb_backups",
+    );
     Schema::new(0, block)
 }
 
@@ -128,25 +120,17 @@ impl DataSource for PolardbBackup {
             Ok(p) => p,
             Err(d) => return failed(d),
         };
-        let Some(cluster) = config.str_attr("db_cluster_id").map(str::to_string) else {
-            return failed(invalid_attribute(
-                "db_cluster_id",
-                "The cluster ID is missing.",
-                "Set db_cluster_id.",
-            ));
+        let cluster = match required_cluster(&config) {
+            Ok(c) => c,
+            Err(d) => return failed(d),
         };
-        let (default_start, default_end) = default_window(SystemTime::now());
-        let time = |name: &str, default: SystemTime| {
-            config
-                .str_attr(name)
-                .map_or_else(|| timefmt::iso8601_minutes(default), str::to_string)
-        };
+        let (start_time, end_time) = window_minutes(&config, "started_after", "started_before");
         let query = DescribeBackups {
             db_cluster_id: cluster.clone(),
             backup_status: config.str_attr("status").map(str::to_string),
             backup_mode: config.str_attr("backup_mode").map(str::to_string),
-            start_time: time("started_after", default_start),
-            end_time: time("started_before", default_end),
+            start_time,
+            end_time,
             page_size: PAGE_SIZE,
             ..DescribeBackups::default()
         };

@@ -1,14 +1,14 @@
 //! Data source `alicloud_polardb_backups`: the backups of a PolarDB cluster in a time window,
 //! every page of them, with the same attribute names as `alicloud_polardb_backup`.
 
-use std::time::SystemTime;
-
 use async_trait::async_trait;
 
 use super::arguments;
 use super::check_attr;
 use super::ids::polardb_backup_id;
-use super::listing::{all_pages, default_window, failed, listed, window_and_results};
+use super::listing::{
+    all_pages, failed, listed, required_cluster, window_and_results, window_minutes,
+};
 use super::mapping::{self, text};
 use crate::alicloud::polardb::{self, Backup, DescribeBackups};
 use crate::diagnostics::{self as diag, invalid_attribute, Diagnostic, Diagnostics};
@@ -103,23 +103,11 @@ impl DataSource for PolardbBackups {
             Ok(p) => p,
             Err(d) => return failed(d),
         };
-        let Some(cluster) = config.str_attr("db_cluster_id").map(str::to_string) else {
-            return failed(invalid_attribute(
-                "db_cluster_id",
-                "The cluster ID is missing.",
-                "Set db_cluster_id.",
-            ));
+        let cluster = match required_cluster(&config) {
+            Ok(c) => c,
+            Err(d) => return failed(d),
         };
-        let (default_start, default_end) = default_window(SystemTime::now());
-        let time = |name: &str, default: SystemTime| {
-            config
-                .str_attr(name)
-                .map_or_else(|| timefmt::iso8601_minutes(default), str::to_string)
-        };
-        let (start, end) = (
-            time("start_time", default_start),
-            time("end_time", default_end),
-        );
+        let (start, end) = window_minutes(&config, "start_time", "end_time");
         let client = &provider.polardb;
         let listing = all_pages(PAGE_SIZE, |page| {
             let query = DescribeBackups {

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 
 use super::arguments;
 use super::check_attr;
-use super::listing::failed;
+use super::listing::{failed, item_attributes};
 use super::polardb_backup_data::{pick, Candidate};
 use super::polardbx_backups::{check_time, item, read_sets, set_type, InstanceSets, TIME_FIX};
 use crate::diagnostics::Diagnostics;
@@ -24,7 +24,7 @@ crate::schema::holds_schema!(PolardbxBackup);
 
 fn schema() -> Schema {
     let opt = |n: &str, d: &str| Attribute::optional(n, Type::String, d);
-    let mut block = Block::new(
+    let block = Block::new(
         "The one backup set of a PolarDB-X 2.0 instance matching the filters, or the newest \
          with `most_recent`.",
     )
@@ -56,18 +56,14 @@ fn schema() -> Schema {
         Type::Bool,
         "When several match, pick the one begun last (default `false`: several is an error).",
     ));
-    let Type::Object(fields) = set_type() else {
-        unreachable!("an item is an object")
-    };
-    for (name, ty) in fields {
-        if !["db_instance_name", "region_id", "status"].contains(&name.as_str()) {
-            let description = match name.as_str() {
-                "id" => "`<region_id>:<db_instance_name>:<backup_set_id>`, as `alicloud_polardbx_backup` and import use.",
-                _ => "As in `alicloud_polardbx_backups`.",
-            };
-            block = block.attribute(Attribute::computed(&name, ty, description));
-        }
-    }
+    let block = item_attributes(
+        block,
+        set_type(),
+        &["db_instance_name", "region_id", "status"],
+        "`<region_id>:<db_instance_name>:<backup_set_id>`, as `alicloud_polardbx_backup` and \
+         import use.",
+        "alicloud_polardbx_backups",
+    );
     Schema::new(0, block)
 }
 
