@@ -897,7 +897,7 @@ pub fn new_nonce() -> Result<String, ApiError> {
             format!("cannot draw a signature nonce: {e}"),
         )
     })?;
-    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
+    Ok(sign::hex_lower(&b))
 }
 
 #[cfg(test)]

@@ -51,7 +51,7 @@ pub(super) async fn create_exactly_once(
     backup_type: &str,
     deadline: Instant,
 ) -> Result<String, Diagnostic> {
-    let gate = provider.polardbx_create_gate(&format!("{region}:{instance}"));
+    let gate = super::adoption::create_gate(provider, &format!("{region}:{instance}"));
     let first_attempt = SystemTime::now();
     let since_ms = timefmt::unix_millis(first_attempt) - ADOPTION_SLACK.as_millis() as i64;
     let doing = format!("create a backup of {instance}");
@@ -63,7 +63,7 @@ pub(super) async fn create_exactly_once(
                 .map_err(|e| diag::api_error(&doing, &e))?;
             let answer = polardbx::create_backup(client, region, instance, backup_type).await;
             if let Some(id) = answer.as_ref().ok().filter(|id| !id.is_empty()) {
-                provider.claim_backup_set(&claim_key(instance, id));
+                super::adoption::claim(provider, &claim_key(instance, id));
             }
             answer
         };
@@ -188,7 +188,7 @@ async fn adopt(
     candidates.sort_by_key(|s| s.begin_time);
     Ok(candidates
         .into_iter()
-        .find(|s| provider.claim_backup_set(&claim_key(instance, &s.backup_set_id)))
+        .find(|s| super::adoption::claim(provider, &claim_key(instance, &s.backup_set_id)))
         .map(|s| s.backup_set_id))
 }
 
