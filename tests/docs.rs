@@ -260,7 +260,7 @@ fn hints_of(kind: &str, type_name: &str) -> Hints {
             .filter(|r| r.type_name() == type_name)
             .map(|r| r.schema().clone())
             .collect(),
-        "data_source_schemas" => resources::data_sources()
+        "data_source_schemas" => terraform_provider_alicloud::data_sources::data_sources()
             .iter()
             .filter(|d| d.type_name() == type_name)
             .map(|d| d.schema().clone())

@@ -204,7 +204,7 @@ async fn malformed_values_are_refused_and_the_process_lives() {
             (r.type_name(), r.schema().value_type(), attr)
         })
         .collect();
-    let data_sources: Vec<(&str, Type)> = terraform_provider_alicloud::resources::data_sources()
+    let data_sources: Vec<(&str, Type)> = terraform_provider_alicloud::data_sources::data_sources()
         .iter()
         .map(|d| (d.type_name(), d.schema().value_type()))
         .collect();

@@ -721,8 +721,8 @@ pub(crate) async fn in_process(
 #[tokio::test]
 async fn data_sources_page_through_everything() {
     use terraform_provider_alicloud::alicloud::polardbx;
+    use terraform_provider_alicloud::data_sources::polardbx_backups::PolardbxBackups;
     use terraform_provider_alicloud::resource::{Ctx, DataSource, StopSignal};
-    use terraform_provider_alicloud::resources::polardbx_backups::PolardbxBackups;
     use terraform_provider_alicloud::tfvalue::Value as V;
 
     let (_emu, data) = in_process(Default::default()).await;

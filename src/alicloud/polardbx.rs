@@ -90,9 +90,36 @@ pub async fn describe_backup_set_list(
     Ok(page.sets)
 }
 
+/// The page size [`list_backup_sets`] asks for.
+const PAGE_SIZE: u32 = 100;
+
+/// Every backup set of `instance` begun in `[start_ms, end_ms]`, each once: the listing the data
+/// source and the adoption of a lost create share (every page, however the service caps them).
+pub async fn list_backup_sets(
+    client: &Client,
+    region: &str,
+    instance: &str,
+    start_ms: i64,
+    end_ms: i64,
+) -> Result<Vec<BackupSet>, ApiError> {
+    let sets = super::paging::all_pages(PAGE_SIZE, |page| async move {
+        let p =
+            describe_backup_set_page(client, region, instance, start_ms, end_ms, page, PAGE_SIZE)
+                .await?;
+        Ok((p.sets, p.total))
+    })
+    .await?;
+    // A set begun while paging shifts the pages: keep the first copy of each.
+    let mut seen = std::collections::HashSet::new();
+    Ok(sets
+        .into_iter()
+        .filter(|s| seen.insert(s.backup_set_id.clone()))
+        .collect())
+}
+
 /// DescribeBackupSetList for a time window in epoch milliseconds; one page. The service may
 /// answer fewer than `page_size` sets on a page that is not the last: page with
-/// `resources::listing`, which does not stop at a short page.
+/// `paging::all_pages`, which does not stop at a short page.
 pub async fn describe_backup_set_page(
     client: &Client,
     region_id: &str,

@@ -64,7 +64,7 @@ impl ProviderService {
         ProviderService::with(
             provider::schema(),
             crate::resources::resources(),
-            crate::resources::data_sources(),
+            crate::data_sources::data_sources(),
         )
     }
 

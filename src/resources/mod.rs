@@ -12,23 +12,16 @@
 
 use std::sync::Arc;
 
-use crate::resource::{DataSource, Resource};
+use crate::resource::Resource;
 
 pub mod adoption;
 pub mod arguments;
-pub mod ephemeral;
 pub mod ids;
 mod lifecycle;
-mod listing;
 pub mod mapping;
 pub mod polardb_backup;
-pub mod polardb_backup_data;
-pub mod polardb_backups;
 mod polardb_job;
 pub mod polardbx_backup;
-pub mod polardbx_backup_data;
-pub mod polardbx_backup_download;
-pub mod polardbx_backups;
 mod polardbx_create;
 pub mod quota;
 pub mod timeouts;
@@ -47,22 +40,12 @@ pub fn resources() -> Vec<Arc<dyn Resource>> {
     ]
 }
 
-/// Every data source the provider serves.
-pub fn data_sources() -> Vec<Arc<dyn DataSource>> {
-    vec![
-        Arc::new(polardb_backups::PolardbBackups::new()),
-        Arc::new(polardbx_backups::PolardbxBackups::new()),
-        Arc::new(polardb_backup_data::PolardbBackup::new()),
-        Arc::new(polardbx_backup_data::PolardbxBackup::new()),
-    ]
-}
-
 use crate::diagnostics::{invalid_attribute, Diagnostic};
 use crate::tfvalue::Value;
 
 /// Checks the known string attribute `name` of `config` with `check`; null and unknown pass
 /// (an unknown value is checked once it is known, at apply).
-fn check_attr(
+pub(crate) fn check_attr(
     config: &Value,
     name: &str,
     check: impl Fn(&str) -> Result<(), String>,

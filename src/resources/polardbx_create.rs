@@ -16,8 +16,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::RwLock;
 
-use super::polardbx_backups::list_sets;
 use crate::alicloud::polardbx;
+use crate::alicloud::polardbx::list_backup_sets as list_sets;
 use crate::alicloud::{ApiError, Client, ErrorKind};
 use crate::diagnostics::{self as diag, Diagnostic};
 use crate::provider::ProviderData;

@@ -424,7 +424,7 @@ async fn manual_backups(client: &Client, cluster: &str) -> Result<Vec<Backup>, A
         page_size: 100,
         ..DescribeBackups::default()
     };
-    let backups = super::listing::all_pages(100, |page| {
+    let backups = crate::alicloud::paging::all_pages(100, |page| {
         let q = query(page);
         async move {
             let p = polardb::describe_backups(client, &q).await?;

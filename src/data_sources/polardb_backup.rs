@@ -8,15 +8,16 @@ use std::collections::HashSet;
 
 use async_trait::async_trait;
 
-use super::arguments;
-use super::check_attr;
-use super::listing::{all_pages, failed, item_attributes, required_cluster, window_minutes};
+use super::listing::{failed, item_attributes, required_cluster, window_minutes};
 use super::polardb_backups::{backup_type, check_time, item};
+use crate::alicloud::paging::all_pages;
 use crate::alicloud::polardb::{Backup, DescribeBackups};
 use crate::alicloud::polardb_detached::{describe_page, Listing};
 use crate::alicloud::{ApiError, Client};
 use crate::diagnostics::{self as diag, Diagnostic, Diagnostics};
 use crate::resource::{Ctx, DataSource, ReadResponse};
+use crate::resources::arguments;
+use crate::resources::check_attr;
 use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
 
@@ -191,7 +192,7 @@ impl DataSource for PolardbBackup {
                 state.set(&name, value);
             }
         }
-        state.set("comment", super::mapping::text(comment));
+        state.set("comment", crate::resources::mapping::text(comment));
         state.set("detached", Value::Bool(*detached));
         ReadResponse {
             new_state: state,

@@ -1,25 +1,21 @@
 //! Data source `alicloud_polardbx_backups`: the backup sets of a PolarDB-X instance in a time
 //! window, every page of them, with the same attribute names as `alicloud_polardbx_backup`.
 
-use std::collections::HashSet;
 use std::time::SystemTime;
 
 use async_trait::async_trait;
 
-use super::arguments;
-use super::check_attr;
-use super::ids::polardbx_backup_id;
-use super::listing::{all_pages, default_window, failed, listed, window_and_results};
-use super::mapping::{self, text};
+use super::listing::{default_window, failed, listed, window_and_results};
 use crate::alicloud::polardbx::{self, BackupSet};
-use crate::alicloud::{ApiError, Client};
 use crate::diagnostics::{self as diag, invalid_attribute, Diagnostic, Diagnostics};
 use crate::resource::{Ctx, DataSource, ReadResponse};
+use crate::resources::arguments;
+use crate::resources::check_attr;
+use crate::resources::ids::polardbx_backup_id;
+use crate::resources::mapping::{self, text};
 use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
 use crate::timefmt;
-
-const PAGE_SIZE: u32 = 100;
 
 crate::schema::holds_schema!(PolardbxBackups);
 
@@ -162,7 +158,7 @@ pub(super) async fn read_sets(
             )
     };
     let (start_ms, end_ms) = (ms(start, default_start), ms(end, default_end));
-    let sets = list_sets(&client, &region, &instance, start_ms, end_ms)
+    let sets = polardbx::list_backup_sets(&client, &region, &instance, start_ms, end_ms)
         .await
         .map_err(|e| diag::api_error(&format!("list the backup sets of {instance}"), &e))?;
     Ok(InstanceSets {
@@ -180,31 +176,6 @@ pub(super) struct InstanceSets {
     pub sets: Vec<BackupSet>,
     /// The window asked for, in epoch milliseconds.
     pub window_ms: (i64, i64),
-}
-
-/// Every backup set of `instance` begun in `[start_ms, end_ms]`, each once: the listing the data
-/// source and the adoption of a lost create share (every page, however the service caps them).
-pub(super) async fn list_sets(
-    client: &Client,
-    region: &str,
-    instance: &str,
-    start_ms: i64,
-    end_ms: i64,
-) -> Result<Vec<BackupSet>, ApiError> {
-    let sets = all_pages(PAGE_SIZE, |page| async move {
-        let p = polardbx::describe_backup_set_page(
-            client, region, instance, start_ms, end_ms, page, PAGE_SIZE,
-        )
-        .await?;
-        Ok((p.sets, p.total))
-    })
-    .await?;
-    // A set begun while paging shifts the pages: keep the first copy of each.
-    let mut seen = HashSet::new();
-    Ok(sets
-        .into_iter()
-        .filter(|s| seen.insert(s.backup_set_id.clone()))
-        .collect())
 }
 
 pub(super) fn item(region: &str, instance: &str, s: &BackupSet) -> Value {

@@ -3,16 +3,15 @@
 
 use async_trait::async_trait;
 
-use super::arguments;
-use super::check_attr;
-use super::ids::polardb_backup_id;
-use super::listing::{
-    all_pages, failed, listed, required_cluster, window_and_results, window_minutes,
-};
-use super::mapping::{self, text};
+use super::listing::{failed, listed, required_cluster, window_and_results, window_minutes};
+use crate::alicloud::paging::all_pages;
 use crate::alicloud::polardb::{self, Backup, DescribeBackups};
 use crate::diagnostics::{self as diag, invalid_attribute, Diagnostic, Diagnostics};
 use crate::resource::{Ctx, DataSource, ReadResponse};
+use crate::resources::arguments;
+use crate::resources::check_attr;
+use crate::resources::ids::polardb_backup_id;
+use crate::resources::mapping::{self, text};
 use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
 use crate::timefmt;

@@ -5,13 +5,13 @@
 
 use async_trait::async_trait;
 
-use super::arguments;
-use super::check_attr;
-use super::ephemeral::{EphemeralResource, OpenResponse};
-use super::mapping::{status_name, text};
+use super::{EphemeralResource, OpenResponse};
 use crate::alicloud::polardbx_download::describe_backup_set_links;
 use crate::diagnostics::{self as diag, invalid_attribute, Diagnostic, Diagnostics};
 use crate::resource::Ctx;
+use crate::resources::arguments;
+use crate::resources::check_attr;
+use crate::resources::mapping::{status_name, text};
 use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
 

@@ -5,13 +5,13 @@
 
 use async_trait::async_trait;
 
-use super::arguments;
-use super::check_attr;
 use super::listing::{failed, item_attributes};
-use super::polardb_backup_data::{pick, Candidate};
+use super::polardb_backup::{pick, Candidate};
 use super::polardbx_backups::{check_time, item, read_sets, set_type, InstanceSets, TIME_FIX};
 use crate::diagnostics::Diagnostics;
 use crate::resource::{Ctx, DataSource, ReadResponse};
+use crate::resources::arguments;
+use crate::resources::check_attr;
 use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
 
@@ -132,7 +132,7 @@ impl DataSource for PolardbxBackup {
         let status = config.str_attr("status");
         sets.retain(|s| {
             model.is_none_or(|m| s.backup_model == m)
-                && status.is_none_or(|st| super::mapping::status_name(s.status) == st)
+                && status.is_none_or(|st| crate::resources::mapping::status_name(s.status) == st)
                 && s.begin_time >= start_ms
                 && s.begin_time <= end_ms
         });
