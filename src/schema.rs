@@ -251,6 +251,22 @@ macro_rules! holds_schema {
 }
 pub(crate) use holds_schema;
 
+/// Inside `impl Resource`, `impl DataSource` or `impl EphemeralResource` of a type declared with
+/// [`holds_schema!`]: its `type_name` (`$type_name`) and `schema`, the two methods every such
+/// impl begins with.
+macro_rules! type_name_and_schema {
+    ($type_name:expr) => {
+        fn type_name(&self) -> &'static str {
+            $type_name
+        }
+
+        fn schema(&self) -> &$crate::schema::Schema {
+            &self.schema
+        }
+    };
+}
+pub(crate) use type_name_and_schema;
+
 #[cfg(test)]
 mod tests {
     use super::*;

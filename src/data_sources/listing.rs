@@ -105,7 +105,21 @@ pub(super) fn failed(d: Diagnostic) -> ReadResponse {
     }
 }
 
-/// The answer of a data source: `config` with its `id`, the `items` found as `backups`, and
+/// The answer of a singular data source: `config` with every attribute of the chosen `item`.
+pub(super) fn chosen(config: Value, item: Option<Value>) -> ReadResponse {
+    let mut state = config;
+    if let Some(Value::Object(fields)) = item {
+        for (name, value) in fields {
+            state.set(&name, value);
+        }
+    }
+    ReadResponse {
+        new_state: state,
+        ..ReadResponse::default()
+    }
+}
+
+/// The answer of a plural data source: `config` with its `id`, the `items` found as `backups`, and
 /// their resource IDs (each item's `id`) as `ids`.
 pub(super) fn listed(config: Value, id: Value, items: Vec<Value>) -> ReadResponse {
     let mut state = config;

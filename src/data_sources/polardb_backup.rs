@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use async_trait::async_trait;
 
-use super::listing::{failed, item_attributes, required_cluster, window_minutes};
+use super::listing::{self, failed, item_attributes, required_cluster, window_minutes};
 use super::polardb_backups::{backup_type, check_time, item};
 use crate::alicloud::paging::all_pages;
 use crate::alicloud::polardb::{Backup, DescribeBackups};
@@ -91,13 +91,7 @@ fn schema() -> Schema {
 
 #[async_trait]
 impl DataSource for PolardbBackup {
-    fn type_name(&self) -> &'static str {
-        "alicloud_polardb_backup"
-    }
-
-    fn schema(&self) -> &Schema {
-        &self.schema
-    }
+    crate::schema::type_name_and_schema!("alicloud_polardb_backup");
 
     // ----- validate -----
 
@@ -186,18 +180,10 @@ impl DataSource for PolardbBackup {
             Err(d) => return failed(d),
         };
         let (backup, comment, detached) = &found[chosen];
-        let mut state = config;
-        if let Value::Object(fields) = item(&cluster, backup) {
-            for (name, value) in fields {
-                state.set(&name, value);
-            }
-        }
-        state.set("comment", crate::resources::mapping::text(comment));
-        state.set("detached", Value::Bool(*detached));
-        ReadResponse {
-            new_state: state,
-            ..ReadResponse::default()
-        }
+        let mut found = item(&cluster, backup);
+        found.set("comment", crate::resources::mapping::text(comment));
+        found.set("detached", Value::Bool(*detached));
+        listing::chosen(config, Some(found))
     }
 }
 

@@ -58,13 +58,7 @@ fn schema() -> Schema {
 
 #[async_trait]
 impl DataSource for PolardbBackups {
-    fn type_name(&self) -> &'static str {
-        "alicloud_polardb_backups"
-    }
-
-    fn schema(&self) -> &Schema {
-        &self.schema
-    }
+    crate::schema::type_name_and_schema!("alicloud_polardb_backups");
 
     // ----- validate -----
 

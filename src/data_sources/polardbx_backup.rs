@@ -5,7 +5,7 @@
 
 use async_trait::async_trait;
 
-use super::listing::{failed, item_attributes};
+use super::listing::{self, failed, item_attributes};
 use super::polardb_backup::{pick, Candidate};
 use super::polardbx_backups::{check_time, item, read_sets, set_type, InstanceSets, TIME_FIX};
 use crate::diagnostics::Diagnostics;
@@ -69,13 +69,7 @@ fn schema() -> Schema {
 
 #[async_trait]
 impl DataSource for PolardbxBackup {
-    fn type_name(&self) -> &'static str {
-        "alicloud_polardbx_backup"
-    }
-
-    fn schema(&self) -> &Schema {
-        &self.schema
-    }
+    crate::schema::type_name_and_schema!("alicloud_polardbx_backup");
 
     // ----- validate -----
 
@@ -150,16 +144,7 @@ impl DataSource for PolardbxBackup {
             Ok(i) => i,
             Err(d) => return failed(d),
         };
-        let mut state = config;
-        if let Some(Value::Object(fields)) = items.into_iter().nth(chosen) {
-            for (name, value) in fields {
-                state.set(&name, value);
-            }
-        }
-        ReadResponse {
-            new_state: state,
-            ..ReadResponse::default()
-        }
+        listing::chosen(config, items.into_iter().nth(chosen))
     }
 }
 

@@ -54,13 +54,7 @@ fn schema() -> Schema {
 
 #[async_trait]
 impl DataSource for PolardbxBackups {
-    fn type_name(&self) -> &'static str {
-        "alicloud_polardbx_backups"
-    }
-
-    fn schema(&self) -> &Schema {
-        &self.schema
-    }
+    crate::schema::type_name_and_schema!("alicloud_polardbx_backups");
 
     // ----- validate -----
 

@@ -57,13 +57,7 @@ fn schema() -> Schema {
 
 #[async_trait]
 impl EphemeralResource for PolardbxBackupDownload {
-    fn type_name(&self) -> &'static str {
-        "alicloud_polardbx_backup_download"
-    }
-
-    fn schema(&self) -> &Schema {
-        &self.schema
-    }
+    crate::schema::type_name_and_schema!("alicloud_polardbx_backup_download");
 
     // ----- validate -----
 

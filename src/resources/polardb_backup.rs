@@ -141,13 +141,7 @@ fn schema() -> Schema {
 
 #[async_trait]
 impl Resource for PolardbBackup {
-    fn type_name(&self) -> &'static str {
-        TYPE
-    }
-
-    fn schema(&self) -> &Schema {
-        &self.schema
-    }
+    crate::schema::type_name_and_schema!(TYPE);
 
     // ----- validate -----
 

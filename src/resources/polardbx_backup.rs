@@ -102,13 +102,7 @@ fn schema() -> Schema {
 
 #[async_trait]
 impl Resource for PolardbxBackup {
-    fn type_name(&self) -> &'static str {
-        "alicloud_polardbx_backup"
-    }
-
-    fn schema(&self) -> &Schema {
-        &self.schema
-    }
+    crate::schema::type_name_and_schema!("alicloud_polardbx_backup");
 
     // ----- validate -----
 
