@@ -4,8 +4,9 @@
 
 use serde_json::Value;
 
-use crate::resources::{calls, emulator_backups, terraform};
+use crate::util::config::terraform;
 use crate::util::emulator::{Emulator, CLUSTER, INSTANCE};
+use crate::util::state::{calls, emulator_backups};
 
 fn backups(n: usize, extra: &str) -> String {
     (1..=n)

@@ -3,13 +3,15 @@
 //! API, and mistakes refused at plan (a `client_token` used twice, a data source's status or
 //! window).
 
-use std::process::{Output, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::resources::{calls, emulator_backups, resources, stderr, terraform};
+use crate::util::config::terraform;
 use crate::util::emulator::{Emulator, CLUSTER, INSTANCE};
+use crate::util::state::{calls, emulator_backups, resources};
+use crate::util::text;
 
 /// An emulator whose backups take `duration` (e.g. "8s").
 fn slow_emulator(duration: &str) -> Emulator {
@@ -21,10 +23,6 @@ fn slow_emulator(duration: &str) -> Emulator {
         "--backup-duration",
         duration,
     ])
-}
-
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(out))
 }
 
 fn polardb_with_create_timeout(create: &str) -> String {

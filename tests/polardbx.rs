@@ -1,8 +1,10 @@
 //! PolarDB-X backups through the real `terraform`: concurrent creates of one instance, regions
 //! checked against the region list, import that verifies the backup set, honest timeouts.
 
-use crate::resources::{calls, emulator_backups, resources, stderr, terraform};
+use crate::util::config::terraform;
 use crate::util::emulator::{Emulator, INSTANCE};
+use crate::util::state::{calls, emulator_backups, resources};
+use crate::util::stderr;
 
 /// Terraform's stderr as one line: the diagnostic box's bars gone and wrapped lines joined, so
 /// that a phrase is found wherever Terraform broke it.

@@ -7,10 +7,13 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::resources::{backup_ids_in_state, calls, job_ids_in_emulator, job_ids_in_state};
-use crate::util::bin;
 use crate::util::emulator::{Emulator, CLUSTER};
+use crate::util::process::providers_under;
+use crate::util::state::{
+    backup_ids_in_state, calls, job_ids_in_emulator, job_ids_in_state, polls, resources,
+};
 use crate::util::terraform::{Terraform, PROVIDER_ADDRESS};
+use crate::util::{bin, text};
 
 /// A terraform directory whose provider block points at `emu` with its credentials.
 fn terraform(name: &str, emu: &Emulator, config: &str) -> Terraform {
@@ -59,14 +62,6 @@ fn wait_bounded(child: Child, limit: Duration) -> (std::process::Output, Duratio
     let _ = guard.join();
     assert!(took < limit, "did not exit within {limit:?}");
     (out, took)
-}
-
-fn text(out: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 const CLUSTERS: [&str; 5] = [
@@ -146,30 +141,6 @@ fn sigterm_to_the_process_group_saves_every_backup() {
         "the next plan creates nothing:\n{plan_text}"
     );
     assert_eq!(calls(&emu, "CreateBackup"), 5, "no second backup");
-}
-
-/// The pids of `terraform-provider-alicloud` processes whose parent is `parent`, from /proc.
-fn providers_under(parent: u32) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|e| {
-            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
-            let status = std::fs::read_to_string(e.path().join("status")).ok()?;
-            let ppid: u32 = status
-                .lines()
-                .find_map(|l| l.strip_prefix("PPid:"))?
-                .trim()
-                .parse()
-                .ok()?;
-            let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
-            let provider =
-                String::from_utf8_lossy(&cmdline).contains("terraform-provider-alicloud");
-            (ppid == parent && provider).then_some(pid)
-        })
-        .collect()
 }
 
 /// SIGTERM to the provider alone (an orchestrator stopping processes one by one), before
@@ -289,7 +260,7 @@ fn reattached_provider_gives_each_command_its_own_stop_signal() {
     let pgid = child.id();
     let started = Instant::now();
     // A poll after the create: the plan-time quota check lists backups before it.
-    while crate::resources::polls(&emu, "DescribeBackups") == 0 {
+    while polls(&emu, "DescribeBackups") == 0 {
         assert!(started.elapsed() < Duration::from_secs(60), "never waited");
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -318,7 +289,7 @@ fn reattached_provider_gives_each_command_its_own_stop_signal() {
         !reported.contains("Stopped waiting"),
         "the second command was stopped by the first one's Ctrl-C:\n{reported}"
     );
-    let state = crate::resources::resources(&second);
+    let state = resources(&second);
     assert_eq!(state.len(), 1);
     assert_eq!(
         state[0]["values"]["status"], "Success",
