@@ -190,14 +190,7 @@ resource "alicloud_polardbx_backup" "new" {
 /// and say so when nothing matches; their IDs are the resources' IDs.
 #[test]
 fn singular_data_sources_pick_one_or_the_newest() {
-    let emu = Emulator::start(&[
-        "--cluster",
-        CLUSTER,
-        "--instance",
-        INSTANCE,
-        "--backup-duration",
-        "1100ms",
-    ]);
+    let emu = Emulator::start_one_each("1100ms", &[]);
     let tf = terraform("feat-singular", &emu, TWO_OF_EACH);
     tf.apply();
     tf.write(

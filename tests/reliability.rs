@@ -6,8 +6,8 @@ use crate::util::config::{failed_apply, provider_block_with, terraform, POLARDB_
 use crate::util::emulator::{Emulator, CLUSTER, INSTANCE};
 use crate::util::in_process::in_process;
 use crate::util::state::{calls, emulator_backups, polls, resources};
-use crate::util::stderr;
 use crate::util::terraform::Terraform;
+use crate::util::{stderr, wait_until};
 
 /// One wrong configuration of the bad-input corpus: a short name, the provider block's body
 /// (`{url}` is replaced by the emulator's URL), the rest of the configuration, and a text the
@@ -209,20 +209,12 @@ fn polardb_lost_answer_keeps_one_backup() {
 fn interrupted_apply_keeps_the_backup() {
     let emu = Emulator::start(&["--cluster", CLUSTER, "--backup-duration", "60s"]);
     let tf = terraform("interrupt", &emu, POLARDB_ONE);
-    let child = tf
-        .command(&["apply", "-auto-approve", "-input=false", "-no-color"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start terraform apply");
-    let waiting = std::time::Instant::now();
-    while polls(&emu, "DescribeBackups") == 0 {
-        assert!(
-            waiting.elapsed() < std::time::Duration::from_secs(30),
-            "apply never started waiting"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    let child = tf.spawn(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    wait_until(
+        "the apply to poll DescribeBackups",
+        std::time::Duration::from_secs(60),
+        || polls(&emu, "DescribeBackups") > 0,
+    );
     let signalled = std::time::Instant::now();
     let status = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])

@@ -3,7 +3,7 @@
 //! or diagnostic holds them. See docs/reliability.md.
 
 use crate::util::config::{terraform_with, ONE_OF_EACH};
-use crate::util::emulator::{Emulator, CLUSTER, INSTANCE};
+use crate::util::emulator::Emulator;
 use crate::util::text;
 
 const SECRET: &str = "Rel1abilitySecretKeyValue";
@@ -32,16 +32,7 @@ fn assert_clean(label: &str, what: &str) {
 #[test]
 fn secrets_never_leak_anywhere() {
     let key = format!("LTAIrelia:{SECRET}");
-    let emu = Emulator::start(&[
-        "--cluster",
-        CLUSTER,
-        "--instance",
-        INSTANCE,
-        "--backup-duration",
-        "300ms",
-        "--access-key",
-        &key,
-    ]);
+    let emu = Emulator::start_one_each("300ms", &["--access-key", &key]);
     let in_block = format!(
         "  access_key = \"LTAIrelia\"\n  secret_key = \"{SECRET}\"\n  security_token = \"{TOKEN}\""
     );

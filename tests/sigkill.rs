@@ -25,14 +25,7 @@ struct Killed {
 /// the import ID with the data source, `terraform import`, and check the plan is empty and no
 /// second backup is ever created.
 fn kill_then_import(k: &Killed) {
-    let emu = Emulator::start(&[
-        "--cluster",
-        CLUSTER,
-        "--instance",
-        INSTANCE,
-        "--backup-duration",
-        "20s",
-    ]);
+    let emu = Emulator::start_one_each("20s", &[]);
     let (target_attr, target) = if k.product == "polardb" {
         ("db_cluster_id", CLUSTER)
     } else {

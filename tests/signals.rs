@@ -13,7 +13,7 @@ use crate::util::state::{
     backup_ids_in_state, calls, job_ids_in_emulator, job_ids_in_state, polls, resources,
 };
 use crate::util::terraform::{Terraform, PROVIDER_ADDRESS};
-use crate::util::{bin, text};
+use crate::util::{bin, text, wait_until};
 
 /// A terraform directory whose provider block points at `emu` with its credentials.
 fn terraform(name: &str, emu: &Emulator, config: &str) -> Terraform {
@@ -64,6 +64,14 @@ fn wait_bounded(child: Child, limit: Duration) -> (std::process::Output, Duratio
     (out, took)
 }
 
+/// `terraform apply` started in its own process group, as a shell starts a job, so that a
+/// signal to the group reaches Terraform and its providers as Ctrl-C would.
+fn in_own_group(tf: &Terraform) -> Child {
+    let mut apply = tf.cmd(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    apply.cmd().process_group(0);
+    apply.spawn()
+}
+
 const CLUSTERS: [&str; 5] = [
     "pc-sigterm00001",
     "pc-sigterm00002",
@@ -96,23 +104,14 @@ fn sigterm_to_the_process_group_saves_every_backup() {
              db_cluster_id = local.clusters[count.index]\n}}\n"
         ),
     );
-    let child = tf
-        .command(&["apply", "-auto-approve", "-input=false", "-no-color"])
-        .process_group(0)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start terraform apply");
+    let child = in_own_group(&tf);
     let pgid = child.id();
-    let started = Instant::now();
     // All five created and each waited on at least once.
-    while job_ids_in_emulator(&emu).len() < 5 || calls(&emu, "DescribeBackups") < 5 {
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "the five creates never started waiting"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_until(
+        "the five creates to start waiting",
+        Duration::from_secs(120),
+        || job_ids_in_emulator(&emu).len() >= 5 && calls(&emu, "DescribeBackups") >= 5,
+    );
     kill_group("-TERM", pgid);
     let (out, took) = wait_bounded(child, Duration::from_secs(90));
     eprintln!(
@@ -168,20 +167,12 @@ fn sigterm_to_the_provider_alone_saves_every_backup() {
              db_cluster_id = local.clusters[count.index]\n}}\n"
         ),
     );
-    let child = tf
-        .command(&["apply", "-auto-approve", "-input=false", "-no-color"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start terraform apply");
-    let started = Instant::now();
-    while job_ids_in_emulator(&emu).len() < 3 || calls(&emu, "DescribeBackups") < 3 {
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "the three creates never started waiting"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let child = tf.spawn(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    wait_until(
+        "the three creates to start waiting",
+        Duration::from_secs(120),
+        || job_ids_in_emulator(&emu).len() >= 3 && calls(&emu, "DescribeBackups") >= 3,
+    );
     let providers = providers_under(child.id());
     assert_eq!(providers.len(), 1, "one provider process under terraform");
     let ok = Command::new("kill")
@@ -250,20 +241,14 @@ fn reattached_provider_gives_each_command_its_own_stop_signal() {
     );
 
     let first = terraform("reattach-first", &emu, &config).env("TF_REATTACH_PROVIDERS", &reattach);
-    let child = first
-        .command(&["apply", "-auto-approve", "-input=false", "-no-color"])
-        .process_group(0)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start first apply");
+    let child = in_own_group(&first);
     let pgid = child.id();
-    let started = Instant::now();
     // A poll after the create: the plan-time quota check lists backups before it.
-    while polls(&emu, "DescribeBackups") == 0 {
-        assert!(started.elapsed() < Duration::from_secs(60), "never waited");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_until(
+        "the apply to poll DescribeBackups",
+        Duration::from_secs(60),
+        || polls(&emu, "DescribeBackups") > 0,
+    );
     kill_group("-INT", pgid);
     let (out, took) = wait_bounded(child, Duration::from_secs(60));
     eprintln!("reattach: first apply exited {took:?} after Ctrl-C");

@@ -23,7 +23,7 @@ pub const CLUSTER: &str = "pc-emulator0001";
 pub const INSTANCE: &str = "pxc-emulator0001";
 
 /// The arguments of [`Emulator::start_default`].
-const DEFAULT_ARGS: [&str; 6] = [
+pub const DEFAULT_ARGS: [&str; 6] = [
     "--cluster",
     CLUSTER,
     "--instance",
@@ -140,6 +140,21 @@ impl Emulator {
     /// One Running cluster ([`CLUSTER`]), one Running instance ([`INSTANCE`]), 300 ms backups.
     pub fn start_default() -> Emulator {
         Emulator::start(&DEFAULT_ARGS)
+    }
+
+    /// [`CLUSTER`] and [`INSTANCE`] with backups taking `backup_duration`, plus `extra`
+    /// arguments (e.g. `--access-key`).
+    pub fn start_one_each(backup_duration: &str, extra: &[&str]) -> Emulator {
+        let mut args = vec![
+            "--cluster",
+            CLUSTER,
+            "--instance",
+            INSTANCE,
+            "--backup-duration",
+            backup_duration,
+        ];
+        args.extend_from_slice(extra);
+        Emulator::start(&args)
     }
 
     /// [`Emulator::start_default`] in `dialect` whatever `EMULATOR_DIALECT` says: for tests of

@@ -20,30 +20,24 @@ pub fn resources(tf: &Terraform) -> Vec<Value> {
 
 /// The backup IDs (`backup_id` or `backup_set_id`) of every managed resource in state, sorted.
 pub fn backup_ids_in_state(tf: &Terraform) -> Vec<String> {
-    let mut ids: Vec<String> = resources(tf)
-        .iter()
-        .map(|r| {
-            let v = &r["values"];
-            v["backup_id"]
-                .as_str()
-                .or(v["backup_set_id"].as_str())
-                .unwrap_or("")
-                .to_string()
-        })
-        .collect();
-    ids.sort();
-    ids
+    ids_in_state(tf, "backup_id")
 }
 
 /// The job of every backup in state, sorted: PolarDB's `backup_job_id` (known from the
 /// moment CreateBackup answered, unlike `backup_id` where running backups are not listed) or
 /// PolarDB-X's `backup_set_id`.
 pub fn job_ids_in_state(tf: &Terraform) -> Vec<String> {
+    ids_in_state(tf, "backup_job_id")
+}
+
+/// PolarDB's `polardb_attr` or else PolarDB-X's `backup_set_id` of every managed resource in
+/// state, sorted.
+fn ids_in_state(tf: &Terraform, polardb_attr: &str) -> Vec<String> {
     let mut ids: Vec<String> = resources(tf)
         .iter()
         .map(|r| {
             let v = &r["values"];
-            v["backup_job_id"]
+            v[polardb_attr]
                 .as_str()
                 .or(v["backup_set_id"].as_str())
                 .unwrap_or("")
