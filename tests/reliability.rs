@@ -91,24 +91,14 @@ fn bad_input_is_refused_before_any_call() {
             &format!("provider \"alicloud\" {{\n{provider}\n}}\n"),
         );
         tf.write("main.tf", case.config);
-        let args = ["plan", "-input=false", "-no-color"];
-        let mut cmd = tf.command(&args);
-        cmd.env("HOME", home.path());
-        for var in [
-            "ALIBABA_CLOUD_REGION",
-            "ALICLOUD_REGION",
-            "ALIBABA_CLOUD_ACCESS_KEY_ID",
-            "ALICLOUD_ACCESS_KEY",
-            "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-            "ALICLOUD_SECRET_KEY",
-            "ALIBABA_CLOUD_PROFILE",
-            "ALICLOUD_PROFILE",
-            "ALIBABA_CLOUD_ECS_METADATA",
-            "ALICLOUD_ECS_ROLE_NAME",
-        ] {
-            cmd.env_remove(var);
-        }
-        let out = crate::util::run_fail(&mut cmd);
+        let mut plan = tf.without_ambient_credentials(
+            &["plan", "-input=false", "-no-color"],
+            &["ALIBABA_CLOUD_REGION", "ALICLOUD_REGION"],
+        );
+        plan.cmd().env("HOME", home.path());
+        let out = plan
+            .expect(&format!("case {}: the plan refused", case.name))
+            .fail();
         let err = stderr(&out);
         assert!(
             err.contains(case.expect),

@@ -86,34 +86,13 @@ impl Emulator {
             panic!("emulator stdout not captured");
         };
         let mut stdout = BufReader::new(stdout);
-        let mut line = String::new();
-        let read = stdout.read_line(&mut line);
-        let addr = match line.trim().strip_prefix("listening on http://") {
-            Some(a) if read.is_ok() => a.to_string(),
-            _ => {
-                let _ = child.kill();
-                let status = child.wait().ok();
-                panic!(
-                    "the emulator did not print its address: line {line:?}, exit {status:?} (its \
-                     stderr is above){}",
-                    describe_command(&cmd, "a line `listening on http://ADDR`")
-                );
-            }
-        };
-        let mut line = String::new();
-        let read = stdout.read_line(&mut line);
-        let polardbx_addr = match line.trim().strip_prefix("polardbx listening on http://") {
-            Some(a) if read.is_ok() => a.to_string(),
-            _ => {
-                let _ = child.kill();
-                let status = child.wait().ok();
-                panic!(
-                    "the emulator did not print its PolarDB-X address: line {line:?}, exit \
-                     {status:?} (its stderr is above){}",
-                    describe_command(&cmd, "a line `polardbx listening on http://ADDR`")
-                );
-            }
-        };
+        let addr = read_address(&mut child, &mut stdout, &cmd, "listening on http://");
+        let polardbx_addr = read_address(
+            &mut child,
+            &mut stdout,
+            &cmd,
+            "polardbx listening on http://",
+        );
         let key = args
             .iter()
             .position(|a| a == "--access-key")
@@ -308,6 +287,30 @@ impl Emulator {
     pub fn admin(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
         admin_call(&self.addr, self.admin_token.as_deref(), method, path, body)
             .unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+/// Reads the emulator's next stdout line, `{prefix}ADDR`, and returns ADDR; anything else
+/// kills it and fails the test with the command, the line and the exit status.
+fn read_address(
+    child: &mut Child,
+    stdout: &mut BufReader<ChildStdout>,
+    cmd: &Command,
+    prefix: &str,
+) -> String {
+    let mut line = String::new();
+    let read = stdout.read_line(&mut line);
+    match line.trim().strip_prefix(prefix) {
+        Some(a) if read.is_ok() => a.to_string(),
+        _ => {
+            let _ = child.kill();
+            let status = child.wait().ok();
+            panic!(
+                "the emulator did not print `{prefix}ADDR`: line {line:?}, read {read:?}, exit \
+                 {status:?} (its stderr is above){}",
+                describe_command(cmd, &format!("a line `{prefix}ADDR`"))
+            );
+        }
     }
 }
 

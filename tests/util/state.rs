@@ -48,35 +48,26 @@ fn ids_in_state(tf: &Terraform, polardb_attr: &str) -> Vec<String> {
     ids
 }
 
-/// The job of every backup the emulator holds (both products), sorted.
+/// The job of every backup the emulator holds (both products), sorted. A PolarDB-X set is its
+/// own job: its entry has no `job_id`.
 pub fn job_ids_in_emulator(emu: &Emulator) -> Vec<String> {
-    let mut ids: Vec<String> = emu
-        .backups()
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        // A PolarDB-X set is its own job: its entry has no `job_id`.
-        .filter_map(|b| {
-            b["job_id"]
-                .as_str()
-                .or(b["id"].as_str())
-                .map(str::to_string)
-        })
-        .collect();
-    ids.sort();
-    ids
+    ids_in_emulator(emu, "job_id")
 }
 
 /// The IDs of every backup the emulator holds (both products), sorted.
 pub fn backup_ids_in_emulator(emu: &Emulator) -> Vec<String> {
+    ids_in_emulator(emu, "id")
+}
+
+/// `key` (or else `id`) of every backup the emulator holds, sorted.
+fn ids_in_emulator(emu: &Emulator, key: &str) -> Vec<String> {
     let mut ids: Vec<String> = emu
         .backups()
         .as_array()
         .cloned()
         .unwrap_or_default()
         .iter()
-        .filter_map(|b| b["id"].as_str().map(str::to_string))
+        .filter_map(|b| b[key].as_str().or(b["id"].as_str()).map(str::to_string))
         .collect();
     ids.sort();
     ids

@@ -12,6 +12,19 @@ pub const PROVIDER_SOURCE: &str = "polardb-tools/alicloud";
 /// The provider's full address, as dev_overrides and `providers schema -json` name it.
 pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/polardb-tools/alicloud";
 
+/// The variables through which the machine's own credentials (keys, profile, ECS role) could
+/// reach the provider; [`Terraform::without_ambient_credentials`] removes them.
+pub const AMBIENT_CREDENTIALS: [&str; 8] = [
+    "ALIBABA_CLOUD_ACCESS_KEY_ID",
+    "ALICLOUD_ACCESS_KEY",
+    "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+    "ALICLOUD_SECRET_KEY",
+    "ALIBABA_CLOUD_PROFILE",
+    "ALICLOUD_PROFILE",
+    "ALIBABA_CLOUD_ECS_METADATA",
+    "ALICLOUD_ECS_ROLE_NAME",
+];
+
 /// A terraform working directory wired to our provider binary.
 pub struct Terraform {
     dir: TempDir,
@@ -81,6 +94,16 @@ impl Terraform {
     /// it, so every failure prints the command, directory, output and what was expected.
     pub fn cmd(&self, args: &[&str]) -> TestCommand {
         TestCommand::new(self.command(args))
+    }
+
+    /// [`Terraform::cmd`] with [`AMBIENT_CREDENTIALS`] and the variables `also` removed, so that
+    /// only the credentials the test gives count.
+    pub fn without_ambient_credentials(&self, args: &[&str], also: &[&str]) -> TestCommand {
+        let mut run = self.cmd(args);
+        for var in AMBIENT_CREDENTIALS.iter().chain(also) {
+            run.cmd().env_remove(var);
+        }
+        run
     }
 
     /// Runs `terraform <args>` and returns its output, whatever the exit status.
