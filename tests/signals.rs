@@ -64,14 +64,6 @@ fn wait_bounded(child: Child, limit: Duration) -> (std::process::Output, Duratio
     (out, took)
 }
 
-/// `terraform apply` started in its own process group, as a shell starts a job, so that a
-/// signal to the group reaches Terraform and its providers as Ctrl-C would.
-fn in_own_group(tf: &Terraform) -> Child {
-    let mut apply = tf.cmd(&["apply", "-auto-approve", "-input=false", "-no-color"]);
-    apply.cmd().process_group(0);
-    apply.spawn()
-}
-
 const CLUSTERS: [&str; 5] = [
     "pc-sigterm00001",
     "pc-sigterm00002",
@@ -104,7 +96,7 @@ fn sigterm_to_the_process_group_saves_every_backup() {
              db_cluster_id = local.clusters[count.index]\n}}\n"
         ),
     );
-    let child = in_own_group(&tf);
+    let child = apply_in_own_group(&tf);
     let pgid = child.id();
     // All five created and each waited on at least once.
     wait_until(
@@ -241,7 +233,7 @@ fn reattached_provider_gives_each_command_its_own_stop_signal() {
     );
 
     let first = terraform("reattach-first", &emu, &config).env("TF_REATTACH_PROVIDERS", &reattach);
-    let child = in_own_group(&first);
+    let child = apply_in_own_group(&first);
     let pgid = child.id();
     // A poll after the create: the plan-time quota check lists backups before it.
     wait_until(
@@ -294,12 +286,9 @@ fn reattached_provider_gives_each_command_its_own_stop_signal() {
 /// Starts `terraform apply` of `tf` in a process group of its own (as a terminal runs it, so
 /// Ctrl-C reaches Terraform and the provider alike).
 fn apply_in_own_group(tf: &Terraform) -> Child {
-    tf.command(&["apply", "-auto-approve", "-input=false", "-no-color"])
-        .process_group(0)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start terraform apply")
+    let mut apply = tf.cmd(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    apply.cmd().process_group(0);
+    apply.spawn()
 }
 
 /// Polls `ready` until it holds; fails with Terraform's output if Terraform exits first, or
