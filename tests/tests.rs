@@ -4,6 +4,9 @@
 // helpers live: test modules never import each other.
 mod util;
 
+// The harness's own rules: no module imports another, every test says its scenario.
+mod harness;
+
 // The plugin protocol, played as Terraform would: handshake, mTLS, every RPC.
 mod protocol;
 // The real `terraform` CLI on validate and schema.

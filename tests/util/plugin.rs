@@ -14,6 +14,7 @@ use terraform_provider_alicloud::plugin::proto::tfplugin6::provider_client::Prov
 use tonic::transport::Channel;
 
 use super::bin;
+use super::command::describe_command;
 use super::plugin_client::{connect, identity, Error, Identity, COOKIE};
 
 /// A running provider process, killed on drop if still alive.
@@ -53,28 +54,39 @@ pub fn start() -> Plugin {
 pub fn start_with_stderr(stderr: Stdio) -> Plugin {
     let identity = identity().expect("client identity");
     let started = Instant::now();
-    let mut child = provider_command()
-        .env("TF_PLUGIN_MAGIC_COOKIE", COOKIE)
+    let mut cmd = provider_command();
+    cmd.env("TF_PLUGIN_MAGIC_COOKIE", COOKIE)
         .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
         .env("PLUGIN_CLIENT_CERT", &identity.cert_pem)
         .stdout(Stdio::piped())
-        .stderr(stderr)
-        .spawn()
-        .expect("start provider");
-    let stdout = child.stdout.take().expect("stdout");
+        .stderr(stderr);
+    let expected = "a handshake line `1|6|unix|SOCKET|grpc|CERT` (CERT unpadded base64)";
+    let mut child = cmd.spawn().unwrap_or_else(|e| {
+        panic!(
+            "could not start the provider ({e}):{}",
+            describe_command(&cmd, expected)
+        )
+    });
+    let Some(stdout) = child.stdout.take() else {
+        panic!("provider stdout not captured")
+    };
     let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("read handshake");
+    let read = BufReader::new(stdout).read_line(&mut line);
     let fields: Vec<&str> = line.trim_end().split('|').collect();
-    assert_eq!(fields.len(), 6, "handshake line: {line:?}");
-    assert_eq!(
-        &fields[..3],
-        &["1", "6", "unix"],
-        "handshake line: {line:?}"
-    );
-    assert_eq!(fields[4], "grpc");
-    assert!(!fields[5].ends_with('='), "certificate must be unpadded");
+    let well_formed = read.is_ok()
+        && fields.len() == 6
+        && fields[..3] == ["1", "6", "unix"]
+        && fields[4] == "grpc"
+        && !fields[5].ends_with('=');
+    if !well_formed {
+        let _ = child.kill();
+        let status = child.wait().ok();
+        panic!(
+            "bad handshake: line {line:?}, read {read:?}, exit {status:?} (the provider's stderr \
+             is above or in the test's log file){}",
+            describe_command(&cmd, expected)
+        );
+    }
     let server_cert = base64::engine::general_purpose::STANDARD_NO_PAD
         .decode(fields[5])
         .expect("certificate is unpadded standard base64");
