@@ -62,18 +62,24 @@ fn creates_of_one_instance_overlap() {
     assert_eq!(in_state, in_emulator);
 }
 
+/// The plan of `alicloud_polardbx_backups` on [`INSTANCE`] with the extra `arguments`, which
+/// must fail; returns its stderr on one line.
+fn data_source_plan_fails(name: &str, emu: &Emulator, arguments: &str) -> String {
+    let config = format!(
+        "data \"alicloud_polardbx_backups\" \"x\" {{\n  db_instance_name = \"{INSTANCE}\"\n  \
+         {arguments}\n}}\n"
+    );
+    let tf = terraform(name, emu, &config);
+    let out = tf.fail(&["plan", "-input=false", "-no-color"]);
+    flat_stderr(&out)
+}
+
 /// A misspelt `region_id` in the data source is refused before any call, naming the
 /// attribute, although the endpoint override would have sent the call anywhere.
 #[test]
 fn data_source_region_typo_is_refused() {
     let emu = Emulator::start_default();
-    let config = format!(
-        "data \"alicloud_polardbx_backups\" \"x\" {{\n  db_instance_name = \"{INSTANCE}\"\n  \
-         region_id = \"cn-hangzou\"\n}}\n"
-    );
-    let tf = terraform("polardbx-ds-region", &emu, &config);
-    let out = tf.fail(&["plan", "-input=false", "-no-color"]);
-    let err = flat_stderr(&out);
+    let err = data_source_plan_fails("polardbx-ds-region", &emu, "region_id = \"cn-hangzou\"");
     assert!(err.contains("region_id"), "{err}");
     assert!(err.contains("\"cn-hangzou\" is not a region"), "{err}");
     assert_eq!(calls(&emu, "DescribeBackupSetList"), 0);
@@ -170,13 +176,11 @@ fn create_timeout_names_the_configured_duration() {
 #[test]
 fn data_source_backwards_window_is_refused() {
     let emu = Emulator::start_default();
-    let config = format!(
-        "data \"alicloud_polardbx_backups\" \"x\" {{\n  db_instance_name = \"{INSTANCE}\"\n  \
-         start_time = \"2025-02-01T00:00:00Z\"\n  end_time = \"2025-01-01T00:00:00Z\"\n}}\n"
+    let err = data_source_plan_fails(
+        "polardbx-ds-window",
+        &emu,
+        "start_time = \"2025-02-01T00:00:00Z\"\n  end_time = \"2025-01-01T00:00:00Z\"",
     );
-    let tf = terraform("polardbx-ds-window", &emu, &config);
-    let out = tf.fail(&["plan", "-input=false", "-no-color"]);
-    let err = flat_stderr(&out);
     assert!(err.contains("start_time is after end_time"), "{err}");
     assert_eq!(calls(&emu, "DescribeBackupSetList"), 0);
 }
