@@ -17,6 +17,7 @@
 //! - [`resources`]: one file per resource and per data source, each in the same section order.
 //! - [`emulator`]: the local PolarDB / PolarDB-X backup API emulator (binary `alicloud-emulator`).
 //! - [`logging`]: `tracing` to stderr in the JSON shape Terraform merges into its own log.
+//! - [`rng`]: the one small deterministic generator (emulator faults, property tests).
 //! - [`timefmt`]: the few date formats the APIs and logs need, without a date crate.
 
 pub mod alicloud;
@@ -28,6 +29,7 @@ pub mod plugin;
 pub mod provider;
 pub mod resource;
 pub mod resources;
+pub mod rng;
 pub mod schema;
 pub mod tfvalue;
 pub mod timefmt;

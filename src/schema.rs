@@ -228,6 +228,29 @@ impl NestedBlock {
     }
 }
 
+/// Declares `$name`, a resource, data source or ephemeral resource that holds the schema its
+/// module's `schema()` builds, once, with `new` and `Default`: the one constructor they share.
+macro_rules! holds_schema {
+    ($name:ident) => {
+        pub struct $name {
+            schema: $crate::schema::Schema,
+        }
+
+        impl $name {
+            pub fn new() -> $name {
+                $name { schema: schema() }
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> $name {
+                $name::new()
+            }
+        }
+    };
+}
+pub(crate) use holds_schema;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -193,7 +193,7 @@ async fn malformed_values_are_refused_and_the_process_lives() {
         configured.diagnostics
     );
 
-    let resources: Vec<(&str, Type, &str)> = provider::resources()
+    let resources: Vec<(&str, Type, &str)> = terraform_provider_alicloud::resources::resources()
         .iter()
         .map(|r| {
             let attr = if r.type_name().contains("polardbx") {
@@ -204,7 +204,7 @@ async fn malformed_values_are_refused_and_the_process_lives() {
             (r.type_name(), r.schema().value_type(), attr)
         })
         .collect();
-    let data_sources: Vec<(&str, Type)> = provider::data_sources()
+    let data_sources: Vec<(&str, Type)> = terraform_provider_alicloud::resources::data_sources()
         .iter()
         .map(|d| (d.type_name(), d.schema().value_type()))
         .collect();

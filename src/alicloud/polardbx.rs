@@ -134,25 +134,33 @@ pub async fn describe_backup_set(
     db_instance_name: &str,
     backup_set_id: &str,
 ) -> Result<Option<BackupSet>, ApiError> {
+    let body = describe_backup_set_answer(client, region_id, db_instance_name, backup_set_id);
+    Ok(body.await?.and_then(|body| {
+        parse_backup_sets(&body)
+            .into_iter()
+            .find(|s| s.backup_set_id == backup_set_id)
+    }))
+}
+
+/// The whole DescribeBackupSet answer (the backup set and its download links); `None` on a
+/// not-found error (the backup set or its instance is gone).
+pub async fn describe_backup_set_answer(
+    client: &Client,
+    region_id: &str,
+    db_instance_name: &str,
+    backup_set_id: &str,
+) -> Result<Option<Value>, ApiError> {
     let params = [
         ("RegionId", region_id.to_string()),
         ("DBInstanceName", db_instance_name.to_string()),
         ("BackupSetId", backup_set_id.to_string()),
     ];
-    match client
-        .call(
-            "DescribeBackupSet",
-            &params,
-            CallOptions {
-                idempotent: true,
-                ..CallOptions::default()
-            },
-        )
-        .await
-    {
-        Ok(body) => Ok(parse_backup_sets(&body)
-            .into_iter()
-            .find(|s| s.backup_set_id == backup_set_id)),
+    let options = CallOptions {
+        idempotent: true,
+        ..CallOptions::default()
+    };
+    match client.call("DescribeBackupSet", &params, options).await {
+        Ok(body) => Ok(Some(body)),
         Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
     }

@@ -47,7 +47,8 @@ fn hex_digit(n: u8) -> char {
     char::from(b"0123456789ABCDEF"[usize::from(n & 0x0f)])
 }
 
-fn hex_lower(bytes: &[u8]) -> String {
+/// Bytes as lower-case hex: the one hex encoder (digests, signatures, nonces, tokens).
+pub fn hex_lower(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
     for &b in bytes {
         s.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));

@@ -11,8 +11,8 @@ use crate::resource::ReadResponse;
 use crate::schema::{Attribute, Block};
 use crate::tfvalue::{Type, Value};
 
-/// The window when `start_time` is left out: manual backups are kept at most about a year.
-const DEFAULT_LOOKBACK: Duration = Duration::from_secs(400 * 86_400);
+/// The window when `start_time` is left out.
+const DEFAULT_LOOKBACK: Duration = super::BACKUP_LOOKBACK;
 
 /// A bound on pages, so a service that never stops paging cannot loop us forever.
 const MAX_PAGES: u32 = 1000;

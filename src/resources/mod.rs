@@ -14,10 +14,13 @@ use std::sync::Arc;
 
 use crate::resource::{DataSource, Resource};
 
+pub mod adoption;
+pub mod arguments;
 pub mod ephemeral;
 pub mod ids;
 mod lifecycle;
 mod listing;
+pub mod mapping;
 pub mod polardb_backup;
 pub mod polardb_backup_data;
 pub mod polardb_backups;
@@ -30,6 +33,11 @@ mod polardbx_create;
 pub mod quota;
 pub mod timeouts;
 pub mod waiter;
+
+/// How far back a backup listing looks when nothing narrower is known (a data source's
+/// default window, a refresh after import, the plan-time count): manual backups are kept at
+/// most about a year.
+pub const BACKUP_LOOKBACK: std::time::Duration = std::time::Duration::from_secs(400 * 86_400);
 
 /// Every resource the provider serves.
 pub fn resources() -> Vec<Arc<dyn Resource>> {
@@ -73,15 +81,6 @@ fn null_unknowns(value: &mut Value) {
         Value::Object(m) | Value::Map(m) => m.values_mut().for_each(null_unknowns),
         Value::List(v) | Value::Set(v) | Value::Tuple(v) => v.iter_mut().for_each(null_unknowns),
         _ => {}
-    }
-}
-
-/// A string from an API answer as a state value: empty means "not reported", i.e. null.
-fn text(s: &str) -> Value {
-    if s.is_empty() {
-        Value::Null
-    } else {
-        Value::string(s)
     }
 }
 

@@ -9,8 +9,8 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 
+use super::arguments;
 use super::check_attr;
-use super::ids::check_cluster_id;
 use super::listing::{all_pages, default_window, failed};
 use super::polardb_backups::{backup_type, check_time, item};
 use crate::alicloud::polardb::{Backup, DescribeBackups};
@@ -24,21 +24,7 @@ use crate::timefmt;
 
 const PAGE_SIZE: u32 = 100;
 
-pub struct PolardbBackup {
-    schema: Schema,
-}
-
-impl PolardbBackup {
-    pub fn new() -> PolardbBackup {
-        PolardbBackup { schema: schema() }
-    }
-}
-
-impl Default for PolardbBackup {
-    fn default() -> PolardbBackup {
-        PolardbBackup::new()
-    }
-}
+crate::schema::holds_schema!(PolardbBackup);
 
 // ----- schema -----
 
@@ -51,11 +37,7 @@ fn schema() -> Schema {
         "The one backup of a PolarDB cluster matching the filters, or the newest with \
          `most_recent`.",
     )
-    .attribute(Attribute::required(
-        "db_cluster_id",
-        Type::String,
-        "The cluster, e.g. `pc-bp1abc2def3gh4ijk`.",
-    ))
+    .attribute(arguments::cluster_id())
     .attribute(Attribute::optional_computed(
         "status",
         Type::String,
@@ -129,23 +111,10 @@ impl DataSource for PolardbBackup {
     fn validate(&self, config: &Value) -> Diagnostics {
         let time_fix = "Use the form \"2025-01-31T00:00Z\" (UTC).";
         [
-            check_attr(
-                config,
-                "db_cluster_id",
-                check_cluster_id,
-                "Use a PolarDB cluster ID, e.g. \"pc-bp1abc2def3gh4ijk\".",
-            ),
+            arguments::check_cluster(config, None),
             check_attr(config, "started_after", check_time, time_fix),
             check_attr(config, "started_before", check_time, time_fix),
-            check_attr(
-                config,
-                "backup_mode",
-                |v| match v {
-                    "Automated" | "Manual" => Ok(()),
-                    other => Err(format!("\"{other}\" is not a backup mode.")),
-                },
-                "Use \"Automated\" or \"Manual\".",
-            ),
+            arguments::check_polardb_mode(config),
         ]
         .into_iter()
         .flatten()
@@ -238,7 +207,7 @@ impl DataSource for PolardbBackup {
                 state.set(&name, value);
             }
         }
-        state.set("comment", super::text(comment));
+        state.set("comment", super::mapping::text(comment));
         state.set("detached", Value::Bool(*detached));
         ReadResponse {
             new_state: state,

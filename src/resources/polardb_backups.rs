@@ -5,9 +5,11 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 
-use super::ids::{check_cluster_id, polardb_backup_id};
+use super::arguments;
+use super::check_attr;
+use super::ids::polardb_backup_id;
 use super::listing::{all_pages, default_window, failed, listed, window_and_results};
-use super::{check_attr, text};
+use super::mapping::{self, text};
 use crate::alicloud::polardb::{self, Backup, DescribeBackups};
 use crate::diagnostics::{self as diag, invalid_attribute, Diagnostic, Diagnostics};
 use crate::resource::{Ctx, DataSource, ReadResponse};
@@ -17,21 +19,7 @@ use crate::timefmt;
 
 const PAGE_SIZE: u32 = 100;
 
-pub struct PolardbBackups {
-    schema: Schema,
-}
-
-impl PolardbBackups {
-    pub fn new() -> PolardbBackups {
-        PolardbBackups { schema: schema() }
-    }
-}
-
-impl Default for PolardbBackups {
-    fn default() -> PolardbBackups {
-        PolardbBackups::new()
-    }
-}
+crate::schema::holds_schema!(PolardbBackups);
 
 // ----- schema -----
 
@@ -58,11 +46,7 @@ fn schema() -> Schema {
     let opt = |n: &str, d: &str| Attribute::optional(n, Type::String, d);
     let block = Block::new("The backups of a PolarDB cluster, optionally filtered.")
         .attribute(Attribute::computed("id", Type::String, "The cluster ID."))
-        .attribute(Attribute::required(
-            "db_cluster_id",
-            Type::String,
-            "The cluster, e.g. `pc-bp1abc2def3gh4ijk`.",
-        ))
+        .attribute(arguments::cluster_id())
         .attribute(opt(
             "status",
             "Only backups in this status: `Success` or `Failed` (matched exactly, so `success` \
@@ -88,23 +72,10 @@ impl DataSource for PolardbBackups {
     fn validate(&self, config: &Value) -> Diagnostics {
         let time_fix = "Use the form \"2025-01-31T00:00Z\" (UTC).";
         let mut diags: Diagnostics = [
-            check_attr(
-                config,
-                "db_cluster_id",
-                check_cluster_id,
-                "Use a PolarDB cluster ID, e.g. \"pc-bp1abc2def3gh4ijk\".",
-            ),
+            arguments::check_cluster(config, None),
             check_attr(config, "start_time", check_time, time_fix),
             check_attr(config, "end_time", check_time, time_fix),
-            check_attr(
-                config,
-                "backup_mode",
-                |v| match v {
-                    "Automated" | "Manual" => Ok(()),
-                    other => Err(format!("\"{other}\" is not a backup mode.")),
-                },
-                "Use \"Automated\" or \"Manual\".",
-            ),
+            arguments::check_polardb_mode(config),
             check_attr(
                 config,
                 "status",
@@ -194,27 +165,17 @@ fn cluster_of(b: &Backup, asked: &str) -> String {
 
 pub(super) fn item(cluster: &str, b: &Backup) -> Value {
     let cluster = cluster_of(b, cluster);
-    Value::object([
+    let mut item = Value::object([
         (
             "id",
             Value::string(polardb_backup_id(&cluster, &b.backup_id)),
         ),
         ("db_cluster_id", Value::string(cluster)),
         ("backup_id", Value::string(&b.backup_id)),
-        ("status", text(&b.backup_status)),
-        ("backup_method", text(&b.backup_method)),
-        ("backup_type", text(&b.backup_type)),
         ("backup_mode", text(&b.backup_mode)),
-        ("backups_level", text(&b.backups_level)),
-        ("start_time", text(&b.backup_start_time)),
-        ("end_time", text(&b.backup_end_time)),
-        (
-            "size_bytes",
-            b.backup_set_size.map_or(Value::Null, Value::int),
-        ),
-        ("consistent_time", text(&b.consistent_time)),
-        ("expire_time", text(&b.expect_expire_time)),
-    ])
+    ]);
+    mapping::set_all(&mut item, mapping::polardb_backup(b));
+    item
 }
 
 /// A window whose `start_time` is after its `end_time` (both known and well formed).

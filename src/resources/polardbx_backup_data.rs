@@ -5,8 +5,8 @@
 
 use async_trait::async_trait;
 
+use super::arguments;
 use super::check_attr;
-use super::ids::{check_instance_name, check_region};
 use super::listing::failed;
 use super::polardb_backup_data::{pick, Candidate};
 use super::polardbx_backups::{check_time, item, read_sets, set_type, InstanceSets, TIME_FIX};
@@ -18,21 +18,7 @@ use crate::tfvalue::{Type, Value};
 /// `BackupModel` of the backup sets a policy takes and of those taken on request.
 const MODES: [(&str, &str); 2] = [("Automated", "0"), ("Manual", "1")];
 
-pub struct PolardbxBackup {
-    schema: Schema,
-}
-
-impl PolardbxBackup {
-    pub fn new() -> PolardbxBackup {
-        PolardbxBackup { schema: schema() }
-    }
-}
-
-impl Default for PolardbxBackup {
-    fn default() -> PolardbxBackup {
-        PolardbxBackup::new()
-    }
-}
+crate::schema::holds_schema!(PolardbxBackup);
 
 // ----- schema -----
 
@@ -42,16 +28,10 @@ fn schema() -> Schema {
         "The one backup set of a PolarDB-X 2.0 instance matching the filters, or the newest \
          with `most_recent`.",
     )
-    .attribute(Attribute::required(
-        "db_instance_name",
-        Type::String,
+    .attribute(arguments::instance_name(
         "The instance, e.g. `pxc-hzabc123`.",
     ))
-    .attribute(Attribute::optional_computed(
-        "region_id",
-        Type::String,
-        "The instance's region (default: the provider's region).",
-    ))
+    .attribute(arguments::region_id())
     .attribute(Attribute::optional_computed(
         "status",
         Type::String,
@@ -115,18 +95,8 @@ impl DataSource for PolardbxBackup {
             }
         };
         [
-            check_attr(
-                config,
-                "db_instance_name",
-                check_instance_name,
-                "Use a PolarDB-X instance name, e.g. \"pxc-hzabc123\".",
-            ),
-            check_attr(
-                config,
-                "region_id",
-                check_region,
-                "Use a region ID such as \"cn-hangzhou\", or leave it out.",
-            ),
+            arguments::check_instance(config, arguments::INSTANCE_FIX),
+            arguments::check_region_id(config),
             check_attr(config, "started_after", check_time, time_fix),
             check_attr(config, "started_before", check_time, time_fix),
             check_attr(
@@ -166,7 +136,7 @@ impl DataSource for PolardbxBackup {
         let status = config.str_attr("status");
         sets.retain(|s| {
             model.is_none_or(|m| s.backup_model == m)
-                && status.is_none_or(|st| super::polardbx_backup::status_name(s.status) == st)
+                && status.is_none_or(|st| super::mapping::status_name(s.status) == st)
                 && s.begin_time >= start_ms
                 && s.begin_time <= end_ms
         });
