@@ -383,7 +383,10 @@ impl Resource for PolardbBackup {
         );
         // Tainted by a failed create: its replacement's plan must not count a new backup.
         if noted && !resp.new_state.is_null() {
-            provider.plan_checks.saw_unfinished(TYPE, &resp.new_state);
+            provider
+                .extensions
+                .get::<super::quota::Checks>()
+                .saw_unfinished(TYPE, &resp.new_state);
         }
         resp
     }

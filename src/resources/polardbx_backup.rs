@@ -331,7 +331,10 @@ impl Resource for PolardbxBackup {
         );
         // Tainted by a failed create: its replacement's plan checks nothing of a create.
         if noted && !resp.new_state.is_null() {
-            provider.plan_checks.saw_unfinished(TYPE, &resp.new_state);
+            provider
+                .extensions
+                .get::<super::quota::Checks>()
+                .saw_unfinished(TYPE, &resp.new_state);
         }
         resp
     }
