@@ -371,14 +371,10 @@ pub fn wait_again_timeout(
 }
 
 /// Terraform was interrupted while a backup was being waited on. A warning, not an error: an
-/// error would taint the resource. `plans_wait`: the resource plans an in-place wait for it.
-pub fn wait_stopped(what: &str, id: &str, plans_wait: bool) -> Diagnostic {
-    let next = if plans_wait {
-        "Run `terraform apply` again: while the backup is not finished, the plan shows an \
-         in-place update that waits for it."
-    } else {
-        "The next plan or apply refreshes its status without creating another."
-    };
+/// error would taint the resource. Both resources plan an in-place wait for it.
+pub fn wait_stopped(what: &str, id: &str) -> Diagnostic {
+    let next = "Run `terraform apply` again: while the backup is not finished, the plan shows \
+                an in-place update that waits for it.";
     Diagnostic::warning(
         format!("Stopped waiting for {what}"),
         format!(
@@ -672,8 +668,8 @@ mod tests {
             insecure_warning(),
             wait_timeout("PolarDB backup", "pc-a:1", secs, "Running"),
             wait_again_timeout("PolarDB backup", "pc-a:1", secs, "Running"),
-            wait_stopped("PolarDB backup", "pc-a:1", true),
-            wait_stopped("PolarDB-X backup set", "cn-hangzhou:pxc-a:1", false),
+            wait_stopped("PolarDB backup", "pc-a:1"),
+            wait_stopped("PolarDB-X backup set", "cn-hangzhou:pxc-a:1"),
             backup_failed("PolarDB backup", "pc-a:1"),
             wait_api_error("PolarDB backup", "pc-a:1", &api(K::Auth, "Forbidden"), true),
             wait_api_error(
@@ -716,7 +712,7 @@ mod tests {
     /// interrupted destroy does not advise raising timeouts.delete.
     #[test]
     fn interrupt_messages() {
-        let d = wait_stopped("PolarDB backup", "pc-a:1", true);
+        let d = wait_stopped("PolarDB backup", "pc-a:1");
         assert!(!d.is_error());
         assert!(d.detail.contains("pc-a:1") && d.detail.contains("waits for it"));
         for accepted in [true, false] {

@@ -107,16 +107,12 @@ fn kill_then_import(k: &Killed) {
     assert_eq!(ids, serde_json::json!([import_id]));
 
     // Step 2: import into the same configuration; the plan is then empty, except that a
-    // PolarDB backup still running plans an in-place wait (wait_for_completion = true).
+    // backup still running plans an in-place wait (wait_for_completion = true).
     let address = format!("{}.b", k.resource);
     tf.ok(&["import", "-input=false", "-no-color", &address, &import_id]);
     assert_eq!(resources(&tf).len(), 1);
     let running = resources(&tf)[0]["values"]["status"] == "Running";
-    let expected = if running && k.product == "polardb" {
-        2
-    } else {
-        0
-    };
+    let expected = if running { 2 } else { 0 };
     assert_eq!(
         tf.plan_exit_code(),
         expected,

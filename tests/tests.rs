@@ -49,3 +49,7 @@ mod trust_roots;
 mod features;
 // The recipes of docs/guides/ applied as their examples.
 mod guides;
+// Issue 11's leftovers: PolarDB-X in-place waits, resuming at the quota, hand-overs kept.
+mod resume;
+// Issue 13's retained backups: kept in state and importable after their cluster is released.
+mod retained;

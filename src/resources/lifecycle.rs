@@ -49,20 +49,50 @@ pub(super) fn hand_over(type_name: &'static str, prior: Value) {
     lock(&HANDED_OVER).push((type_name, prior));
 }
 
+/// Whether `prior` has the `keys` arguments `planned` has (an unknown planned value matches
+/// any): the test for a create to take a handed-over object over.
+pub(super) fn same_arguments(planned: &Value, prior: &Value, keys: &[&str]) -> bool {
+    keys.iter().all(|k| match planned.get(k) {
+        Some(Value::Unknown) => true,
+        p => p.unwrap_or(&Value::Null) == prior.get(k).unwrap_or(&Value::Null),
+    })
+}
+
 /// The create half of a tainted object's replacement: the handed-over object whose `keys`
-/// arguments equal the planned ones (an unknown planned value matches any), if any.
+/// arguments equal the planned ones, if any.
 pub(super) fn take_over(type_name: &str, planned: &Value, keys: &[&str]) -> Option<Value> {
     let mut handed = lock(&HANDED_OVER);
-    let same = |prior: &Value| {
-        keys.iter().all(|k| match planned.get(k) {
-            Some(Value::Unknown) => true,
-            p => p.unwrap_or(&Value::Null) == prior.get(k).unwrap_or(&Value::Null),
-        })
-    };
     let at = handed
         .iter()
-        .position(|(t, prior)| *t == type_name && same(prior))?;
+        .position(|(t, prior)| *t == type_name && same_arguments(planned, prior, keys))?;
     Some(handed.remove(at).1)
+}
+
+/// Whether a create planned now (in the apply phase, after its replacement's delete ran) will
+/// [`take_over`] a handed-over object instead of creating one: its plan-time checks of a
+/// create do not apply, and must not fail the plan (the object would then be out of state).
+pub(super) fn is_handed_over(type_name: &str, planned: &Value, keys: &[&str]) -> bool {
+    lock(&HANDED_OVER)
+        .iter()
+        .any(|(t, prior)| *t == type_name && same_arguments(planned, prior, keys))
+}
+
+/// The private note a create that failed after the backup existed leaves with its state (which
+/// Terraform saves tainted): a Read of this object in the next plan tells the plan-time checks
+/// that its replacement will take it over rather than create (see `quota`).
+const UNFINISHED: (&str, &str) = ("create", "unfinished");
+
+/// Marks a create's answer that saves a backup with an error (Terraform taints it).
+pub(super) fn mark_unfinished(resp: &mut ApplyResponse) {
+    if !resp.new_state.is_null() && diag::has_errors(&resp.diagnostics) {
+        resp.private =
+            crate::resource::with_private_note(&resp.private, UNFINISHED.0, UNFINISHED.1);
+    }
+}
+
+/// Whether a state's private data carries the mark of [`mark_unfinished`].
+pub(super) fn is_unfinished(private: &[u8]) -> bool {
+    crate::resource::private_note(private, UNFINISHED.0).as_deref() == Some(UNFINISHED.1)
 }
 
 /// Refuses a `client_token` another resource of the same type uses in this plan. Terraform
@@ -115,10 +145,8 @@ pub(super) fn plan_wait(
 /// in-place update, which Terraform does not taint).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum WaitFor {
-    /// A new backup of a resource that plans an in-place wait ([`plan_wait`]) while unfinished.
+    /// A new backup (both resources plan an in-place wait ([`plan_wait`]) while unfinished).
     Create,
-    /// A new backup of a resource that does not plan such a wait.
-    CreateOnce,
     Update,
 }
 
@@ -151,25 +179,14 @@ pub(super) fn required_id(
     Ok(value.to_string())
 }
 
-/// The rest of a create once the API named the new backup (`state` already holds its IDs).
+/// The rest of a create once the API named the new backup (`state` already holds its IDs), or
+/// of an in-place wait (`phase`; its diagnostics say the backup stays in state untainted and the
+/// next apply waits again).
 ///
 /// The state is made wholly known; unless `wait_for_completion` is false, `wait` then runs and
 /// whatever it last saw is `fill`ed in, with an error for a backup that `is_failed` or a wait
 /// that did not end. Whatever happens the backup reaches the state, so it is never orphaned.
 /// `wait` is only polled when waiting is wanted.
-pub(super) async fn finish_create<T>(
-    state: Value,
-    what: &str,
-    id: &str,
-    wait: impl Future<Output = Result<T, WaitError<T>>>,
-    fill: impl Fn(&mut Value, &T),
-    is_failed: impl Fn(&T) -> bool,
-) -> ApplyResponse {
-    finish_wait(WaitFor::CreateOnce, state, what, id, wait, fill, is_failed).await
-}
-
-/// [`finish_create`] for `phase`: an update's diagnostics say the backup stays in state
-/// untainted and the next apply waits again.
 pub(super) async fn finish_wait<T>(
     phase: WaitFor,
     mut state: Value,
@@ -201,15 +218,13 @@ pub(super) async fn finish_wait<T>(
         }) => {
             last.iter().for_each(|b| fill(&mut state, b));
             diagnostics.push(match phase {
-                WaitFor::Create | WaitFor::CreateOnce => {
-                    diag::wait_timeout(what, id, waited, &status)
-                }
+                WaitFor::Create => diag::wait_timeout(what, id, waited, &status),
                 WaitFor::Update => diag::wait_again_timeout(what, id, waited, &status),
             });
         }
         Err(WaitError::Stopped { last, .. }) => {
             last.iter().for_each(|b| fill(&mut state, b));
-            diagnostics.push(diag::wait_stopped(what, id, phase != WaitFor::CreateOnce));
+            diagnostics.push(diag::wait_stopped(what, id));
         }
         Err(WaitError::Api { error, last }) => {
             last.iter().for_each(|b| fill(&mut state, b));
@@ -331,9 +346,18 @@ mod tests {
 
     /// With wait_for_completion false the wait never runs and the state is wholly known.
     #[tokio::test]
-    async fn finish_create_without_waiting() {
+    async fn finish_wait_without_waiting() {
         let wait = async { panic!("the wait must not run") };
-        let r = finish_create::<()>(state(), "backup", "pc-a:1", wait, |_, _| {}, |_| true).await;
+        let r = finish_wait::<()>(
+            WaitFor::Create,
+            state(),
+            "backup",
+            "pc-a:1",
+            wait,
+            |_, _| {},
+            |_| true,
+        )
+        .await;
         assert!(r.diagnostics.is_empty());
         assert!(r.new_state.is_wholly_known());
         assert_eq!(r.new_state.str_attr("id"), Some("pc-a:1"));
@@ -371,8 +395,33 @@ mod tests {
             ("client_token", Value::Unknown),
         ]);
         assert!(take_over("other_type", &same, keys).is_none());
+        assert!(is_handed_over("test_type", &same, keys));
+        assert!(!is_handed_over("test_type", &other, keys));
         assert_eq!(take_over("test_type", &same, keys), Some(prior));
         assert!(take_over("test_type", &same, keys).is_none());
+        assert!(!is_handed_over("test_type", &same, keys));
+    }
+
+    /// Only a create that saves a backup with an error is marked unfinished; the mark is read
+    /// back from the private data Terraform keeps.
+    #[test]
+    fn unfinished_mark() {
+        let mut timed_out = ApplyResponse {
+            new_state: state(),
+            private: Vec::new(),
+            diagnostics: vec![Diagnostic::error("Timed out", "x")],
+        };
+        mark_unfinished(&mut timed_out);
+        assert!(is_unfinished(&timed_out.private));
+        let mut fine = ApplyResponse {
+            new_state: state(),
+            ..ApplyResponse::default()
+        };
+        mark_unfinished(&mut fine);
+        assert!(!is_unfinished(&fine.private));
+        let mut nothing = failed(Diagnostic::error("No", "x"));
+        mark_unfinished(&mut nothing);
+        assert!(!is_unfinished(&nothing.private));
     }
 
     /// A client_token planned twice in one process is refused the second time, naming the

@@ -10,8 +10,8 @@ use async_trait::async_trait;
 
 use super::ids::{check_cluster_id, parse_polardb_backup_id, polardb_backup_id};
 use super::lifecycle::{
-    failed, failed_all, finish_wait, hand_over, invalid_import_id, plan_wait, read_answer,
-    read_failed, required_id, take_over, unique_client_token, WaitFor,
+    failed, failed_all, finish_wait, hand_over, invalid_import_id, is_unfinished, mark_unfinished,
+    plan_wait, read_answer, read_failed, required_id, take_over, unique_client_token, WaitFor,
 };
 use super::mapping::{self, text};
 use super::polardb_job::{self, Job, Lookup, RUNNING};
@@ -19,6 +19,7 @@ use super::timeouts::{self, Timeouts};
 use super::waiter::{self, Poll, Schedule, WaitError};
 use super::{check_attr, default_if_null};
 use crate::alicloud::polardb::{self, Backup};
+use crate::alicloud::polardb_detached::{describe_page, Listing};
 use crate::alicloud::{ApiError, ErrorKind};
 use crate::diagnostics::{self as diag, AttributePath, Diagnostic, Diagnostics};
 use crate::provider::ProviderData;
@@ -33,11 +34,11 @@ use crate::timefmt;
 /// What the diagnostics call this resource's object.
 const WHAT: &str = "PolarDB backup";
 
-const TYPE: &str = "alicloud_polardb_backup";
+pub(super) const TYPE: &str = "alicloud_polardb_backup";
 
 /// The arguments that must be the same for a create to take over a tainted backup handed
 /// over by its replacement's delete (see `lifecycle`).
-const RESUME_KEYS: &[&str] = &["db_cluster_id", "comment", "client_token"];
+pub(super) const RESUME_KEYS: &[&str] = &["db_cluster_id", "comment", "client_token"];
 
 /// After a create, how long neither the job nor its backup may be listed before the provider
 /// concludes that CreateBackup answered with a job it cannot follow.
@@ -218,7 +219,29 @@ impl Resource for PolardbBackup {
 
     // ----- create -----
 
+    /// A create whose answer saves the backup with an error is marked unfinished (see
+    /// `lifecycle::mark_unfinished`), so the next plan knows its replacement creates nothing.
     async fn create(&self, ctx: &Ctx, planned: Value, _config: Value) -> ApplyResponse {
+        // A handed-over backup is taken first: from then on every answer carries its state.
+        if let Some(prior) = take_over(TYPE, &planned, RESUME_KEYS) {
+            let state = resumed(prior, planned);
+            let provider = match ctx.provider() {
+                Ok(p) => p,
+                Err(d) => return unfinished(state, d),
+            };
+            let timeouts = match Timeouts::from_state(&state, DEFAULT_TIMEOUTS) {
+                Ok(t) => t,
+                Err(mut d) => return unfinished(state, d.remove(0)),
+            };
+            let Some(job) = job_of(&state) else {
+                return unfinished(state, corrupt_state());
+            };
+            tracing::info!(
+                job_id = job.job_id.as_str(),
+                "resuming the tainted backup instead of creating another"
+            );
+            return wait_and_finish(WaitFor::Create, provider, state, job, timeouts, ctx).await;
+        }
         let provider = match ctx.provider() {
             Ok(p) => p,
             Err(d) => return failed(d),
@@ -227,17 +250,6 @@ impl Resource for PolardbBackup {
             Ok(t) => t,
             Err(diagnostics) => return failed_all(diagnostics),
         };
-        if let Some(prior) = take_over(TYPE, &planned, RESUME_KEYS) {
-            let state = resumed(prior, planned);
-            let Some(job) = job_of(&state) else {
-                return failed(corrupt_state());
-            };
-            tracing::info!(
-                job_id = job.job_id.as_str(),
-                "resuming the tainted backup instead of creating another"
-            );
-            return wait_and_finish(WaitFor::Create, provider, state, job, timeouts, ctx).await;
-        }
         let cluster = match required_id(
             &planned,
             "db_cluster_id",
@@ -314,9 +326,21 @@ impl Resource for PolardbBackup {
             return read_failed(current, private, corrupt_state());
         };
         let since = window_start(&current);
-        let found = polardb_job::look(provider, &provider.polardb, &job, since).await;
+        let found = match polardb_job::look(provider, &provider.polardb, &job, since).await {
+            // The cluster is gone: a backup it was released with is kept apart (see `kept`).
+            Err(e) if e.kind == ErrorKind::NotFound => {
+                match kept_after_release(provider, &job, since).await {
+                    Ok(Some(b)) => Ok(Lookup::Listed(Box::new(b))),
+                    Ok(None) => Err(e),
+                    Err(k) if k.kind == ErrorKind::NotFound => Err(e),
+                    Err(k) => Err(k),
+                }
+            }
+            other => other,
+        };
         let (cluster, job_id) = (job.cluster.clone(), job.job_id.clone());
-        read_answer(
+        let noted = is_unfinished(&private);
+        let resp = read_answer(
             current,
             private,
             found.map(|lookup| match lookup {
@@ -350,7 +374,15 @@ impl Resource for PolardbBackup {
                     "cluster is gone; removing the backup from state"
                 ),
             },
-        )
+        );
+        // Tainted by a failed create: its replacement's plan must not count a new backup.
+        if noted && !resp.new_state.is_null() {
+            provider
+                .extensions
+                .get::<super::quota::Checks>()
+                .saw_unfinished(TYPE, &resp.new_state);
+        }
+        resp
     }
 
     // ----- update -----
@@ -534,13 +566,22 @@ fn corrupt_state() -> Diagnostic {
     )
 }
 
-/// An update that could not wait: the state as it was, with why.
-fn kept(state: Value, d: Diagnostic) -> ApplyResponse {
+/// An update that could not wait: the state as it was (unknowns null), with why.
+fn kept(mut state: Value, d: Diagnostic) -> ApplyResponse {
+    super::null_unknowns(&mut state);
     ApplyResponse {
         new_state: state,
         private: Vec::new(),
         diagnostics: vec![d],
     }
+}
+
+/// A take-over that could not wait: the handed-over backup stays in state (tainted again, and
+/// marked unfinished), with why.
+fn unfinished(state: Value, d: Diagnostic) -> ApplyResponse {
+    let mut resp = kept(state, d);
+    mark_unfinished(&mut resp);
+    resp
 }
 
 /// The handed-over state of a tainted backup, under the arguments planned now.
@@ -586,6 +627,38 @@ fn job_of(state: &Value) -> Option<Job> {
         comment: attr("comment").unwrap_or_default().to_string(),
         tasks_first: false,
     })
+}
+
+/// The backup `job` made, among those its released cluster was released with
+/// (DescribeDetachedBackups): a retained backup that outlives its cluster stays in state and
+/// importable. Looked up by its backup ID, else by the job's ID (equal where the API says so).
+async fn kept_after_release(
+    provider: &ProviderData,
+    job: &Job,
+    since: SystemTime,
+) -> Result<Option<Backup>, ApiError> {
+    let id = job.backup_id.clone().unwrap_or_else(|| job.job_id.clone());
+    let query = polardb::DescribeBackups {
+        db_cluster_id: job.cluster.clone(),
+        backup_id: Some(id.clone()),
+        start_time: timefmt::iso8601_minutes(since),
+        end_time: timefmt::iso8601_minutes(SystemTime::now() + Duration::from_secs(86_400)),
+        page_number: 1,
+        page_size: 30,
+        ..polardb::DescribeBackups::default()
+    };
+    let (page, comments) = describe_page(&provider.polardb, Listing::Detached, &query).await?;
+    Ok(page
+        .items
+        .into_iter()
+        .zip(comments.into_iter().chain(std::iter::repeat(String::new())))
+        .find(|(b, _)| b.backup_id == id)
+        .map(|(mut b, comment)| {
+            if b.comment.is_empty() {
+                b.comment = comment;
+            }
+            b
+        }))
 }
 
 /// The start of the DescribeBackups window that surely contains this backup: a day before its
@@ -635,6 +708,9 @@ async fn wait_and_finish(
         b.backup_status == "Failed"
     })
     .await;
+    if phase == WaitFor::Create {
+        mark_unfinished(&mut resp);
+    }
     for d in &mut resp.diagnostics {
         if d.detail.contains(VANISHED_CODE) {
             *d = diag::job_not_found(WHAT, &id, &job.job_id);

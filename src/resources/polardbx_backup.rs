@@ -13,8 +13,8 @@ use async_trait::async_trait;
 use super::arguments::{self, check_region_in_use};
 use super::ids::{check_instance_name, parse_polardbx_backup_id, polardbx_backup_id};
 use super::lifecycle::{
-    failed, failed_all, finish_create, hand_over, invalid_import_id, read_answer, read_failed,
-    required_id, take_over,
+    failed, failed_all, finish_wait, hand_over, invalid_import_id, is_unfinished, mark_unfinished,
+    plan_wait, read_answer, read_failed, required_id, take_over, WaitFor,
 };
 use super::mapping::{self, status_name};
 use super::polardbx_create::create_exactly_once;
@@ -22,7 +22,7 @@ use super::timeouts::{self, Timeouts};
 use super::waiter::{self, Poll, Schedule, WaitError};
 use super::{check_attr, default_if_null};
 use crate::alicloud::polardbx::{self, BackupSet};
-use crate::alicloud::ErrorKind;
+use crate::alicloud::{Client, ErrorKind};
 use crate::diagnostics::{self as diag, Diagnostic, Diagnostics};
 use crate::resource::{
     plan_with_schema, planned_as_new, ApplyResponse, Ctx, ImportResponse, PlanRequest,
@@ -35,13 +35,16 @@ const WHAT: &str = "PolarDB-X backup set";
 
 // Resuming after a create timeout (the shared mechanism of `lifecycle`): the arguments a
 // create must share with a tainted set handed over by its replacement's delete.
-const TYPE: &str = "alicloud_polardbx_backup";
-const RESUME_KEYS: &[&str] = &["db_instance_name", "region_id", "backup_type"];
+pub(super) const TYPE: &str = "alicloud_polardbx_backup";
+pub(super) const RESUME_KEYS: &[&str] = &["db_instance_name", "region_id", "backup_type"];
 
 const DEFAULT_TIMEOUTS: Timeouts = Timeouts {
     create: Duration::from_secs(2 * 3600),
     delete: Duration::from_secs(60),
 };
+
+/// The computed values an unfinished set does not have yet: unknown in its in-place wait's plan.
+const FILLED_WHEN_DONE: &[&str] = &["backup_model", "begin_time", "end_time", "size_bytes"];
 
 /// The only backup type the API documents: `"0"`, fast backup.
 const BACKUP_TYPES: &[&str] = &["0"];
@@ -138,8 +141,10 @@ impl Resource for PolardbxBackup {
 
     // ----- plan -----
 
-    /// The generic plan, plus `region_id` defaulting to the provider's region on create.
+    /// The generic plan, plus `region_id` defaulting to the provider's region on create, the
+    /// plan-time check of a create, and a wait planned again for an unfinished set.
     async fn plan(&self, ctx: &Ctx, req: PlanRequest) -> PlanResponse {
+        let prior = req.prior_state.clone();
         // Only a region left out of the configuration defaults; one that is configured but
         // unknown yet stays unknown.
         let defaulted =
@@ -165,12 +170,18 @@ impl Resource for PolardbxBackup {
                 .check_polardbx(ctx, creating, &mut resp)
                 .await;
         }
+        plan_wait(&mut resp, &prior, &["Success", "Failed"], FILLED_WHEN_DONE);
         resp
     }
 
     // ----- create -----
 
     async fn create(&self, ctx: &Ctx, planned: Value, _config: Value) -> ApplyResponse {
+        // A tainted set handed over by its replacement's delete is waited for, not made again.
+        // Taken first: from here on every failure answers with its state, so it stays saved.
+        if let Some(prior) = take_over(TYPE, &planned, RESUME_KEYS) {
+            return self.resume(ctx, prior, planned).await;
+        }
         let provider = match ctx.provider() {
             Ok(p) => p,
             Err(d) => return failed(d),
@@ -203,25 +214,18 @@ impl Resource for PolardbxBackup {
         };
         let started = Instant::now();
         let deadline = started + timeouts.create;
-
-        // A tainted set handed over by its replacement's delete is waited for, not made again.
-        let resumed = take_over(TYPE, &planned, RESUME_KEYS)
-            .and_then(|prior| prior.str_attr("backup_set_id").map(str::to_string));
-        let set_id = match resumed {
-            Some(id) => id,
-            None => match create_exactly_once(
-                provider,
-                &client,
-                &region,
-                &instance,
-                &backup_type,
-                deadline,
-            )
-            .await
-            {
-                Ok(id) => id,
-                Err(d) => return failed(d),
-            },
+        let set_id = match create_exactly_once(
+            provider,
+            &client,
+            &region,
+            &instance,
+            &backup_type,
+            deadline,
+        )
+        .await
+        {
+            Ok(id) => id,
+            Err(d) => return failed(d),
         };
         let id = polardbx_backup_id(&region, &instance, &set_id);
         tracing::info!(id = id.as_str(), "PolarDB-X backup set created");
@@ -230,32 +234,50 @@ impl Resource for PolardbxBackup {
         state.set("id", Value::string(&id));
         state.set("region_id", Value::string(&region));
         state.set("backup_set_id", Value::string(&set_id));
-
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        let what = format!("{WHAT} {id}");
-        let schedule = Schedule::default();
+        state.set("status", Value::string("Running"));
         // A backup set is never finished a moment after CreateBackup answered: the waiter's
         // check at once would always say Running, a call on every create's critical path.
-        let mut first_pause = schedule.initial.min(remaining);
-        let wait = waiter::wait_for(&what, remaining, &schedule, &ctx.stop, || {
-            let (client, region, instance, set_id) = (&client, &region, &instance, &set_id);
-            let pause = std::mem::take(&mut first_pause);
-            async move {
-                if !pause.is_zero() {
-                    tokio::time::sleep(pause).await;
-                }
-                match polardbx::describe_backup_set(client, region, instance, set_id).await? {
-                    Some(set) if set.status == 1 || set.status == 2 => Ok(Poll::Done(set)),
-                    Some(set) => {
-                        let status = status_name(set.status);
-                        Ok(Poll::Pending(Some(set), status))
-                    }
-                    None => Ok(Poll::Pending(None, "not listed yet".into())),
-                }
+        let set = SetRef {
+            client: &client,
+            region: &region,
+            instance: &instance,
+            set_id: &set_id,
+        };
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let wait = wait_for_set(set, remaining, true, ctx, started);
+        let mut resp = finish_wait(WaitFor::Create, state, WHAT, &id, wait, fill, |s| {
+            s.status == 2
+        })
+        .await;
+        mark_unfinished(&mut resp);
+        resp
+    }
+
+    // ----- update -----
+
+    /// An in-place update only changes how the provider behaves, except the wait that
+    /// [`plan_wait`] plans for an unfinished set (e.g. after Ctrl-C stopped the create's
+    /// wait): that waits for it, within `timeouts.create`.
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        prior: Value,
+        planned: Value,
+        _config: Value,
+    ) -> ApplyResponse {
+        let mut state = planned;
+        if state.get("status") != Some(&Value::Unknown) {
+            return ApplyResponse {
+                new_state: state,
+                ..ApplyResponse::default()
+            };
+        }
+        for name in self.schema.block.attributes.iter().map(|a| a.name.as_str()) {
+            if state.get(name) == Some(&Value::Unknown) {
+                state.set(name, prior.get(name).cloned().unwrap_or(Value::Null));
             }
-        });
-        let wait = async move { wait.await.map_err(|e| timed_from(e, started)) };
-        finish_create(state, WHAT, &id, wait, fill, |set| set.status == 2).await
+        }
+        self.wait_for_state(ctx, state, WaitFor::Update).await
     }
 
     // ----- read -----
@@ -276,7 +298,8 @@ impl Resource for PolardbxBackup {
             }
         };
         let found = polardbx::describe_backup_set(&client, &region, &instance, &set_id).await;
-        read_answer(
+        let noted = is_unfinished(&private);
+        let resp = read_answer(
             current,
             private,
             found,
@@ -299,7 +322,15 @@ impl Resource for PolardbxBackup {
                     "instance or backup set is gone; removing it from state"
                 ),
             },
-        )
+        );
+        // Tainted by a failed create: its replacement's plan checks nothing of a create.
+        if noted && !resp.new_state.is_null() {
+            provider
+                .extensions
+                .get::<super::quota::Checks>()
+                .saw_unfinished(TYPE, &resp.new_state);
+        }
+        resp
     }
 
     // ----- delete -----
@@ -378,6 +409,129 @@ impl Resource for PolardbxBackup {
 }
 
 // ----- helpers -----
+
+impl PolardbxBackup {
+    /// The create half of a tainted set's replacement: the handed-over set, waited for under
+    /// the arguments planned now. Every answer carries its state.
+    async fn resume(&self, ctx: &Ctx, prior: Value, planned: Value) -> ApplyResponse {
+        let mut state = planned;
+        for name in ["id", "region_id", "backup_set_id", "status"] {
+            state.set(name, prior.get(name).cloned().unwrap_or(Value::Null));
+        }
+        for name in FILLED_WHEN_DONE {
+            if state.get(name) == Some(&Value::Unknown) {
+                state.set(name, prior.get(name).cloned().unwrap_or(Value::Null));
+            }
+        }
+        tracing::info!(
+            id = state.str_attr("id").unwrap_or_default(),
+            "resuming the tainted backup set instead of creating another"
+        );
+        self.wait_for_state(ctx, state, WaitFor::Create).await
+    }
+
+    /// Waits for the set `state` names (already in state or handed over), within
+    /// `timeouts.create`; whatever fails, the answer keeps `state`.
+    async fn wait_for_state(&self, ctx: &Ctx, mut state: Value, phase: WaitFor) -> ApplyResponse {
+        let kept = |mut state: Value, d: Diagnostic| {
+            super::null_unknowns(&mut state);
+            let mut resp = ApplyResponse {
+                new_state: state,
+                private: Vec::new(),
+                diagnostics: vec![d],
+            };
+            if phase == WaitFor::Create {
+                mark_unfinished(&mut resp);
+            }
+            resp
+        };
+        let Some((region, instance, set_id)) = ids_of(&state) else {
+            return kept(state, corrupt_state());
+        };
+        state.set(
+            "id",
+            Value::string(polardbx_backup_id(&region, &instance, &set_id)),
+        );
+        state.set("region_id", Value::string(&region));
+        state.set("backup_set_id", Value::string(&set_id));
+        let provider = match ctx.provider() {
+            Ok(p) => p,
+            Err(d) => return kept(state, d),
+        };
+        let timeouts = match Timeouts::from_state(&state, DEFAULT_TIMEOUTS) {
+            Ok(t) => t,
+            Err(mut d) => return kept(state, d.remove(0)),
+        };
+        let client = match provider.polardbx_in(&region) {
+            Ok(c) => c,
+            Err(e) => return kept(state, diag::api_error("set up the PolarDB-X client", &e)),
+        };
+        let id = polardbx_backup_id(&region, &instance, &set_id);
+        let set = SetRef {
+            client: &client,
+            region: &region,
+            instance: &instance,
+            set_id: &set_id,
+        };
+        let wait = wait_for_set(set, timeouts.create, false, ctx, Instant::now());
+        let mut resp = finish_wait(phase, state, WHAT, &id, wait, fill, |s| s.status == 2).await;
+        if phase == WaitFor::Create {
+            mark_unfinished(&mut resp);
+        }
+        resp
+    }
+}
+
+/// The backup set a wait polls.
+#[derive(Clone, Copy)]
+struct SetRef<'a> {
+    client: &'a Client,
+    region: &'a str,
+    instance: &'a str,
+    set_id: &'a str,
+}
+
+/// Polls the set until it succeeds or fails, for at most `timeout`; `pause_first` skips the
+/// check at once (a set just created is never finished). A timeout reports the time since
+/// `started`.
+async fn wait_for_set(
+    set: SetRef<'_>,
+    timeout: Duration,
+    pause_first: bool,
+    ctx: &Ctx,
+    started: Instant,
+) -> Result<BackupSet, WaitError<BackupSet>> {
+    let what = format!(
+        "{WHAT} {}",
+        polardbx_backup_id(set.region, set.instance, set.set_id)
+    );
+    let schedule = Schedule::default();
+    let mut first_pause = if pause_first {
+        schedule.initial.min(timeout)
+    } else {
+        Duration::ZERO
+    };
+    waiter::wait_for(&what, timeout, &schedule, &ctx.stop, || {
+        let pause = std::mem::take(&mut first_pause);
+        async move {
+            if !pause.is_zero() {
+                tokio::time::sleep(pause).await;
+            }
+            match polardbx::describe_backup_set(set.client, set.region, set.instance, set.set_id)
+                .await?
+            {
+                Some(s) if s.status == 1 || s.status == 2 => Ok(Poll::Done(s)),
+                Some(s) => {
+                    let status = status_name(s.status);
+                    Ok(Poll::Pending(Some(s), status))
+                }
+                None => Ok(Poll::Pending(None, "not listed yet".into())),
+            }
+        }
+    })
+    .await
+    .map_err(|e| timed_from(e, started))
+}
 
 const IMPORT_EXAMPLE: &str =
     "terraform import alicloud_polardbx_backup.example cn-hangzhou:pxc-hzabc123:627833";

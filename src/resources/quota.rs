@@ -70,6 +70,20 @@ pub struct Checks {
     instances: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Lookup<String>>>>>,
     /// `<cluster>:<backup_id>` of every backup seen in a prior state.
     managed: Mutex<HashSet<String>>,
+    /// Objects a Read found marked by a create that failed after the backup existed
+    /// (`lifecycle::mark_unfinished`), by resource type: Terraform plans their replacement.
+    unfinished: Mutex<Vec<(&'static str, Value)>>,
+}
+
+/// What a planned create will do about a backup already in a tainted state.
+#[derive(Debug, PartialEq, Eq)]
+enum Resuming {
+    /// Nothing: it creates a backup.
+    No,
+    /// It takes the backup over: no CreateBackup, so no slot and no status to check.
+    TakesOver,
+    /// The backup failed: its replacement's delete deletes it (freeing its slot), then creates.
+    Replaces(String),
 }
 
 /// What one call found: the answer, the target is gone, or the call failed (then the check
@@ -149,6 +163,35 @@ impl Checks {
         lock(&self.managed).contains(&format!("{cluster}:{backup_id}"))
     }
 
+    /// Remembers a refreshed object whose create failed after the backup existed (Terraform
+    /// keeps it tainted and plans its replacement next, with a null prior state).
+    pub fn saw_unfinished(&self, type_name: &'static str, state: &Value) {
+        lock(&self.unfinished).push((type_name, state.clone()));
+    }
+
+    /// What a create planned from nothing (`planned`) does about a tainted backup of the same
+    /// arguments: taken over in this apply (handed over by its delete already), or in the plan
+    /// phase one a Read saw marked unfinished (claimed once).
+    fn resuming(&self, type_name: &'static str, planned: &Value, keys: &[&str]) -> Resuming {
+        if super::lifecycle::is_handed_over(type_name, planned, keys) {
+            return Resuming::TakesOver;
+        }
+        let mut seen = lock(&self.unfinished);
+        let Some(at) = seen.iter().position(|(t, state)| {
+            *t == type_name && super::lifecycle::same_arguments(planned, state, keys)
+        }) else {
+            return Resuming::No;
+        };
+        let (_, state) = seen.remove(at);
+        if state.str_attr("status") != Some("Failed") {
+            return Resuming::TakesOver;
+        }
+        match state.str_attr("backup_id") {
+            Some(b) if !b.is_empty() => Resuming::Replaces(b.to_string()),
+            _ => Resuming::No,
+        }
+    }
+
     /// Checks a PolarDB plan: `resp` is the generic planner's answer for `prior` (and its
     /// private data); the checks add their diagnostics to it (and a replacement's marker).
     pub async fn check_polardb(
@@ -205,6 +248,21 @@ impl Checks {
         };
         if replaces.is_none() && !prior_private.is_empty() {
             replaces = lock(&self.cluster(&cluster).plan).pending.pop();
+        }
+        // A tainted backup's replacement that will take it over creates nothing.
+        if replaces.is_none()
+            && crate::resource::private_note(prior_private, "planned").as_deref()
+                != Some("from-prior")
+        {
+            match self.resuming(
+                super::polardb_backup::TYPE,
+                &resp.planned_state,
+                super::polardb_backup::RESUME_KEYS,
+            ) {
+                Resuming::TakesOver => return,
+                Resuming::Replaces(b) => replaces = Some(b),
+                Resuming::No => {}
+            }
         }
         let provider = match ctx.provider() {
             Ok(p) => p,
@@ -344,6 +402,16 @@ impl Checks {
         else {
             return;
         };
+        // A tainted set's replacement that will take it over creates nothing.
+        if prior_is_null
+            && self.resuming(
+                super::polardbx_backup::TYPE,
+                &resp.planned_state,
+                super::polardbx_backup::RESUME_KEYS,
+            ) == Resuming::TakesOver
+        {
+            return;
+        }
         let Ok(provider) = ctx.provider() else {
             return;
         };
