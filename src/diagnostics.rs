@@ -1,5 +1,7 @@
-//! Every user-facing error and warning is built here, so that each says what happened, names the
-//! attribute where there is one, says what to do, and (for API errors) carries the RequestId.
+//! The diagnostics several callers share, built here so that each says what happened, names the
+//! attribute where there is one, says what to do, and (for API errors) carries the RequestId. A
+//! message only one resource or data source gives is written beside it with [`Diagnostic::error`]
+//! or [`invalid_attribute`], to the same rules.
 
 use std::fmt;
 

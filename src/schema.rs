@@ -228,6 +228,45 @@ impl NestedBlock {
     }
 }
 
+/// Declares `$name`, a resource, data source or ephemeral resource that holds the schema its
+/// module's `schema()` builds, once, with `new` and `Default`: the one constructor they share.
+macro_rules! holds_schema {
+    ($name:ident) => {
+        pub struct $name {
+            schema: $crate::schema::Schema,
+        }
+
+        impl $name {
+            pub fn new() -> $name {
+                $name { schema: schema() }
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> $name {
+                $name::new()
+            }
+        }
+    };
+}
+pub(crate) use holds_schema;
+
+/// Inside `impl Resource`, `impl DataSource` or `impl EphemeralResource` of a type declared with
+/// [`holds_schema!`]: its `type_name` (`$type_name`) and `schema`, the two methods every such
+/// impl begins with.
+macro_rules! type_name_and_schema {
+    ($type_name:expr) => {
+        fn type_name(&self) -> &'static str {
+            $type_name
+        }
+
+        fn schema(&self) -> &$crate::schema::Schema {
+            &self.schema
+        }
+    };
+}
+pub(crate) use type_name_and_schema;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@ pub mod endpoints;
 pub mod error;
 pub mod lenient;
 pub mod pacing;
+pub mod paging;
 pub mod polardb;
 pub mod polardb_detached;
 pub mod polardbx;

@@ -109,26 +109,36 @@ pub fn parse_create_backup(body: &Value) -> Option<String> {
     Some(lenient::string(&body["BackupJobId"])).filter(|s| !s.is_empty())
 }
 
+impl DescribeBackups {
+    /// The query's parameters, as DescribeBackups and DescribeDetachedBackups both take them:
+    /// the filters left empty are left out.
+    pub fn params(&self) -> Vec<(&'static str, String)> {
+        let q = self;
+        let mut params = vec![
+            ("DBClusterId", q.db_cluster_id.clone()),
+            ("StartTime", q.start_time.clone()),
+            ("EndTime", q.end_time.clone()),
+            ("PageNumber", q.page_number.max(1).to_string()),
+            ("PageSize", q.page_size.max(30).to_string()),
+        ];
+        for (name, value) in [
+            ("BackupId", &q.backup_id),
+            ("BackupStatus", &q.backup_status),
+            ("BackupMode", &q.backup_mode),
+        ] {
+            if let Some(v) = value.as_ref().filter(|v| !v.is_empty()) {
+                params.push((name, v.clone()));
+            }
+        }
+        params
+    }
+}
+
 pub async fn describe_backups(
     client: &Client,
     q: &DescribeBackups,
 ) -> Result<BackupPage, ApiError> {
-    let mut params = vec![
-        ("DBClusterId", q.db_cluster_id.clone()),
-        ("StartTime", q.start_time.clone()),
-        ("EndTime", q.end_time.clone()),
-        ("PageNumber", q.page_number.max(1).to_string()),
-        ("PageSize", q.page_size.max(30).to_string()),
-    ];
-    for (name, value) in [
-        ("BackupId", &q.backup_id),
-        ("BackupStatus", &q.backup_status),
-        ("BackupMode", &q.backup_mode),
-    ] {
-        if let Some(v) = value.as_ref().filter(|v| !v.is_empty()) {
-            params.push((name, v.clone()));
-        }
-    }
+    let params = q.params();
     let body = client
         .call(
             "DescribeBackups",

@@ -25,22 +25,7 @@ pub async fn describe_page(
     listing: Listing,
     q: &DescribeBackups,
 ) -> Result<(BackupPage, Vec<String>), ApiError> {
-    let mut params = vec![
-        ("DBClusterId", q.db_cluster_id.clone()),
-        ("StartTime", q.start_time.clone()),
-        ("EndTime", q.end_time.clone()),
-        ("PageNumber", q.page_number.max(1).to_string()),
-        ("PageSize", q.page_size.max(30).to_string()),
-    ];
-    for (name, value) in [
-        ("BackupId", &q.backup_id),
-        ("BackupStatus", &q.backup_status),
-        ("BackupMode", &q.backup_mode),
-    ] {
-        if let Some(v) = value.as_ref().filter(|v| !v.is_empty()) {
-            params.push((name, v.clone()));
-        }
-    }
+    let params = q.params();
     let action = match listing {
         Listing::Attached => "DescribeBackups",
         Listing::Detached => "DescribeDetachedBackups",

@@ -90,9 +90,36 @@ pub async fn describe_backup_set_list(
     Ok(page.sets)
 }
 
+/// The page size [`list_backup_sets`] asks for.
+const PAGE_SIZE: u32 = 100;
+
+/// Every backup set of `instance` begun in `[start_ms, end_ms]`, each once: the listing the data
+/// source and the adoption of a lost create share (every page, however the service caps them).
+pub async fn list_backup_sets(
+    client: &Client,
+    region: &str,
+    instance: &str,
+    start_ms: i64,
+    end_ms: i64,
+) -> Result<Vec<BackupSet>, ApiError> {
+    let sets = super::paging::all_pages(PAGE_SIZE, |page| async move {
+        let p =
+            describe_backup_set_page(client, region, instance, start_ms, end_ms, page, PAGE_SIZE)
+                .await?;
+        Ok((p.sets, p.total))
+    })
+    .await?;
+    // A set begun while paging shifts the pages: keep the first copy of each.
+    let mut seen = std::collections::HashSet::new();
+    Ok(sets
+        .into_iter()
+        .filter(|s| seen.insert(s.backup_set_id.clone()))
+        .collect())
+}
+
 /// DescribeBackupSetList for a time window in epoch milliseconds; one page. The service may
 /// answer fewer than `page_size` sets on a page that is not the last: page with
-/// `resources::listing`, which does not stop at a short page.
+/// `paging::all_pages`, which does not stop at a short page.
 pub async fn describe_backup_set_page(
     client: &Client,
     region_id: &str,
@@ -134,25 +161,33 @@ pub async fn describe_backup_set(
     db_instance_name: &str,
     backup_set_id: &str,
 ) -> Result<Option<BackupSet>, ApiError> {
+    let body = describe_backup_set_answer(client, region_id, db_instance_name, backup_set_id);
+    Ok(body.await?.and_then(|body| {
+        parse_backup_sets(&body)
+            .into_iter()
+            .find(|s| s.backup_set_id == backup_set_id)
+    }))
+}
+
+/// The whole DescribeBackupSet answer (the backup set and its download links); `None` on a
+/// not-found error (the backup set or its instance is gone).
+pub async fn describe_backup_set_answer(
+    client: &Client,
+    region_id: &str,
+    db_instance_name: &str,
+    backup_set_id: &str,
+) -> Result<Option<Value>, ApiError> {
     let params = [
         ("RegionId", region_id.to_string()),
         ("DBInstanceName", db_instance_name.to_string()),
         ("BackupSetId", backup_set_id.to_string()),
     ];
-    match client
-        .call(
-            "DescribeBackupSet",
-            &params,
-            CallOptions {
-                idempotent: true,
-                ..CallOptions::default()
-            },
-        )
-        .await
-    {
-        Ok(body) => Ok(parse_backup_sets(&body)
-            .into_iter()
-            .find(|s| s.backup_set_id == backup_set_id)),
+    let options = CallOptions {
+        idempotent: true,
+        ..CallOptions::default()
+    };
+    match client.call("DescribeBackupSet", &params, options).await {
+        Ok(body) => Ok(Some(body)),
         Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
     }

@@ -4,10 +4,10 @@
 
 use serde_json::Value;
 
-use super::client::{CallOptions, Client};
-use super::error::{ApiError, ErrorKind};
+use super::client::Client;
+use super::error::ApiError;
 use super::lenient;
-use super::polardbx::{parse_backup_sets, BackupSet};
+use super::polardbx::{describe_backup_set_answer, parse_backup_sets, BackupSet};
 
 /// One file of a backup set and where to download it.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -37,27 +37,10 @@ pub async fn describe_backup_set_links(
     db_instance_name: &str,
     backup_set_id: &str,
 ) -> Result<Option<(BackupSet, Vec<DownloadLink>)>, ApiError> {
-    let params = [
-        ("RegionId", region_id.to_string()),
-        ("DBInstanceName", db_instance_name.to_string()),
-        ("BackupSetId", backup_set_id.to_string()),
-    ];
-    let body = match client
-        .call(
-            "DescribeBackupSet",
-            &params,
-            CallOptions {
-                idempotent: true,
-                ..CallOptions::default()
-            },
-        )
-        .await
-    {
-        Ok(body) => body,
-        Err(e) if e.kind == ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    Ok(parse_links(&body, backup_set_id))
+    let body = describe_backup_set_answer(client, region_id, db_instance_name, backup_set_id);
+    Ok(body
+        .await?
+        .and_then(|body| parse_links(&body, backup_set_id)))
 }
 
 /// The backup set `id` of a DescribeBackupSet answer with its `OSSList`.

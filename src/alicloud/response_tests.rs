@@ -4,8 +4,8 @@
 //! nesting and random bytes. Every input must give a typed result or a typed error, never a
 //! panic. Then the same through a real HTTP exchange with the scripted test server.
 //!
-//! The generator is xorshift64 from fixed seeds, so every failure reproduces; assertion
-//! messages print the offending body.
+//! The generator is `crate::rng` (SplitMix64) from fixed seeds, so every failure reproduces;
+//! assertion messages print the offending body.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,22 +18,7 @@ use super::error::{parse_error_body, UNEXPECTED_RESPONSE};
 use super::test_server::{Reply, Server};
 use super::{polardb, polardbx, ApiError, Client, ClientConfig, ErrorKind, Product};
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use crate::rng::Rng;
 
 /// Successful answers of every action the provider calls, as the service sends them.
 fn samples() -> Vec<Value> {
@@ -309,14 +294,14 @@ fn random_and_mutated_bodies() {
         ])
         .collect();
     for seed in 1..=4u64 {
-        let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ seed);
+        let mut rng = Rng::new(seed);
         for _ in 0..2500 {
             let status = statuses[rng.below(statuses.len())];
             let body: Vec<u8> = if rng.below(3) == 0 {
                 (0..rng.below(200))
                     .map(|_| {
                         if rng.below(4) == 0 {
-                            rng.next() as u8
+                            rng.next_u64() as u8
                         } else {
                             alphabet[rng.below(alphabet.len())]
                         }
@@ -331,7 +316,7 @@ fn random_and_mutated_bodies() {
                             b.remove(at);
                         }
                         1 => b.insert(at, alphabet[rng.below(alphabet.len())]),
-                        _ if at < b.len() => b[at] = rng.next() as u8,
+                        _ if at < b.len() => b[at] = rng.next_u64() as u8,
                         _ => {}
                     }
                 }

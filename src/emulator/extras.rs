@@ -139,7 +139,7 @@ fn with_links(mut body: Value, req: &ApiRequest, now_ms: i64) -> Value {
 fn signature() -> String {
     let mut b = [0u8; 16];
     let _ = getrandom::fill(&mut b);
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    crate::alicloud::sign::hex_lower(&b)
 }
 
 #[cfg(test)]

@@ -48,31 +48,11 @@ impl Decision {
     }
 }
 
-/// A small deterministic generator (SplitMix64): the same seed gives the same faults.
-#[derive(Clone, Debug)]
-pub struct Rng(u64);
+pub use crate::rng::Rng;
 
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A uniform number in [0, 1).
-    pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn hit(&mut self, rate: f64) -> bool {
-        rate > 0.0 && self.unit() < rate
-    }
+/// Whether a fault of `rate` (0 to 1) strikes this time.
+fn hit(rng: &mut Rng, rate: f64) -> bool {
+    rate > 0.0 && rng.unit() < rate
 }
 
 /// Decides the faults of one request to `action`.
@@ -87,9 +67,9 @@ pub fn decide(config: &FaultConfig, action: &str, rng: &mut Rng) -> Decision {
     } else {
         lo
     };
-    let refuse = if rng.hit(rule.throttle_rate) {
+    let refuse = if hit(rng, rule.throttle_rate) {
         Some(ApiFailure::throttled())
-    } else if rng.hit(rule.server_error_rate) {
+    } else if hit(rng, rule.server_error_rate) {
         Some(if rng.next_u64() % 2 == 0 {
             ApiFailure::internal_error()
         } else {
@@ -98,7 +78,7 @@ pub fn decide(config: &FaultConfig, action: &str, rng: &mut Rng) -> Decision {
     } else {
         None
     };
-    let drop_after_commit = refuse.is_none() && rng.hit(rule.drop_after_commit_rate);
+    let drop_after_commit = refuse.is_none() && hit(rng, rule.drop_after_commit_rate);
     Decision {
         latency_ms,
         refuse,

@@ -1,7 +1,7 @@
 //! The ephemeral-resource RPCs of tfplugin6.7 (Terraform 1.10+): ValidateEphemeralResourceConfig,
 //! OpenEphemeralResource, RenewEphemeralResource and CloseEphemeralResource, and the schemas
 //! GetProviderSchema lists. Decodes and encodes only; each resource lives in
-//! [`crate::resources`].
+//! [`crate::ephemeral`].
 //!
 //! Terraform before 1.10 never calls these: a configuration with an `ephemeral` block fails in
 //! Terraform's own parser ("Unsupported block type"), before any provider is started.
@@ -9,8 +9,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, LazyLock};
 
+use crate::ephemeral::{ephemeral_resources, EphemeralResource};
 use crate::resource::Ctx;
-use crate::resources::ephemeral::{ephemeral_resources, EphemeralResource};
 use crate::tfvalue::Type;
 
 use super::convert::{decode, diagnostics_to_proto, encode_into, schema_to_proto};

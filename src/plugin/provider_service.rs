@@ -63,8 +63,8 @@ impl ProviderService {
     pub fn new() -> ProviderService {
         ProviderService::with(
             provider::schema(),
-            provider::resources(),
-            provider::data_sources(),
+            crate::resources::resources(),
+            crate::data_sources::data_sources(),
         )
     }
 

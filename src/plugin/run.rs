@@ -76,18 +76,9 @@ pub async fn managed() -> ExitCode {
             }
         },
     };
-    let shutdown = Shutdown::new();
-    let provider = ProviderService::new();
-    if let Err(e) = managed_signals(provider.operations(), shutdown.clone()) {
-        eprintln!("terraform-provider-alicloud: cannot handle signals: {e}");
-        return ExitCode::FAILURE;
-    }
-    let listener = match bind(range).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("terraform-provider-alicloud: cannot listen: {e}");
-            return ExitCode::FAILURE;
-        }
+    let (shutdown, provider, listener) = match start(range, managed_signals).await {
+        Ok(started) => started,
+        Err(code) => return code,
     };
     let (network, addr) = listener.announce();
     let line = handshake::line(network, &addr, server_tls.as_ref().map(|t| &t.cert_der[..]));
@@ -117,18 +108,9 @@ pub async fn debug() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let shutdown = Shutdown::new();
-    let provider = ProviderService::new();
-    if let Err(e) = debug_signals(provider.operations(), shutdown.clone()) {
-        eprintln!("terraform-provider-alicloud: cannot handle signals: {e}");
-        return ExitCode::FAILURE;
-    }
-    let listener = match bind(range).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("terraform-provider-alicloud: cannot listen: {e}");
-            return ExitCode::FAILURE;
-        }
+    let (shutdown, provider, listener) = match start(range, debug_signals).await {
+        Ok(started) => started,
+        Err(code) => return code,
     };
     let (network, addr) = listener.announce();
     println!(
@@ -155,6 +137,27 @@ pub fn reattach_json(pid: u32, network: &str, addr: &str) -> String {
     format!(
         r#"{{"{PROVIDER_ADDRESS}":{{"Protocol":"grpc","ProtocolVersion":6,"Pid":{pid},"Test":true,"Addr":{{"Network":{network},"String":{addr}}}}}}}"#
     )
+}
+
+/// What serving and `--debug` set up alike: the shutdown, the provider service with `signals`
+/// handled, and the listener; on failure, said on stderr, the exit code.
+async fn start(
+    range: PortRange,
+    signals: fn(Operations, Shutdown) -> std::io::Result<()>,
+) -> Result<(Shutdown, ProviderService, Listener), ExitCode> {
+    let shutdown = Shutdown::new();
+    let provider = ProviderService::new();
+    if let Err(e) = signals(provider.operations(), shutdown.clone()) {
+        eprintln!("terraform-provider-alicloud: cannot handle signals: {e}");
+        return Err(ExitCode::FAILURE);
+    }
+    match bind(range).await {
+        Ok(listener) => Ok((shutdown, provider, listener)),
+        Err(e) => {
+            eprintln!("terraform-provider-alicloud: cannot listen: {e}");
+            Err(ExitCode::FAILURE)
+        }
+    }
 }
 
 fn finish(result: Result<(), tonic::transport::Error>) -> ExitCode {

@@ -9,14 +9,14 @@ pub mod regions;
 mod schema;
 pub mod settings;
 
-use std::collections::{HashMap, HashSet};
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::alicloud::client::{ClientConfig, Product};
 use crate::alicloud::{credentials, endpoints, ApiError, Client};
 use crate::diagnostics::{self as diag, Diagnostics};
-use crate::resource::{DataSource, Resource};
 use crate::schema::Schema;
 use crate::tfvalue::Value;
 
@@ -32,17 +32,35 @@ pub struct ProviderData {
     /// The PolarDB-X endpoint override (block or environment), used for every region; `None`
     /// means each region's public endpoint.
     pub polardbx_endpoint: Option<String>,
-    /// PolarDB-X backup sets this process created or adopted, so that two creates on one
-    /// instance, recovering from lost answers at once, never adopt the same backup set.
-    pub claimed_backup_sets: Mutex<HashSet<String>>,
-    /// One gate per PolarDB-X instance: every CreateBackup call holds it shared (creates run
-    /// concurrently), adoption after a lost answer holds it alone, so that every backup set
-    /// begun since is then either claimed already or a lost attempt's own.
-    pub polardbx_create_gates: Mutex<HashMap<String, Arc<tokio::sync::RwLock<()>>>>,
-    /// The plan-time checks' memory (listings, planned creates): one per configured provider,
-    /// so that each Terraform command (each ConfigureProvider) starts afresh, also when one
-    /// `--debug` process serves many commands.
-    pub plan_checks: crate::resources::quota::Checks,
+    /// What resource code remembers for this configured provider (the plan-time checks'
+    /// listings, the claims of creates that recover from lost answers): one per configured
+    /// provider, so that each Terraform command (each ConfigureProvider) starts afresh, also
+    /// when one `--debug` process serves many commands.
+    pub extensions: Extensions,
+}
+
+/// State that code above the provider keeps per configured provider, one value per type, each
+/// owned and typed by the code that uses it (this layer knows none of them).
+#[derive(Default)]
+pub struct Extensions(Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>);
+
+impl Extensions {
+    /// The `T` of this provider, made with `Default` on first use.
+    pub fn get<T: Any + Send + Sync + Default>(&self) -> Arc<T> {
+        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let value = map
+            .entry(TypeId::of::<T>())
+            .or_insert_with(|| Arc::new(T::default()))
+            .clone();
+        // Each value is stored under its own type, so the downcast cannot fail.
+        value.downcast::<T>().unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for Extensions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Extensions")
+    }
 }
 
 impl ProviderData {
@@ -69,23 +87,6 @@ impl ProviderData {
             None => endpoints::resolve(Product::Polardbx, region, None, &|_| None),
         };
         Ok(Client::new(config)?.sharing_http_with(&self.polardbx))
-    }
-
-    /// The create gate of one PolarDB-X instance (see `polardbx_create_gates`).
-    pub fn polardbx_create_gate(&self, instance_key: &str) -> Arc<tokio::sync::RwLock<()>> {
-        let mut locks = match self.polardbx_create_gates.lock() {
-            Ok(l) => l,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        locks.entry(instance_key.to_string()).or_default().clone()
-    }
-
-    /// Records `key` (`<instance>:<set id>`) as taken by a resource; false if it already was.
-    pub fn claim_backup_set(&self, key: &str) -> bool {
-        match self.claimed_backup_sets.lock() {
-            Ok(mut set) => set.insert(key.to_string()),
-            Err(poisoned) => poisoned.into_inner().insert(key.to_string()),
-        }
     }
 }
 
@@ -157,9 +158,7 @@ pub fn configure_with(
         polardb,
         polardbx,
         polardbx_endpoint,
-        claimed_backup_sets: Mutex::new(HashSet::new()),
-        polardbx_create_gates: Mutex::new(HashMap::new()),
-        plan_checks: Default::default(),
+        extensions: Extensions::default(),
     };
     Ok((data, warnings))
 }
@@ -177,16 +176,6 @@ pub fn endpoint_env(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<
         let product = name.strip_prefix("ALIBABA_CLOUD_ENDPOINT_")?;
         set(&format!("{product}_ENDPOINT"))
     })
-}
-
-/// Every resource the provider serves.
-pub fn resources() -> Vec<Arc<dyn Resource>> {
-    crate::resources::resources()
-}
-
-/// Every data source the provider serves.
-pub fn data_sources() -> Vec<Arc<dyn DataSource>> {
-    crate::resources::data_sources()
 }
 
 #[cfg(test)]
@@ -224,8 +213,7 @@ mod tests {
         assert_eq!(other.config().region, "cn-beijing");
         assert_eq!(other.config().endpoint, "http://127.0.0.1:9");
         assert!(!format!("{data:?}").contains("s3cr3t-never-shown"));
-        assert!(data.claim_backup_set("pxc-a:1"));
-        assert!(!data.claim_backup_set("pxc-a:1"));
+        assert_eq!(*data.extensions.get::<u32>(), 0);
     }
 
     /// The legacy `<PRODUCT>_ENDPOINT` variables are read after `ALIBABA_CLOUD_ENDPOINT_*`,

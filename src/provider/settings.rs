@@ -7,8 +7,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::regions::check_region;
+use crate::alicloud::client::Product;
 use crate::alicloud::credentials::{self, AssumeRoleSettings, CredentialSettings, OidcSettings};
-use crate::alicloud::{Secret, SignatureVersion};
+use crate::alicloud::{endpoints, Secret, SignatureVersion};
 use crate::diagnostics::{self as diag, invalid_at, AttributePath, Diagnostic, Diagnostics};
 use crate::duration::{duration_at, parse_duration};
 use crate::tfvalue::Value;
@@ -319,12 +320,9 @@ pub fn settings(
     let polardbx_endpoint = endpoint("polardbx");
     let any_override = polardb_endpoint.is_some()
         || polardbx_endpoint.is_some()
-        || [
-            "ALIBABA_CLOUD_ENDPOINT_POLARDB",
-            "ALIBABA_CLOUD_ENDPOINT_POLARDBX",
-        ]
-        .iter()
-        .any(|n| super::endpoint_env(env, n).is_some());
+        || [Product::Polardb, Product::Polardbx]
+            .into_iter()
+            .any(|p| super::endpoint_env(env, endpoints::env_var(p)).is_some());
     let skip_region_validation = config
         .bool_attr("skip_region_validation")
         .or_else(|| env_any(&[SKIP_REGION_VALIDATION_ENV]).map(|v| v.trim() == "true"))

@@ -12,24 +12,25 @@
 
 use std::sync::Arc;
 
-use crate::resource::{DataSource, Resource};
+use crate::resource::Resource;
 
-pub mod ephemeral;
+pub mod adoption;
+pub mod arguments;
 pub mod ids;
 mod lifecycle;
-mod listing;
+pub mod mapping;
 pub mod polardb_backup;
-pub mod polardb_backup_data;
-pub mod polardb_backups;
 mod polardb_job;
 pub mod polardbx_backup;
-pub mod polardbx_backup_data;
-pub mod polardbx_backup_download;
-pub mod polardbx_backups;
 mod polardbx_create;
 pub mod quota;
 pub mod timeouts;
 pub mod waiter;
+
+/// How far back a backup listing looks when nothing narrower is known (a data source's
+/// default window, a refresh after import, the plan-time count): manual backups are kept at
+/// most about a year.
+pub const BACKUP_LOOKBACK: std::time::Duration = std::time::Duration::from_secs(400 * 86_400);
 
 /// Every resource the provider serves.
 pub fn resources() -> Vec<Arc<dyn Resource>> {
@@ -39,22 +40,12 @@ pub fn resources() -> Vec<Arc<dyn Resource>> {
     ]
 }
 
-/// Every data source the provider serves.
-pub fn data_sources() -> Vec<Arc<dyn DataSource>> {
-    vec![
-        Arc::new(polardb_backups::PolardbBackups::new()),
-        Arc::new(polardbx_backups::PolardbxBackups::new()),
-        Arc::new(polardb_backup_data::PolardbBackup::new()),
-        Arc::new(polardbx_backup_data::PolardbxBackup::new()),
-    ]
-}
-
 use crate::diagnostics::{invalid_attribute, Diagnostic};
 use crate::tfvalue::Value;
 
 /// Checks the known string attribute `name` of `config` with `check`; null and unknown pass
 /// (an unknown value is checked once it is known, at apply).
-fn check_attr(
+pub(crate) fn check_attr(
     config: &Value,
     name: &str,
     check: impl Fn(&str) -> Result<(), String>,
@@ -73,15 +64,6 @@ fn null_unknowns(value: &mut Value) {
         Value::Object(m) | Value::Map(m) => m.values_mut().for_each(null_unknowns),
         Value::List(v) | Value::Set(v) | Value::Tuple(v) => v.iter_mut().for_each(null_unknowns),
         _ => {}
-    }
-}
-
-/// A string from an API answer as a state value: empty means "not reported", i.e. null.
-fn text(s: &str) -> Value {
-    if s.is_empty() {
-        Value::Null
-    } else {
-        Value::string(s)
     }
 }
 

@@ -13,10 +13,11 @@ use super::lifecycle::{
     failed, failed_all, finish_wait, hand_over, invalid_import_id, plan_wait, read_answer,
     read_failed, required_id, take_over, unique_client_token, WaitFor,
 };
+use super::mapping::{self, text};
 use super::polardb_job::{self, Job, Lookup, RUNNING};
 use super::timeouts::{self, Timeouts};
 use super::waiter::{self, Poll, Schedule, WaitError};
-use super::{check_attr, default_if_null, text};
+use super::{check_attr, default_if_null};
 use crate::alicloud::polardb::{self, Backup};
 use crate::alicloud::{ApiError, ErrorKind};
 use crate::diagnostics::{self as diag, AttributePath, Diagnostic, Diagnostics};
@@ -48,24 +49,10 @@ const DEFAULT_TIMEOUTS: Timeouts = Timeouts {
 };
 
 /// How far back a refresh looks when the backup's start time is not known (after an import):
-/// DescribeBackups needs a window, and manual backups are kept at most about a year.
-const UNKNOWN_START_LOOKBACK: Duration = Duration::from_secs(400 * 86_400);
+/// DescribeBackups needs a window.
+const UNKNOWN_START_LOOKBACK: Duration = super::BACKUP_LOOKBACK;
 
-pub struct PolardbBackup {
-    schema: Schema,
-}
-
-impl PolardbBackup {
-    pub fn new() -> PolardbBackup {
-        PolardbBackup { schema: schema() }
-    }
-}
-
-impl Default for PolardbBackup {
-    fn default() -> PolardbBackup {
-        PolardbBackup::new()
-    }
-}
+crate::schema::holds_schema!(PolardbBackup);
 
 // ----- schema -----
 
@@ -154,13 +141,7 @@ fn schema() -> Schema {
 
 #[async_trait]
 impl Resource for PolardbBackup {
-    fn type_name(&self) -> &'static str {
-        TYPE
-    }
-
-    fn schema(&self) -> &Schema {
-        &self.schema
-    }
+    crate::schema::type_name_and_schema!(TYPE);
 
     // ----- validate -----
 
@@ -792,18 +773,7 @@ fn fill(state: &mut Value, b: &Backup) {
         );
     }
     state.set("backup_id", text(&b.backup_id));
-    state.set("status", text(&b.backup_status));
-    state.set("backup_method", text(&b.backup_method));
-    state.set("backup_type", text(&b.backup_type));
-    state.set("backups_level", text(&b.backups_level));
-    state.set("start_time", text(&b.backup_start_time));
-    state.set("end_time", text(&b.backup_end_time));
-    state.set(
-        "size_bytes",
-        b.backup_set_size.map_or(Value::Null, Value::int),
-    );
-    state.set("consistent_time", text(&b.consistent_time));
-    state.set("expire_time", text(&b.expect_expire_time));
+    mapping::set_all(state, mapping::polardb_backup(b));
     if !b.comment.is_empty() {
         state.set("comment", Value::string(&b.comment));
     }
@@ -818,7 +788,7 @@ fn new_client_token() -> String {
             .map_or(0, |d| d.as_nanos());
         bytes = nanos.to_le_bytes();
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::alicloud::sign::hex_lower(&bytes)
 }
 
 /// A comment: the API reference gives no limit; 256 characters keeps a typo'd file out.

@@ -67,7 +67,7 @@ fn claim_key(cluster: &str, backup_id: &str) -> String {
 
 /// Records that a resource of this process holds `backup_id` (so no other identifies it).
 pub(super) fn claim(provider: &ProviderData, cluster: &str, backup_id: &str) {
-    provider.claim_backup_set(&claim_key(cluster, backup_id));
+    super::adoption::claim(provider, &claim_key(cluster, backup_id));
 }
 
 /// One look at `job` (see the module docs for the steps).
@@ -116,7 +116,7 @@ pub(super) async fn look(
     let listed = polardb::describe_all_backups(client, &query).await?;
     let picked = candidates(listed, anchor, &job.comment)
         .into_iter()
-        .find(|b| provider.claim_backup_set(&claim_key(&job.cluster, &b.backup_id)));
+        .find(|b| super::adoption::claim(provider, &claim_key(&job.cluster, &b.backup_id)));
     Ok(match (picked, task) {
         (Some(b), _) => Lookup::Listed(Box::new(b)),
         // Finished but its backup not listed yet: the listing lags the job.

@@ -10,16 +10,17 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
-use super::ids::{check_instance_name, check_region, parse_polardbx_backup_id, polardbx_backup_id};
+use super::arguments::{self, check_region_in_use};
+use super::ids::{check_instance_name, parse_polardbx_backup_id, polardbx_backup_id};
 use super::lifecycle::{
     failed, failed_all, finish_create, hand_over, invalid_import_id, read_answer, read_failed,
     required_id, take_over,
 };
-use super::polardbx_backups::check_region_in_use;
+use super::mapping::{self, status_name};
 use super::polardbx_create::create_exactly_once;
 use super::timeouts::{self, Timeouts};
 use super::waiter::{self, Poll, Schedule, WaitError};
-use super::{check_attr, default_if_null, text};
+use super::{check_attr, default_if_null};
 use crate::alicloud::polardbx::{self, BackupSet};
 use crate::alicloud::ErrorKind;
 use crate::diagnostics::{self as diag, Diagnostic, Diagnostics};
@@ -29,7 +30,6 @@ use crate::resource::{
 };
 use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
-use crate::timefmt;
 
 const WHAT: &str = "PolarDB-X backup set";
 
@@ -46,21 +46,7 @@ const DEFAULT_TIMEOUTS: Timeouts = Timeouts {
 /// The only backup type the API documents: `"0"`, fast backup.
 const BACKUP_TYPES: &[&str] = &["0"];
 
-pub struct PolardbxBackup {
-    schema: Schema,
-}
-
-impl PolardbxBackup {
-    pub fn new() -> PolardbxBackup {
-        PolardbxBackup { schema: schema() }
-    }
-}
-
-impl Default for PolardbxBackup {
-    fn default() -> PolardbxBackup {
-        PolardbxBackup::new()
-    }
-}
+crate::schema::holds_schema!(PolardbxBackup);
 
 // ----- schema -----
 
@@ -76,21 +62,9 @@ fn schema() -> Schema {
         "`<region_id>:<db_instance_name>:<backup_set_id>`.",
     ))
     .attribute(
-        Attribute::required(
-            "db_instance_name",
-            Type::String,
-            "The instance to back up, e.g. `pxc-hzabc123`.",
-        )
-        .force_new(),
+        arguments::instance_name("The instance to back up, e.g. `pxc-hzabc123`.").force_new(),
     )
-    .attribute(
-        Attribute::optional_computed(
-            "region_id",
-            Type::String,
-            "The instance's region (default: the provider's region).",
-        )
-        .force_new(),
-    )
+    .attribute(arguments::region_id().force_new())
     .attribute(
         Attribute::optional(
             "backup_type",
@@ -128,31 +102,18 @@ fn schema() -> Schema {
 
 #[async_trait]
 impl Resource for PolardbxBackup {
-    fn type_name(&self) -> &'static str {
-        "alicloud_polardbx_backup"
-    }
-
-    fn schema(&self) -> &Schema {
-        &self.schema
-    }
+    crate::schema::type_name_and_schema!("alicloud_polardbx_backup");
 
     // ----- validate -----
 
     fn validate(&self, config: &Value) -> Diagnostics {
         let mut diags: Diagnostics = [
-            check_attr(
+            arguments::check_instance(
                 config,
-                "db_instance_name",
-                check_instance_name,
                 "Use the name of a PolarDB-X 2.0 instance, e.g. \"pxc-hzabc123\" (for PolarDB \
                  clusters use alicloud_polardb_backup).",
             ),
-            check_attr(
-                config,
-                "region_id",
-                check_region,
-                "Use a region ID such as \"cn-hangzhou\", or leave it out.",
-            ),
+            arguments::check_region_id(config),
             check_attr(
                 config,
                 "backup_type",
@@ -199,7 +160,8 @@ impl Resource for PolardbxBackup {
         // A create on an instance that is gone or not running fails here (see `quota`).
         if let Ok(provider) = ctx.provider() {
             provider
-                .plan_checks
+                .extensions
+                .get::<super::quota::Checks>()
                 .check_polardbx(ctx, creating, &mut resp)
                 .await;
         }
@@ -480,31 +442,9 @@ fn ids_of(state: &Value) -> Option<(String, String, String)> {
     }
 }
 
-/// The API's numeric status as a word, like PolarDB's.
-pub(super) fn status_name(status: i64) -> String {
-    match status {
-        0 => "Running".into(),
-        1 => "Success".into(),
-        2 => "Failed".into(),
-        other => other.to_string(),
-    }
-}
-
-/// Epoch milliseconds as `yyyy-MM-ddTHH:mm:ssZ`; 0 (not reported) as null.
-pub(super) fn time_ms(ms: i64) -> Value {
-    if ms <= 0 {
-        Value::Null
-    } else {
-        Value::string(timefmt::iso8601_seconds(timefmt::from_unix_secs(ms / 1000)))
-    }
-}
-
+/// Copies what the API reports of a backup set into the state.
 fn fill(state: &mut Value, s: &BackupSet) {
-    state.set("status", Value::string(status_name(s.status)));
-    state.set("backup_model", text(&s.backup_model));
-    state.set("begin_time", time_ms(s.begin_time));
-    state.set("end_time", time_ms(s.end_time));
-    state.set("size_bytes", Value::int(s.backup_set_size));
+    mapping::set_all(state, mapping::polardbx_backup_set(s));
 }
 
 #[cfg(test)]

@@ -16,8 +16,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::RwLock;
 
-use super::polardbx_backups::list_sets;
 use crate::alicloud::polardbx;
+use crate::alicloud::polardbx::list_backup_sets as list_sets;
 use crate::alicloud::{ApiError, Client, ErrorKind};
 use crate::diagnostics::{self as diag, Diagnostic};
 use crate::provider::ProviderData;
@@ -51,16 +51,19 @@ pub(super) async fn create_exactly_once(
     backup_type: &str,
     deadline: Instant,
 ) -> Result<String, Diagnostic> {
-    let gate = provider.polardbx_create_gate(&format!("{region}:{instance}"));
+    let gate = super::adoption::create_gate(provider, &format!("{region}:{instance}"));
     let first_attempt = SystemTime::now();
     let since_ms = timefmt::unix_millis(first_attempt) - ADOPTION_SLACK.as_millis() as i64;
     let doing = format!("create a backup of {instance}");
     for attempt in 1..=MAX_AMBIGUOUS_ATTEMPTS {
         let answer = {
-            let _in_flight = gate.read().await;
+            let _in_flight = client
+                .until_stopped("CreateBackup", gate.read())
+                .await
+                .map_err(|e| diag::api_error(&doing, &e))?;
             let answer = polardbx::create_backup(client, region, instance, backup_type).await;
             if let Some(id) = answer.as_ref().ok().filter(|id| !id.is_empty()) {
-                provider.claim_backup_set(&claim_key(instance, id));
+                super::adoption::claim(provider, &claim_key(instance, id));
             }
             answer
         };
@@ -148,13 +151,17 @@ async fn adopt_alone(
     since_ms: i64,
     deadline: Instant,
 ) -> Result<Option<String>, ApiError> {
-    let _alone = gate.write().await;
+    let _alone = client
+        .until_stopped("DescribeBackupSetList", gate.write())
+        .await?;
     for pause in LOOK_PAUSES {
         if !pause.is_zero() {
             if Instant::now() + pause > deadline {
                 break;
             }
-            tokio::time::sleep(pause).await;
+            client
+                .until_stopped("DescribeBackupSetList", tokio::time::sleep(pause))
+                .await?;
         }
         if let Some(id) = adopt(provider, client, region, instance, since_ms).await? {
             return Ok(Some(id));
@@ -181,7 +188,7 @@ async fn adopt(
     candidates.sort_by_key(|s| s.begin_time);
     Ok(candidates
         .into_iter()
-        .find(|s| provider.claim_backup_set(&claim_key(instance, &s.backup_set_id)))
+        .find(|s| super::adoption::claim(provider, &claim_key(instance, &s.backup_set_id)))
         .map(|s| s.backup_set_id))
 }
 

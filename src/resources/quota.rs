@@ -41,8 +41,8 @@ const RUNNING: &str = "Running";
 /// The planned private data of a replacement: this prefix and the replaced backup's ID.
 const REPLACES: &[u8] = b"quota-replaces:";
 
-/// How far back the listing looks (manual backups are kept at most about a year).
-const LOOKBACK: Duration = Duration::from_secs(400 * 86_400);
+/// How far back the listing looks.
+const LOOKBACK: Duration = super::BACKUP_LOOKBACK;
 
 /// The PolarDB backup resource's plan: the generic planner, then the checks.
 pub async fn plan_polardb(ctx: &Ctx, schema: &Schema, req: PlanRequest) -> PlanResponse {
@@ -50,19 +50,20 @@ pub async fn plan_polardb(ctx: &Ctx, schema: &Schema, req: PlanRequest) -> PlanR
     let mut resp = plan_with_schema(schema, req);
     if let Ok(provider) = ctx.provider() {
         provider
-            .plan_checks
+            .extensions
+            .get::<Checks>()
             .check_polardb(ctx, &prior, &private, &mut resp)
             .await;
     }
     resp
 }
 
-/// What the checks remember for one configured provider ([`ProviderData::plan_checks`]):
+/// What the checks remember for one configured provider (in [`ProviderData::extensions`]):
 /// Terraform configures the provider once per command, in a process of its own unless the
 /// provider runs with `--debug`, which serves many commands from one process. Remembering per
 /// process there would count the creates of every command together.
 ///
-/// [`ProviderData::plan_checks`]: crate::provider::ProviderData::plan_checks
+/// [`ProviderData::extensions`]: crate::provider::ProviderData::extensions
 #[derive(Default)]
 pub struct Checks {
     clusters: Mutex<HashMap<String, Arc<Cluster>>>,
@@ -423,7 +424,7 @@ async fn manual_backups(client: &Client, cluster: &str) -> Result<Vec<Backup>, A
         page_size: 100,
         ..DescribeBackups::default()
     };
-    let backups = super::listing::all_pages(100, |page| {
+    let backups = crate::alicloud::paging::all_pages(100, |page| {
         let q = query(page);
         async move {
             let p = polardb::describe_backups(client, &q).await?;

@@ -1,37 +1,14 @@
 //! Property tests of the codecs with a self-contained deterministic generator: random
 //! (type, value) pairs round-trip, and random or mutated bytes never panic.
 //!
-//! The generator is xorshift64 from a fixed seed, so a failure reproduces on every run; the
-//! failing case is printed in the assertion message.
+//! The generator is `crate::rng` (SplitMix64) from fixed seeds, so a failure reproduces on every
+//! run; the failing case is printed in the assertion message.
 
 use std::collections::BTreeMap;
 
 use super::{from_json, from_msgpack, number, to_json, to_msgpack, Number, Type, Value};
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-}
+use crate::rng::Rng;
 
 fn gen_type(rng: &mut Rng, depth: u32) -> Type {
     let leaf = depth >= 4 || rng.chance(40);
@@ -66,11 +43,11 @@ fn gen_string(rng: &mut Rng) -> String {
 
 fn gen_number(rng: &mut Rng) -> Number {
     match rng.below(5) {
-        0 => Number::Int(rng.next() as i64),
+        0 => Number::Int(rng.next_u64() as i64),
         1 => Number::Int(rng.below(200) as i64 - 100),
         2 => {
             // Any finite f64, from its bits.
-            let f = f64::from_bits(rng.next());
+            let f = f64::from_bits(rng.next_u64());
             Number::Float(if f.is_finite() { f } else { 0.25 })
         }
         _ => {
@@ -157,14 +134,14 @@ fn json_canonical(v: &Value) -> Value {
 /// Flips, drops, duplicates or inserts a few bytes.
 fn mutate(rng: &mut Rng, bytes: &mut Vec<u8>) {
     for _ in 0..1 + rng.below(3) {
-        let at = rng.below(bytes.len() as u64 + 1) as usize;
+        let at = rng.below(bytes.len() + 1);
         match rng.below(5) {
             0 if at < bytes.len() => bytes[at] ^= 1 << rng.below(8),
             1 if at < bytes.len() => {
                 bytes.remove(at);
             }
             2 => bytes.truncate(at),
-            3 => bytes.insert(at, rng.next() as u8),
+            3 => bytes.insert(at, rng.next_u64() as u8),
             _ => bytes.insert(
                 at,
                 *rng.pick(&[0xc0, 0xc1, 0xd4, 0xdd, 0xdf, 0xdb, 0xff, b'"']),
@@ -176,7 +153,7 @@ fn mutate(rng: &mut Rng, bytes: &mut Vec<u8>) {
 /// Random (type, value) pairs with unknowns anywhere round-trip through msgpack exactly.
 #[test]
 fn msgpack_round_trips_random_values() {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = Rng::new(0x9E37_79B9_7F4A_7C15);
     for _ in 0..3000 {
         let ty = gen_type(&mut rng, 0);
         let v = gen_value(&mut rng, &ty, true, true);
@@ -193,7 +170,7 @@ fn msgpack_round_trips_random_values() {
 /// Random known (type, value) pairs round-trip through JSON.
 #[test]
 fn json_round_trips_random_values() {
-    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let mut rng = Rng::new(0x2545_F491_4F6C_DD1D);
     for _ in 0..3000 {
         let ty = gen_type(&mut rng, 0);
         let v = gen_value(&mut rng, &ty, false, true);
@@ -213,7 +190,7 @@ fn json_round_trips_random_values() {
 /// Mutated encodings and random bytes never panic; whatever decodes re-encodes to a fixed point.
 #[test]
 fn mutated_bytes_never_panic() {
-    let mut rng = Rng(0xD1B5_4A32_D192_ED03);
+    let mut rng = Rng::new(0xD1B5_4A32_D192_ED03);
     let fixed = [
         Type::Dynamic,
         Type::list(Type::Number),
@@ -227,7 +204,7 @@ fn mutated_bytes_never_panic() {
         };
         let v = gen_value(&mut rng, &ty, true, true);
         let mut bytes = if round % 10 == 0 {
-            (0..rng.below(40)).map(|_| rng.next() as u8).collect()
+            (0..rng.below(40)).map(|_| rng.next_u64() as u8).collect()
         } else {
             to_msgpack(&v, &ty).unwrap_or_default()
         };

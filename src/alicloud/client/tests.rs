@@ -33,6 +33,14 @@ fn client(url: &str, sig: SignatureVersion, budget: Duration) -> Client {
     .with_backoff(Duration::from_millis(5), Duration::from_millis(20))
 }
 
+/// Call options that differ only in whether the call is idempotent.
+fn opts(idempotent: bool) -> CallOptions {
+    CallOptions {
+        idempotent,
+        ..CallOptions::default()
+    }
+}
+
 fn ok_body() -> String {
     r#"{"RequestId":"OK-1","BackupJobId":11111111}"#.to_string()
 }
@@ -66,15 +74,7 @@ fn create_params() -> Vec<(&'static str, String)> {
 
 /// The call most tests make: an idempotent CreateBackup with [`create_params`].
 async fn create_backup(c: &Client) -> Result<serde_json::Value, ApiError> {
-    c.call(
-        "CreateBackup",
-        &create_params(),
-        CallOptions {
-            idempotent: true,
-            ..CallOptions::default()
-        },
-    )
-    .await
+    c.call("CreateBackup", &create_params(), opts(true)).await
 }
 
 /// The answer of a server that checks signatures: the backup when `signed_ok`, else the refusal.
@@ -140,20 +140,14 @@ async fn each_action_uses_its_sdk_method() {
             .call(
                 "DescribeBackupSetList",
                 &[("DBInstanceName", "pxc-a".to_string())],
-                CallOptions {
-                    idempotent: true,
-                    ..CallOptions::default()
-                },
+                opts(true),
             )
             .await;
         let create = c
             .call(
                 "CreateBackup",
                 &[("DBInstanceName", "pxc-a".to_string())],
-                CallOptions {
-                    idempotent: false,
-                    ..CallOptions::default()
-                },
+                opts(false),
             )
             .await;
         if sig == SignatureVersion::V2 {
@@ -266,16 +260,9 @@ async fn retry_after_header_is_honoured() {
     .await;
     let c = client(&server.url, SignatureVersion::V2, Duration::from_secs(5));
     let start = Instant::now();
-    c.call(
-        "DescribeBackups",
-        &[],
-        CallOptions {
-            idempotent: true,
-            ..CallOptions::default()
-        },
-    )
-    .await
-    .expect("succeeds");
+    c.call("DescribeBackups", &[], opts(true))
+        .await
+        .expect("succeeds");
     assert!(
         start.elapsed() >= Duration::from_millis(300),
         "{:?}",
@@ -324,14 +311,7 @@ async fn budget_exhaustion() {
         Duration::from_millis(600),
     );
     let e = c
-        .call(
-            "DescribeBackups",
-            &[],
-            CallOptions {
-                idempotent: true,
-                ..CallOptions::default()
-            },
-        )
+        .call("DescribeBackups", &[], opts(true))
         .await
         .expect_err("fails");
     assert!(e.budget_exhausted);
@@ -353,14 +333,7 @@ async fn read_timeout_is_ambiguous_only_for_writes() {
         Duration::from_millis(500),
     );
     let e = c
-        .call(
-            "CreateBackup",
-            &[],
-            CallOptions {
-                idempotent: false,
-                ..CallOptions::default()
-            },
-        )
+        .call("CreateBackup", &[], opts(false))
         .await
         .expect_err("times out");
     assert_eq!(e.kind, ErrorKind::Ambiguous);
@@ -369,14 +342,7 @@ async fn read_timeout_is_ambiguous_only_for_writes() {
     assert_eq!(server.seen().len(), 1);
 
     let e = c
-        .call(
-            "DescribeBackups",
-            &[],
-            CallOptions {
-                idempotent: true,
-                ..CallOptions::default()
-            },
-        )
+        .call("DescribeBackups", &[], opts(true))
         .await
         .expect_err("times out");
     assert_eq!(e.kind, ErrorKind::Connect);
@@ -395,14 +361,7 @@ async fn dropped_connection_is_ambiguous() {
         Duration::from_millis(100),
     );
     let e = c
-        .call(
-            "CreateBackup",
-            &[],
-            CallOptions {
-                idempotent: false,
-                ..CallOptions::default()
-            },
-        )
+        .call("CreateBackup", &[], opts(false))
         .await
         .expect_err("dropped");
     assert_eq!(e.kind, ErrorKind::Ambiguous, "{e:?}");
@@ -422,14 +381,7 @@ async fn refused_connection_is_connect() {
         Duration::ZERO,
     );
     let e = c
-        .call(
-            "DescribeBackups",
-            &[],
-            CallOptions {
-                idempotent: true,
-                ..CallOptions::default()
-            },
-        )
+        .call("DescribeBackups", &[], opts(true))
         .await
         .expect_err("refused");
     assert_eq!(e.kind, ErrorKind::Connect);
@@ -582,16 +534,9 @@ async fn http_client_is_lazy_and_shared() {
     other.product = Product::Polardbx;
     let b = Client::new(other.clone()).unwrap().sharing_http_with(&a);
     let clone = a.clone();
-    a.call(
-        "DescribeBackups",
-        &[],
-        CallOptions {
-            idempotent: true,
-            ..CallOptions::default()
-        },
-    )
-    .await
-    .expect("call");
+    a.call("DescribeBackups", &[], opts(true))
+        .await
+        .expect("call");
     assert!(a.http.get().is_some());
     assert!(Arc::ptr_eq(&a.http, &b.http) && Arc::ptr_eq(&a.http, &clone.http));
     other.read_timeout = Duration::from_secs(9);
@@ -764,10 +709,7 @@ async fn gateway_5xx_is_ambiguous_for_non_idempotent_calls() {
     }))
     .await;
     let c = client(&server.url, SignatureVersion::V2, Duration::from_secs(30));
-    let write = CallOptions {
-        idempotent: false,
-        ..CallOptions::default()
-    };
+    let write = opts(false);
     c.call("CreateBackup", &[], write)
         .await
         .expect("known good");
@@ -801,4 +743,36 @@ fn unsuccessful_messages_are_classified() {
     ] {
         assert_eq!(super::unsuccessful_kind(message), kind, "{message:?}");
     }
+}
+
+/// Ctrl-C while a create waits for its instance's turn (a lock held by an adoption): the wait
+/// ends with a Stopped error that says nothing was sent, and a client without a stop signal
+/// waits for the turn as before.
+#[tokio::test]
+async fn stop_ends_a_wait_outside_the_client() {
+    let gate = tokio::sync::RwLock::new(());
+    let _adopting = gate.write().await;
+    let server = Server::start(Arc::new(|_, _| Reply::Respond(200, vec![], "{}".into()))).await;
+    let c = client(&server.url, SignatureVersion::V2, Duration::from_secs(300));
+    let stopping = c.with_stop(&stop_after(Duration::from_millis(200)));
+    let started = std::time::Instant::now();
+    let e = stopping
+        .until_stopped("CreateBackup", gate.read())
+        .await
+        .map(|_| ())
+        .expect_err("stopped while waiting for the turn");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(e.kind, ErrorKind::Stopped);
+    assert_eq!(e.code, codes::STOPPED_BEFORE_SEND);
+    let waited = tokio::time::timeout(
+        Duration::from_millis(300),
+        c.until_stopped("CreateBackup", gate.read()),
+    )
+    .await;
+    assert!(waited.is_err(), "without a stop signal the wait goes on");
+    assert!(server.seen().is_empty(), "nothing was sent");
 }

@@ -126,18 +126,29 @@ impl AssumeRoleCredentials {
             SystemTime::now(),
             &nonce,
         );
-        let request = refresh::http_client(ACTION, self.connect_timeout)?
-            .post(url)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("accept", "application/json")
-            .body(client::form_encode(&signed));
-        let answer = refresh::exchange(ACTION, request, STS_DEADLINE).await?;
-        if !(200..300).contains(&answer.status) {
-            return Err(error::parse_error_body(ACTION, answer.status, &answer.body));
-        }
-        let v = refresh::json_body(ACTION, "STS", &answer.body)?;
-        refresh::temporary_keys(ACTION, &v["Credentials"])
+        sts_exchange(ACTION, url, &signed, self.connect_timeout).await
     }
+}
+
+/// One STS call: POSTs `form` to `url` and reads the temporary keys from the answer's
+/// `Credentials`, which AssumeRole and AssumeRoleWithOIDC answer alike.
+pub async fn sts_exchange(
+    action: &str,
+    url: url::Url,
+    form: &[(String, String)],
+    connect_timeout: Duration,
+) -> Result<Fetched, ApiError> {
+    let request = refresh::http_client(action, connect_timeout)?
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "application/json")
+        .body(client::form_encode(form));
+    let answer = refresh::exchange(action, request, STS_DEADLINE).await?;
+    if !(200..300).contains(&answer.status) {
+        return Err(error::parse_error_body(action, answer.status, &answer.body));
+    }
+    let v = refresh::json_body(action, "STS", &answer.body)?;
+    refresh::temporary_keys(action, &v["Credentials"])
 }
 
 #[async_trait]

@@ -13,11 +13,11 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 
-use super::assume_role::{sts_url, STS_DEADLINE};
-use super::refresh::{self, Cache, Fetched};
+use super::assume_role::{sts_exchange, sts_url};
+use super::refresh::{Cache, Fetched};
 use super::{Credentials, CredentialsProvider, Secret};
-use crate::alicloud::error::{self, ApiError, ErrorKind};
-use crate::alicloud::{client, sign};
+use crate::alicloud::error::{ApiError, ErrorKind};
+use crate::alicloud::sign;
 use crate::timefmt;
 
 const ACTION: &str = "AssumeRoleWithOIDC";
@@ -139,17 +139,7 @@ impl OidcRoleCredentials {
         if let Some(p) = r.policy.clone().filter(|p| !p.is_empty()) {
             form.push(("Policy".to_string(), p));
         }
-        let request = refresh::http_client(ACTION, self.connect_timeout)?
-            .post(url)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("accept", "application/json")
-            .body(client::form_encode(&form));
-        let answer = refresh::exchange(ACTION, request, STS_DEADLINE).await?;
-        if !(200..300).contains(&answer.status) {
-            return Err(error::parse_error_body(ACTION, answer.status, &answer.body));
-        }
-        let v = refresh::json_body(ACTION, "STS", &answer.body)?;
-        refresh::temporary_keys(ACTION, &v["Credentials"])
+        sts_exchange(ACTION, url, &form, self.connect_timeout).await
     }
 }
 

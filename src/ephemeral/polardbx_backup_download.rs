@@ -5,31 +5,17 @@
 
 use async_trait::async_trait;
 
-use super::check_attr;
-use super::ephemeral::{EphemeralResource, OpenResponse};
-use super::ids::{check_instance_name, check_region};
-use super::polardbx_backup::status_name;
+use super::{EphemeralResource, OpenResponse};
 use crate::alicloud::polardbx_download::describe_backup_set_links;
 use crate::diagnostics::{self as diag, invalid_attribute, Diagnostic, Diagnostics};
 use crate::resource::Ctx;
+use crate::resources::arguments;
+use crate::resources::check_attr;
+use crate::resources::mapping::{status_name, text};
 use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
 
-pub struct PolardbxBackupDownload {
-    schema: Schema,
-}
-
-impl PolardbxBackupDownload {
-    pub fn new() -> PolardbxBackupDownload {
-        PolardbxBackupDownload { schema: schema() }
-    }
-}
-
-impl Default for PolardbxBackupDownload {
-    fn default() -> PolardbxBackupDownload {
-        PolardbxBackupDownload::new()
-    }
-}
+crate::schema::holds_schema!(PolardbxBackupDownload);
 
 // ----- schema -----
 
@@ -43,9 +29,7 @@ fn schema() -> Schema {
         "The download links of a PolarDB-X backup set, for copying it elsewhere. Ephemeral: never \
          stored in the plan or the state (Terraform 1.10 or later).",
     )
-    .attribute(Attribute::required(
-        "db_instance_name",
-        Type::String,
+    .attribute(arguments::instance_name(
         "The instance, e.g. `pxc-hzabc123`.",
     ))
     .attribute(Attribute::required(
@@ -53,11 +37,7 @@ fn schema() -> Schema {
         Type::String,
         "The backup set, e.g. `alicloud_polardbx_backup.x.backup_set_id`.",
     ))
-    .attribute(Attribute::optional_computed(
-        "region_id",
-        Type::String,
-        "The instance's region (default: the provider's region).",
-    ))
+    .attribute(arguments::region_id())
     .attribute(Attribute::computed(
         "status",
         Type::String,
@@ -77,30 +57,14 @@ fn schema() -> Schema {
 
 #[async_trait]
 impl EphemeralResource for PolardbxBackupDownload {
-    fn type_name(&self) -> &'static str {
-        "alicloud_polardbx_backup_download"
-    }
-
-    fn schema(&self) -> &Schema {
-        &self.schema
-    }
+    crate::schema::type_name_and_schema!("alicloud_polardbx_backup_download");
 
     // ----- validate -----
 
     fn validate(&self, config: &Value) -> Diagnostics {
         [
-            check_attr(
-                config,
-                "db_instance_name",
-                check_instance_name,
-                "Use a PolarDB-X instance name, e.g. \"pxc-hzabc123\".",
-            ),
-            check_attr(
-                config,
-                "region_id",
-                check_region,
-                "Use a region ID such as \"cn-hangzhou\", or leave it out.",
-            ),
+            arguments::check_instance(config, arguments::INSTANCE_FIX),
+            arguments::check_region_id(config),
             check_attr(
                 config,
                 "backup_set_id",
@@ -195,10 +159,10 @@ impl EphemeralResource for PolardbxBackupDownload {
                     .into_iter()
                     .map(|l| {
                         Value::object([
-                            ("file", super::text(&l.file)),
-                            ("url", super::text(&l.url)),
-                            ("intranet_url", super::text(&l.intranet_url)),
-                            ("expire_time", super::text(&l.expires)),
+                            ("file", text(&l.file)),
+                            ("url", text(&l.url)),
+                            ("intranet_url", text(&l.intranet_url)),
+                            ("expire_time", text(&l.expires)),
                         ])
                     })
                     .collect(),

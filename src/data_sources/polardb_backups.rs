@@ -1,37 +1,24 @@
 //! Data source `alicloud_polardb_backups`: the backups of a PolarDB cluster in a time window,
 //! every page of them, with the same attribute names as `alicloud_polardb_backup`.
 
-use std::time::SystemTime;
-
 use async_trait::async_trait;
 
-use super::ids::{check_cluster_id, polardb_backup_id};
-use super::listing::{all_pages, default_window, failed, listed, window_and_results};
-use super::{check_attr, text};
+use super::listing::{failed, listed, required_cluster, window_and_results, window_minutes};
+use crate::alicloud::paging::all_pages;
 use crate::alicloud::polardb::{self, Backup, DescribeBackups};
 use crate::diagnostics::{self as diag, invalid_attribute, Diagnostic, Diagnostics};
 use crate::resource::{Ctx, DataSource, ReadResponse};
+use crate::resources::arguments;
+use crate::resources::check_attr;
+use crate::resources::ids::polardb_backup_id;
+use crate::resources::mapping::{self, text};
 use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
 use crate::timefmt;
 
 const PAGE_SIZE: u32 = 100;
 
-pub struct PolardbBackups {
-    schema: Schema,
-}
-
-impl PolardbBackups {
-    pub fn new() -> PolardbBackups {
-        PolardbBackups { schema: schema() }
-    }
-}
-
-impl Default for PolardbBackups {
-    fn default() -> PolardbBackups {
-        PolardbBackups::new()
-    }
-}
+crate::schema::holds_schema!(PolardbBackups);
 
 // ----- schema -----
 
@@ -58,11 +45,7 @@ fn schema() -> Schema {
     let opt = |n: &str, d: &str| Attribute::optional(n, Type::String, d);
     let block = Block::new("The backups of a PolarDB cluster, optionally filtered.")
         .attribute(Attribute::computed("id", Type::String, "The cluster ID."))
-        .attribute(Attribute::required(
-            "db_cluster_id",
-            Type::String,
-            "The cluster, e.g. `pc-bp1abc2def3gh4ijk`.",
-        ))
+        .attribute(arguments::cluster_id())
         .attribute(opt(
             "status",
             "Only backups in this status: `Success` or `Failed` (matched exactly, so `success` \
@@ -75,36 +58,17 @@ fn schema() -> Schema {
 
 #[async_trait]
 impl DataSource for PolardbBackups {
-    fn type_name(&self) -> &'static str {
-        "alicloud_polardb_backups"
-    }
-
-    fn schema(&self) -> &Schema {
-        &self.schema
-    }
+    crate::schema::type_name_and_schema!("alicloud_polardb_backups");
 
     // ----- validate -----
 
     fn validate(&self, config: &Value) -> Diagnostics {
         let time_fix = "Use the form \"2025-01-31T00:00Z\" (UTC).";
         let mut diags: Diagnostics = [
-            check_attr(
-                config,
-                "db_cluster_id",
-                check_cluster_id,
-                "Use a PolarDB cluster ID, e.g. \"pc-bp1abc2def3gh4ijk\".",
-            ),
+            arguments::check_cluster(config, None),
             check_attr(config, "start_time", check_time, time_fix),
             check_attr(config, "end_time", check_time, time_fix),
-            check_attr(
-                config,
-                "backup_mode",
-                |v| match v {
-                    "Automated" | "Manual" => Ok(()),
-                    other => Err(format!("\"{other}\" is not a backup mode.")),
-                },
-                "Use \"Automated\" or \"Manual\".",
-            ),
+            arguments::check_polardb_mode(config),
             check_attr(
                 config,
                 "status",
@@ -132,23 +96,11 @@ impl DataSource for PolardbBackups {
             Ok(p) => p,
             Err(d) => return failed(d),
         };
-        let Some(cluster) = config.str_attr("db_cluster_id").map(str::to_string) else {
-            return failed(invalid_attribute(
-                "db_cluster_id",
-                "The cluster ID is missing.",
-                "Set db_cluster_id.",
-            ));
+        let cluster = match required_cluster(&config) {
+            Ok(c) => c,
+            Err(d) => return failed(d),
         };
-        let (default_start, default_end) = default_window(SystemTime::now());
-        let time = |name: &str, default: SystemTime| {
-            config
-                .str_attr(name)
-                .map_or_else(|| timefmt::iso8601_minutes(default), str::to_string)
-        };
-        let (start, end) = (
-            time("start_time", default_start),
-            time("end_time", default_end),
-        );
+        let (start, end) = window_minutes(&config, "start_time", "end_time");
         let client = &provider.polardb;
         let listing = all_pages(PAGE_SIZE, |page| {
             let query = DescribeBackups {
@@ -194,27 +146,17 @@ fn cluster_of(b: &Backup, asked: &str) -> String {
 
 pub(super) fn item(cluster: &str, b: &Backup) -> Value {
     let cluster = cluster_of(b, cluster);
-    Value::object([
+    let mut item = Value::object([
         (
             "id",
             Value::string(polardb_backup_id(&cluster, &b.backup_id)),
         ),
         ("db_cluster_id", Value::string(cluster)),
         ("backup_id", Value::string(&b.backup_id)),
-        ("status", text(&b.backup_status)),
-        ("backup_method", text(&b.backup_method)),
-        ("backup_type", text(&b.backup_type)),
         ("backup_mode", text(&b.backup_mode)),
-        ("backups_level", text(&b.backups_level)),
-        ("start_time", text(&b.backup_start_time)),
-        ("end_time", text(&b.backup_end_time)),
-        (
-            "size_bytes",
-            b.backup_set_size.map_or(Value::Null, Value::int),
-        ),
-        ("consistent_time", text(&b.consistent_time)),
-        ("expire_time", text(&b.expect_expire_time)),
-    ])
+    ]);
+    mapping::set_all(&mut item, mapping::polardb_backup(b));
+    item
 }
 
 /// A window whose `start_time` is after its `end_time` (both known and well formed).

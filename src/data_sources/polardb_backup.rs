@@ -5,40 +5,25 @@
 //! `alicloud_polardb_backups`, made by the same code.
 
 use std::collections::HashSet;
-use std::time::SystemTime;
 
 use async_trait::async_trait;
 
-use super::check_attr;
-use super::ids::check_cluster_id;
-use super::listing::{all_pages, default_window, failed};
+use super::listing::{self, failed, item_attributes, required_cluster, window_minutes};
 use super::polardb_backups::{backup_type, check_time, item};
+use crate::alicloud::paging::all_pages;
 use crate::alicloud::polardb::{Backup, DescribeBackups};
 use crate::alicloud::polardb_detached::{describe_page, Listing};
 use crate::alicloud::{ApiError, Client};
-use crate::diagnostics::{self as diag, invalid_attribute, Diagnostic, Diagnostics};
+use crate::diagnostics::{self as diag, Diagnostic, Diagnostics};
 use crate::resource::{Ctx, DataSource, ReadResponse};
+use crate::resources::arguments;
+use crate::resources::check_attr;
 use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
-use crate::timefmt;
 
 const PAGE_SIZE: u32 = 100;
 
-pub struct PolardbBackup {
-    schema: Schema,
-}
-
-impl PolardbBackup {
-    pub fn new() -> PolardbBackup {
-        PolardbBackup { schema: schema() }
-    }
-}
-
-impl Default for PolardbBackup {
-    fn default() -> PolardbBackup {
-        PolardbBackup::new()
-    }
-}
+crate::schema::holds_schema!(PolardbBackup);
 
 // ----- schema -----
 
@@ -47,15 +32,11 @@ impl Default for PolardbBackup {
 fn schema() -> Schema {
     let opt = |n: &str, d: &str| Attribute::optional(n, Type::String, d);
     let filters = ["status", "backup_mode", "comment"];
-    let mut block = Block::new(
+    let block = Block::new(
         "The one backup of a PolarDB cluster matching the filters, or the newest with \
          `most_recent`.",
     )
-    .attribute(Attribute::required(
-        "db_cluster_id",
-        Type::String,
-        "The cluster, e.g. `pc-bp1abc2def3gh4ijk`.",
-    ))
+    .attribute(arguments::cluster_id())
     .attribute(Attribute::optional_computed(
         "status",
         Type::String,
@@ -97,55 +78,30 @@ fn schema() -> Schema {
         Type::Bool,
         "Whether the backup was found among a released cluster's kept backups.",
     ));
-    let Type::Object(fields) = backup_type() else {
-        unreachable!("an item is an object")
-    };
-    for (name, ty) in fields {
-        if name != "db_cluster_id" && !filters.contains(&name.as_str()) {
-            let description = match name.as_str() {
-                "id" => {
-                    "`<db_cluster_id>:<backup_id>`, as `alicloud_polardb_backup` and import use."
-                }
-                _ => "As in `alicloud_polardb_backups`.",
-            };
-            block = block.attribute(Attribute::computed(&name, ty, description));
-        }
-    }
+    let skip = [&["db_cluster_id"][..], &filters].concat();
+    let block = item_attributes(
+        block,
+        backup_type(),
+        &skip,
+        "`<db_cluster_id>:<backup_id>`, as `alicloud_polardb_backup` and import use.",
+        "alicloud_polardb_backups",
+    );
     Schema::new(0, block)
 }
 
 #[async_trait]
 impl DataSource for PolardbBackup {
-    fn type_name(&self) -> &'static str {
-        "alicloud_polardb_backup"
-    }
-
-    fn schema(&self) -> &Schema {
-        &self.schema
-    }
+    crate::schema::type_name_and_schema!("alicloud_polardb_backup");
 
     // ----- validate -----
 
     fn validate(&self, config: &Value) -> Diagnostics {
         let time_fix = "Use the form \"2025-01-31T00:00Z\" (UTC).";
         [
-            check_attr(
-                config,
-                "db_cluster_id",
-                check_cluster_id,
-                "Use a PolarDB cluster ID, e.g. \"pc-bp1abc2def3gh4ijk\".",
-            ),
+            arguments::check_cluster(config, None),
             check_attr(config, "started_after", check_time, time_fix),
             check_attr(config, "started_before", check_time, time_fix),
-            check_attr(
-                config,
-                "backup_mode",
-                |v| match v {
-                    "Automated" | "Manual" => Ok(()),
-                    other => Err(format!("\"{other}\" is not a backup mode.")),
-                },
-                "Use \"Automated\" or \"Manual\".",
-            ),
+            arguments::check_polardb_mode(config),
         ]
         .into_iter()
         .flatten()
@@ -159,25 +115,17 @@ impl DataSource for PolardbBackup {
             Ok(p) => p,
             Err(d) => return failed(d),
         };
-        let Some(cluster) = config.str_attr("db_cluster_id").map(str::to_string) else {
-            return failed(invalid_attribute(
-                "db_cluster_id",
-                "The cluster ID is missing.",
-                "Set db_cluster_id.",
-            ));
+        let cluster = match required_cluster(&config) {
+            Ok(c) => c,
+            Err(d) => return failed(d),
         };
-        let (default_start, default_end) = default_window(SystemTime::now());
-        let time = |name: &str, default: SystemTime| {
-            config
-                .str_attr(name)
-                .map_or_else(|| timefmt::iso8601_minutes(default), str::to_string)
-        };
+        let (start_time, end_time) = window_minutes(&config, "started_after", "started_before");
         let query = DescribeBackups {
             db_cluster_id: cluster.clone(),
             backup_status: config.str_attr("status").map(str::to_string),
             backup_mode: config.str_attr("backup_mode").map(str::to_string),
-            start_time: time("started_after", default_start),
-            end_time: time("started_before", default_end),
+            start_time,
+            end_time,
             page_size: PAGE_SIZE,
             ..DescribeBackups::default()
         };
@@ -232,18 +180,10 @@ impl DataSource for PolardbBackup {
             Err(d) => return failed(d),
         };
         let (backup, comment, detached) = &found[chosen];
-        let mut state = config;
-        if let Value::Object(fields) = item(&cluster, backup) {
-            for (name, value) in fields {
-                state.set(&name, value);
-            }
-        }
-        state.set("comment", super::text(comment));
-        state.set("detached", Value::Bool(*detached));
-        ReadResponse {
-            new_state: state,
-            ..ReadResponse::default()
-        }
+        let mut found = item(&cluster, backup);
+        found.set("comment", crate::resources::mapping::text(comment));
+        found.set("detached", Value::Bool(*detached));
+        listing::chosen(config, Some(found))
     }
 }
 

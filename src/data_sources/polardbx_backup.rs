@@ -5,53 +5,33 @@
 
 use async_trait::async_trait;
 
-use super::check_attr;
-use super::ids::{check_instance_name, check_region};
-use super::listing::failed;
-use super::polardb_backup_data::{pick, Candidate};
+use super::listing::{self, failed, item_attributes};
+use super::polardb_backup::{pick, Candidate};
 use super::polardbx_backups::{check_time, item, read_sets, set_type, InstanceSets, TIME_FIX};
 use crate::diagnostics::Diagnostics;
 use crate::resource::{Ctx, DataSource, ReadResponse};
+use crate::resources::arguments;
+use crate::resources::check_attr;
 use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
 
 /// `BackupModel` of the backup sets a policy takes and of those taken on request.
 const MODES: [(&str, &str); 2] = [("Automated", "0"), ("Manual", "1")];
 
-pub struct PolardbxBackup {
-    schema: Schema,
-}
-
-impl PolardbxBackup {
-    pub fn new() -> PolardbxBackup {
-        PolardbxBackup { schema: schema() }
-    }
-}
-
-impl Default for PolardbxBackup {
-    fn default() -> PolardbxBackup {
-        PolardbxBackup::new()
-    }
-}
+crate::schema::holds_schema!(PolardbxBackup);
 
 // ----- schema -----
 
 fn schema() -> Schema {
     let opt = |n: &str, d: &str| Attribute::optional(n, Type::String, d);
-    let mut block = Block::new(
+    let block = Block::new(
         "The one backup set of a PolarDB-X 2.0 instance matching the filters, or the newest \
          with `most_recent`.",
     )
-    .attribute(Attribute::required(
-        "db_instance_name",
-        Type::String,
+    .attribute(arguments::instance_name(
         "The instance, e.g. `pxc-hzabc123`.",
     ))
-    .attribute(Attribute::optional_computed(
-        "region_id",
-        Type::String,
-        "The instance's region (default: the provider's region).",
-    ))
+    .attribute(arguments::region_id())
     .attribute(Attribute::optional_computed(
         "status",
         Type::String,
@@ -76,30 +56,20 @@ fn schema() -> Schema {
         Type::Bool,
         "When several match, pick the one begun last (default `false`: several is an error).",
     ));
-    let Type::Object(fields) = set_type() else {
-        unreachable!("an item is an object")
-    };
-    for (name, ty) in fields {
-        if !["db_instance_name", "region_id", "status"].contains(&name.as_str()) {
-            let description = match name.as_str() {
-                "id" => "`<region_id>:<db_instance_name>:<backup_set_id>`, as `alicloud_polardbx_backup` and import use.",
-                _ => "As in `alicloud_polardbx_backups`.",
-            };
-            block = block.attribute(Attribute::computed(&name, ty, description));
-        }
-    }
+    let block = item_attributes(
+        block,
+        set_type(),
+        &["db_instance_name", "region_id", "status"],
+        "`<region_id>:<db_instance_name>:<backup_set_id>`, as `alicloud_polardbx_backup` and \
+         import use.",
+        "alicloud_polardbx_backups",
+    );
     Schema::new(0, block)
 }
 
 #[async_trait]
 impl DataSource for PolardbxBackup {
-    fn type_name(&self) -> &'static str {
-        "alicloud_polardbx_backup"
-    }
-
-    fn schema(&self) -> &Schema {
-        &self.schema
-    }
+    crate::schema::type_name_and_schema!("alicloud_polardbx_backup");
 
     // ----- validate -----
 
@@ -115,18 +85,8 @@ impl DataSource for PolardbxBackup {
             }
         };
         [
-            check_attr(
-                config,
-                "db_instance_name",
-                check_instance_name,
-                "Use a PolarDB-X instance name, e.g. \"pxc-hzabc123\".",
-            ),
-            check_attr(
-                config,
-                "region_id",
-                check_region,
-                "Use a region ID such as \"cn-hangzhou\", or leave it out.",
-            ),
+            arguments::check_instance(config, arguments::INSTANCE_FIX),
+            arguments::check_region_id(config),
             check_attr(config, "started_after", check_time, time_fix),
             check_attr(config, "started_before", check_time, time_fix),
             check_attr(
@@ -166,7 +126,7 @@ impl DataSource for PolardbxBackup {
         let status = config.str_attr("status");
         sets.retain(|s| {
             model.is_none_or(|m| s.backup_model == m)
-                && status.is_none_or(|st| super::polardbx_backup::status_name(s.status) == st)
+                && status.is_none_or(|st| crate::resources::mapping::status_name(s.status) == st)
                 && s.begin_time >= start_ms
                 && s.begin_time <= end_ms
         });
@@ -184,16 +144,7 @@ impl DataSource for PolardbxBackup {
             Ok(i) => i,
             Err(d) => return failed(d),
         };
-        let mut state = config;
-        if let Some(Value::Object(fields)) = items.into_iter().nth(chosen) {
-            for (name, value) in fields {
-                state.set(&name, value);
-            }
-        }
-        ReadResponse {
-            new_state: state,
-            ..ReadResponse::default()
-        }
+        listing::chosen(config, items.into_iter().nth(chosen))
     }
 }
 

@@ -2,6 +2,8 @@
 //! or apply and never writes to the plan or the state, such as download links. The plugin layer
 //! (`plugin::ephemeral`) decodes the wire messages and calls [`EphemeralResource`].
 
+pub mod polardbx_backup_download;
+
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -37,6 +39,6 @@ pub trait EphemeralResource: Send + Sync + 'static {
 /// Every ephemeral resource the provider serves.
 pub fn ephemeral_resources() -> Vec<Arc<dyn EphemeralResource>> {
     vec![Arc::new(
-        super::polardbx_backup_download::PolardbxBackupDownload::new(),
+        polardbx_backup_download::PolardbxBackupDownload::new(),
     )]
 }

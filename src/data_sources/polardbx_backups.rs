@@ -1,41 +1,23 @@
 //! Data source `alicloud_polardbx_backups`: the backup sets of a PolarDB-X instance in a time
 //! window, every page of them, with the same attribute names as `alicloud_polardbx_backup`.
 
-use std::collections::HashSet;
 use std::time::SystemTime;
 
 use async_trait::async_trait;
 
-use super::ids::{check_instance_name, check_region, polardbx_backup_id};
-use super::listing::{all_pages, default_window, failed, listed, window_and_results};
-use super::polardbx_backup::{status_name, time_ms};
-use super::{check_attr, text};
+use super::listing::{default_window, failed, listed, window_and_results};
 use crate::alicloud::polardbx::{self, BackupSet};
-use crate::alicloud::{ApiError, Client};
 use crate::diagnostics::{self as diag, invalid_attribute, Diagnostic, Diagnostics};
-use crate::provider::{regions, ProviderData};
 use crate::resource::{Ctx, DataSource, ReadResponse};
+use crate::resources::arguments;
+use crate::resources::check_attr;
+use crate::resources::ids::polardbx_backup_id;
+use crate::resources::mapping::{self, text};
 use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
 use crate::timefmt;
 
-const PAGE_SIZE: u32 = 100;
-
-pub struct PolardbxBackups {
-    schema: Schema,
-}
-
-impl PolardbxBackups {
-    pub fn new() -> PolardbxBackups {
-        PolardbxBackups { schema: schema() }
-    }
-}
-
-impl Default for PolardbxBackups {
-    fn default() -> PolardbxBackups {
-        PolardbxBackups::new()
-    }
-}
+crate::schema::holds_schema!(PolardbxBackups);
 
 // ----- schema -----
 
@@ -62,29 +44,17 @@ fn schema() -> Schema {
             Type::String,
             "`<region_id>:<db_instance_name>`.",
         ))
-        .attribute(Attribute::required(
-            "db_instance_name",
-            Type::String,
+        .attribute(arguments::instance_name(
             "The instance, e.g. `pxc-hzabc123`.",
         ))
-        .attribute(Attribute::optional_computed(
-            "region_id",
-            Type::String,
-            "The instance's region (default: the provider's region).",
-        ));
+        .attribute(arguments::region_id());
     let block = window_and_results(block, "yyyy-MM-ddTHH:mm:ssZ", "backup sets", set_type());
     Schema::new(0, block)
 }
 
 #[async_trait]
 impl DataSource for PolardbxBackups {
-    fn type_name(&self) -> &'static str {
-        "alicloud_polardbx_backups"
-    }
-
-    fn schema(&self) -> &Schema {
-        &self.schema
-    }
+    crate::schema::type_name_and_schema!("alicloud_polardbx_backups");
 
     // ----- validate -----
 
@@ -105,18 +75,8 @@ impl DataSource for PolardbxBackups {
         };
         [
             window,
-            check_attr(
-                config,
-                "db_instance_name",
-                check_instance_name,
-                "Use a PolarDB-X instance name, e.g. \"pxc-hzabc123\".",
-            ),
-            check_attr(
-                config,
-                "region_id",
-                check_region,
-                "Use a region ID such as \"cn-hangzhou\", or leave it out.",
-            ),
+            arguments::check_instance(config, arguments::INSTANCE_FIX),
+            arguments::check_region_id(config),
             check_attr(config, "start_time", check_time, time_fix),
             check_attr(config, "end_time", check_time, time_fix),
         ]
@@ -177,7 +137,7 @@ pub(super) async fn read_sets(
         .str_attr("region_id")
         .unwrap_or(&provider.region)
         .to_string();
-    check_region_in_use(provider, &region, "region_id")?;
+    arguments::check_region_in_use(provider, &region, "region_id")?;
     let client = provider
         .polardbx_in(&region)
         .map_err(|e| diag::api_error("set up the PolarDB-X client", &e))?;
@@ -192,7 +152,7 @@ pub(super) async fn read_sets(
             )
     };
     let (start_ms, end_ms) = (ms(start, default_start), ms(end, default_end));
-    let sets = list_sets(&client, &region, &instance, start_ms, end_ms)
+    let sets = polardbx::list_backup_sets(&client, &region, &instance, start_ms, end_ms)
         .await
         .map_err(|e| diag::api_error(&format!("list the backup sets of {instance}"), &e))?;
     Ok(InstanceSets {
@@ -212,57 +172,8 @@ pub(super) struct InstanceSets {
     pub window_ms: (i64, i64),
 }
 
-/// Every backup set of `instance` begun in `[start_ms, end_ms]`, each once: the listing the data
-/// source and the adoption of a lost create share (every page, however the service caps them).
-pub(super) async fn list_sets(
-    client: &Client,
-    region: &str,
-    instance: &str,
-    start_ms: i64,
-    end_ms: i64,
-) -> Result<Vec<BackupSet>, ApiError> {
-    let sets = all_pages(PAGE_SIZE, |page| async move {
-        let p = polardbx::describe_backup_set_page(
-            client, region, instance, start_ms, end_ms, page, PAGE_SIZE,
-        )
-        .await?;
-        Ok((p.sets, p.total))
-    })
-    .await?;
-    // A set begun while paging shifts the pages: keep the first copy of each.
-    let mut seen = HashSet::new();
-    Ok(sets
-        .into_iter()
-        .filter(|s| seen.insert(s.backup_set_id.clone()))
-        .collect())
-}
-
-/// A region a resource, data source or import ID names must be one the provider knows, or the
-/// provider's own `region` (which passed the provider's check: an unknown one is allowed only
-/// with endpoint overrides, for regions newer than this provider). Refuses a misspelt region
-/// even when an endpoint override would send the call anywhere.
-pub(super) fn check_region_in_use(
-    provider: &ProviderData,
-    region: &str,
-    attribute: &str,
-) -> Result<(), Diagnostic> {
-    if regions::is_known(region) || region == provider.region {
-        return Ok(());
-    }
-    Err(invalid_attribute(
-        attribute,
-        &format!(
-            "\"{region}\" is not a region this provider knows, and it is not the provider's \
-             region (\"{}\").",
-            provider.region
-        ),
-        "Check the spelling (e.g. \"cn-hangzhou\", \"ap-southeast-1\"). For a region newer \
-         than this provider, set it as the provider's `region`, with endpoint overrides.",
-    ))
-}
-
 pub(super) fn item(region: &str, instance: &str, s: &BackupSet) -> Value {
-    Value::object([
+    let mut item = Value::object([
         (
             "id",
             Value::string(polardbx_backup_id(region, instance, &s.backup_set_id)),
@@ -270,13 +181,10 @@ pub(super) fn item(region: &str, instance: &str, s: &BackupSet) -> Value {
         ("region_id", Value::string(region)),
         ("db_instance_name", Value::string(instance)),
         ("backup_set_id", Value::string(&s.backup_set_id)),
-        ("status", Value::string(status_name(s.status))),
-        ("backup_model", text(&s.backup_model)),
         ("backup_type", text(&s.backup_type)),
-        ("begin_time", time_ms(s.begin_time)),
-        ("end_time", time_ms(s.end_time)),
-        ("size_bytes", Value::int(s.backup_set_size)),
-    ])
+    ]);
+    mapping::set_all(&mut item, mapping::polardbx_backup_set(s));
+    item
 }
 
 #[cfg(test)]
