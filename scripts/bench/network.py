@@ -12,7 +12,7 @@ with Terraform's default parallelism of 10; the target is wall within 1.25x of t
 Fleet: W workspaces (own directory, own terraform process) each apply B PolarDB-X backups at
 the same moment against one emulator limited to R requests per second per action, once with the
 provider's pacing on and once with it off. The rate bound is max over actions of
-(calls of that action / R); the target is total wall within 1.3x of it, throttled answers at
+(accepted calls of that action / R): a throttled call takes no token; the target is total wall within 1.3x of it, throttled answers at
 most 10% of all calls, and every backup created exactly once."""
 
 import argparse
@@ -161,13 +161,18 @@ def latency_run(a, provider_dir, work):
                            provider_dir)
             marker = None
             for phase, cmd, ok in (("apply", APPLY, (0,)), ("plan", PLAN, (0,)), ("destroy", DESTROY, (0,))):
+                load = os.getloadavg()[0]
                 wall = ws.run(*cmd, ok=ok)
                 entries, marker = calls_since(emu, marker)
                 calls = len(entries)
+                by_action = {}
+                for e in entries:
+                    by_action[e["action"]] = by_action.get(e["action"], 0) + 1
                 if ms == 0:
                     base[phase] = wall
                 bound = base.get(phase, wall) + calls * ms / 1000 / PARALLELISM
                 rows.append({"latency_ms": ms, "phase": phase, "wall_s": wall, "calls": calls,
+                             "by_action": by_action, "load_at_start": load,
                              "bound_s": bound, "ratio": wall / bound if bound else float("nan")})
                 log(f"latency {ms} ms {phase}: {wall:.2f}s, {calls} calls, bound {bound:.2f}s")
         finally:
@@ -187,6 +192,7 @@ def fleet_run(a, provider_dir, work, pacing):
         raise SystemExit(f"emulator did not start (does it take --rate-limit?): {line!r}")
     emu.url = line[len("listening on "):]
     label = "on" if pacing else "off"
+    load = os.getloadavg()[0]
     try:
         env = {} if pacing else {PACING_ENV: "off"}
         spaces = [Workspace(os.path.join(work, f"fleet-{label}-{k}"), config_fleet(emu.url, inst, a.per_workspace),
@@ -196,20 +202,35 @@ def fleet_run(a, provider_dir, work, pacing):
         codes = [p.wait() for p in procs]
         wall = time.perf_counter() - t
         entries, _ = calls_since(emu, None)
-        by_action, throttled = {}, 0
+        with open(os.path.join(work, f"fleet-{label}-requests.json"), "w") as f:
+            json.dump([{k: e.get(k) for k in ("time", "product", "action", "outcome")} for e in entries], f)
+        by_action, accepted, throttled = {}, {}, 0
         for e in entries:
             by_action[e["action"]] = by_action.get(e["action"], 0) + 1
             if "Throttling" in (e.get("outcome") or ""):
                 throttled += 1
-        bound = max(c / a.rate for c in by_action.values()) if by_action else float("nan")
+            else:
+                accepted[e["action"]] = accepted.get(e["action"], 0) + 1
+        # The rate bound counts the calls the limit let through (a throttled call takes no token):
+        # the busiest action's accepted calls at R per second.
+        bound = max(c / a.rate for c in accepted.values()) if accepted else float("nan")
+        # The first burst: every workspace fires its parallelism at once before any answer can
+        # pace it. The log has one-second timestamps, so this is the first two clock seconds.
+        first = entries[0]["time"] if entries else ""
+        seconds = sorted({e["time"] for e in entries})
+        early = set(seconds[:2])
+        burst = sum(1 for e in entries if e["time"] in early and "Throttling" in (e.get("outcome") or ""))
         in_state = [i for w in spaces for i in w.state_ids("backup_set_id")]
         created = sum(1 for e in entries if e["action"] == "CreateBackup" and e.get("outcome") == "Success")
         failed = [k for k, c in enumerate(codes) if c != 0]
         row = {"pacing": label, "wall_s": wall, "calls": len(entries), "by_action": by_action,
+               "accepted_by_action": accepted, "first_request": first,
                "throttled": throttled, "throttled_share": throttled / max(1, len(entries)),
+               "throttled_first_2s": burst,
                "rate_bound_s": bound, "ratio": wall / bound if bound else float("nan"),
                "in_state": len(in_state), "distinct_in_state": len(set(in_state)),
-               "create_successes": created, "failed_workspaces": failed}
+               "create_successes": created, "duplicated": max(0, created - len(set(in_state))),
+               "failed_workspaces": failed, "load_at_start": load}
         log(f"fleet pacing {label}: {json.dumps(row)}")
         return row
     finally:
@@ -221,24 +242,30 @@ def report(res):
     if res.get("latency"):
         out += [f"## Latency (N = {res['n_polardb'] + res['n_polardbx']}: {res['n_polardb']} PolarDB + "
                 f"{res['n_polardbx']} PolarDB-X)", "",
-                "| latency | phase | wall | API calls | bound | wall / bound |",
-                "|---|---|---|---|---|---|"]
+                "| latency | phase | wall | API calls | bound | wall / bound | load at start |",
+                "|---|---|---|---|---|---|---|"]
         for r in res["latency"]:
             out.append(f"| {r['latency_ms']} ms | {r['phase']} | {r['wall_s']:.2f} s | {r['calls']} | "
-                       f"{r['bound_s']:.2f} s | {r['ratio']:.2f}x |")
+                       f"{r['bound_s']:.2f} s | {r['ratio']:.2f}x | {r['load_at_start']:.1f} |")
+        out.append("")
+        out.append("Calls by action (0 ms): " + "; ".join(
+            f"{r['phase']} {json.dumps(r['by_action'], sort_keys=True)}" for r in res["latency"] if r["latency_ms"] == 0))
         out.append("")
     if res.get("fleet"):
-        f0 = res["fleet"][0]
         out += [f"## Fleet ({res['workspaces']} workspaces x {res['per_workspace']} PolarDB-X backups, "
                 f"{res['rate']} requests/s per action)", "",
-                "| pacing | wall | API calls | throttled | rate bound | wall / bound | in state (distinct) | failed workspaces |",
-                "|---|---|---|---|---|---|---|---|"]
+                "| pacing | wall | API calls | throttled | of which in the first 2 s | rate bound | wall / bound "
+                "| created (in state, distinct) | duplicated | failed workspaces | load at start |",
+                "|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in res["fleet"]:
             out.append(f"| {r['pacing']} | {r['wall_s']:.1f} s | {r['calls']} | {r['throttled']} "
-                       f"({100 * r['throttled_share']:.1f}%) | {r['rate_bound_s']:.1f} s | {r['ratio']:.2f}x | "
-                       f"{r['in_state']} ({r['distinct_in_state']}) | {len(r['failed_workspaces'])} |")
+                       f"({100 * r['throttled_share']:.1f}%) | {r['throttled_first_2s']} | {r['rate_bound_s']:.1f} s | "
+                       f"{r['ratio']:.2f}x | {r['create_successes']} ({r['in_state']}, {r['distinct_in_state']}) | "
+                       f"{r['duplicated']} | {len(r['failed_workspaces'])} | {r['load_at_start']:.1f} |")
         out.append("")
-        out.append("Calls by action (pacing on): " + json.dumps(f0["by_action"]))
+        for r in res["fleet"]:
+            out.append(f"Calls by action (pacing {r['pacing']}): {json.dumps(r['by_action'], sort_keys=True)}; "
+                       f"accepted {json.dumps(r['accepted_by_action'], sort_keys=True)}")
     return "\n".join(out)
 
 
@@ -255,6 +282,8 @@ def main():
     ap.add_argument("--workspaces", type=int, default=8)
     ap.add_argument("--per-workspace", type=int, default=25)
     ap.add_argument("--rate", type=int, default=10)
+    ap.add_argument("--pacing", choices=["both", "on", "off"], default="both",
+                    help="fleet: pacing on, then off (default), or one of them")
     a = ap.parse_args()
     work = os.path.abspath(a.workdir)
     shutil.rmtree(work, ignore_errors=True)
@@ -267,7 +296,8 @@ def main():
     if a.latency:
         res["latency"] = latency_run(a, provider_dir, work)
     if a.fleet:
-        res["fleet"] = [fleet_run(a, provider_dir, work, True), fleet_run(a, provider_dir, work, False)]
+        res["fleet"] = [fleet_run(a, provider_dir, work, p) for p in ([True, False] if a.pacing == "both"
+                                                                        else [a.pacing == "on"])]
     with open(os.path.join(work, "network.json"), "w") as f:
         json.dump(res, f, indent=2)
     text = report(res)

@@ -387,9 +387,14 @@ impl Client {
             if self.stop.as_ref().is_some_and(StopSignal::is_stopped) {
                 return Err(stopped(action, false));
             }
-            let jitter = (random() >> 11) as f64 / (1u64 << 53) as f64;
-            let wait = pacers.reserve(&pace_key, Instant::now(), jitter);
-            if !wait.is_zero() {
+            // Wait until the pacer has a free slot; it books none ahead, so a call queued while
+            // the rate was low goes as soon as the rate grows.
+            loop {
+                let jitter = (random() >> 11) as f64 / (1u64 << 53) as f64;
+                let wait = pacers.reserve(&pace_key, Instant::now(), jitter);
+                if wait.is_zero() {
+                    break;
+                }
                 tracing::debug!(action, wait_ms = wait.as_millis() as u64, "pacing");
                 self.pause(action, wait).await?;
                 paced += wait;
