@@ -8,7 +8,9 @@
 #                                                   emulator's `strict` dialect (issue 10);
 #   3. scripts/sdk-check/run.sh                     the independent checks: the official Python
 #                                                   SDKs check the emulator and the provider's
-#                                                   requests (signatures, methods, placement).
+#                                                   requests (signatures, methods, placement);
+#   4. cargo deny check licenses bans sources       the dependency policy in deny.toml (cargo-deny
+#                                                   is built into target/tools on first use).
 #
 # Every step runs even if an earlier one failed (step 3 needs the binaries step 1 built, so it
 # is skipped only when they are missing); a summary with each step's time follows, and the exit
@@ -56,6 +58,17 @@ fi
 # The binaries cargo test built (debug profile); a no-op build when they are fresh.
 run "cargo build --bins" cargo build --locked --bins
 run "independent checks (official SDKs)" scripts/sdk-check/run.sh
+
+# The dependency policy (deny.toml): licenses, bans (duplicate versions), sources. cargo-deny
+# from PATH, or else built once into target/tools (a debug build: fast to compile, and the check
+# itself takes seconds). Advisories need the RustSec database from GitHub: see deny.toml.
+deny_version=0.20.2
+if ! command -v cargo-deny >/dev/null 2>&1 && [ ! -x target/tools/bin/cargo-deny ]; then
+    run "install cargo-deny $deny_version into target/tools (once)" \
+        cargo install --locked --debug --quiet cargo-deny --version "$deny_version" --root target/tools
+fi
+run "cargo deny check licenses bans sources" \
+    env PATH="$root/target/tools/bin:$PATH" cargo deny --locked check licenses bans sources
 
 printf '\n==> Summary\n'
 printf '  %s\n' "${results[@]}"

@@ -2,7 +2,7 @@
 //! backups are being waited on, and Ctrl-C in one command of a reattached (`--debug`) provider
 //! followed by another command on the same process. See docs/reliability.md.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -333,4 +333,128 @@ fn reattached_provider_gives_each_command_its_own_stop_signal() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let _ = provider.kill();
+}
+
+/// Starts `terraform apply` of `tf` in a process group of its own (as a terminal runs it, so
+/// Ctrl-C reaches Terraform and the provider alike).
+fn apply_in_own_group(tf: &Terraform) -> Child {
+    tf.command(&["apply", "-auto-approve", "-input=false", "-no-color"])
+        .process_group(0)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start terraform apply")
+}
+
+/// Polls `ready` until it holds; fails with Terraform's output if Terraform exits first, or
+/// after two minutes.
+fn wait_for(child: &mut Child, what: &str, ready: impl Fn() -> bool) {
+    let started = Instant::now();
+    while !ready() {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            let mut out = String::new();
+            for pipe in [
+                child
+                    .stdout
+                    .take()
+                    .map(|p| Box::new(p) as Box<dyn std::io::Read>),
+                child
+                    .stderr
+                    .take()
+                    .map(|p| Box::new(p) as Box<dyn std::io::Read>),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let mut pipe = pipe;
+                let _ = pipe.read_to_string(&mut out);
+            }
+            panic!("terraform exited ({status}) before {what}:\n{out}");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "waited 2 minutes for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Ctrl-C (SIGINT to Terraform's process group) while every CreateBackup is throttled: the
+/// provider's backoff ends at once instead of retrying for `max_retry_timeout` (5 minutes), so
+/// Terraform exits within seconds; nothing was created, and the error says the create stopped
+/// before any request was sent.
+#[test]
+fn ctrl_c_during_a_throttled_create_exits_in_seconds() {
+    let emu = Emulator::start(&["--cluster", CLUSTER]);
+    emu.set_faults(serde_json::json!({"CreateBackup": {"throttle_rate": 1.0}}));
+    let tf = terraform(
+        "ctrl-c-throttled",
+        &emu,
+        &format!(
+            "resource \"alicloud_polardb_backup\" \"b\" {{\n  db_cluster_id = \"{CLUSTER}\"\n}}\n"
+        ),
+    );
+    let mut child = apply_in_own_group(&tf);
+    let pgid = child.id();
+    // Throttled at least twice: the provider is in its backoff.
+    wait_for(&mut child, "CreateBackup was retried", || {
+        calls(&emu, "CreateBackup") >= 2
+    });
+    let interrupted = Instant::now();
+    kill_group("-INT", pgid);
+    let (out, _) = wait_bounded(child, Duration::from_secs(60));
+    let took = interrupted.elapsed();
+    eprintln!("Ctrl-C during a throttled create: terraform exited {took:?} after the signal");
+    let reported = text(&out);
+    assert!(
+        !out.status.success(),
+        "the apply was interrupted:\n{reported}"
+    );
+    assert!(!reported.contains("panic"), "{reported}");
+    assert!(
+        took < Duration::from_secs(30),
+        "Ctrl-C took {took:?} (the retry budget is 5 minutes):\n{reported}"
+    );
+    assert!(
+        job_ids_in_emulator(&emu).is_empty(),
+        "nothing was created while throttled"
+    );
+    assert!(job_ids_in_state(&tf).is_empty(), "nothing is in the state");
+}
+
+/// Ctrl-C while a created backup is being waited on: the wait ends at once, Terraform exits
+/// within seconds, and the backup's ID is in the state (the next plan creates nothing).
+#[test]
+fn ctrl_c_during_a_wait_exits_in_seconds_with_the_id_saved() {
+    let emu = Emulator::start(&["--cluster", CLUSTER, "--backup-duration", "10m"]);
+    let tf = terraform(
+        "ctrl-c-wait",
+        &emu,
+        &format!(
+            "resource \"alicloud_polardb_backup\" \"b\" {{\n  db_cluster_id = \"{CLUSTER}\"\n}}\n"
+        ),
+    );
+    let mut child = apply_in_own_group(&tf);
+    let pgid = child.id();
+    wait_for(&mut child, "the create started waiting", || {
+        !job_ids_in_emulator(&emu).is_empty() && calls(&emu, "DescribeBackups") >= 1
+    });
+    let interrupted = Instant::now();
+    kill_group("-INT", pgid);
+    let (out, _) = wait_bounded(child, Duration::from_secs(60));
+    let took = interrupted.elapsed();
+    eprintln!("Ctrl-C during a wait: terraform exited {took:?} after the signal");
+    let reported = text(&out);
+    assert!(!reported.contains("panic"), "{reported}");
+    assert!(
+        took < Duration::from_secs(30),
+        "Ctrl-C took {took:?}:\n{reported}"
+    );
+    let in_emulator = job_ids_in_emulator(&emu);
+    assert_eq!(in_emulator.len(), 1, "one backup was created");
+    assert_eq!(
+        job_ids_in_state(&tf),
+        in_emulator,
+        "its ID is in the state:\n{reported}"
+    );
 }

@@ -324,6 +324,23 @@ impl Client {
         }
     }
 
+    /// Awaits `work` (e.g. a turn at a lock, or a pause between looks) unless the stop signal
+    /// fires first, which ends it with the stop error for `action`: a wait outside the client's
+    /// own calls ends on Ctrl-C as promptly as its sleeps do.
+    pub async fn until_stopped<T>(
+        &self,
+        action: &str,
+        work: impl std::future::Future<Output = T>,
+    ) -> Result<T, ApiError> {
+        match &self.stop {
+            None => Ok(work.await),
+            Some(stop) => tokio::select! {
+                out = work => Ok(out),
+                _ = stop.stopped() => Err(stopped(action, false)),
+            },
+        }
+    }
+
     /// Sleeps `delay`, or returns early with the stop error when the stop signal fires.
     async fn pause(&self, action: &str, delay: Duration) -> Result<(), ApiError> {
         if delay.is_zero() {

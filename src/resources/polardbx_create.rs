@@ -57,7 +57,10 @@ pub(super) async fn create_exactly_once(
     let doing = format!("create a backup of {instance}");
     for attempt in 1..=MAX_AMBIGUOUS_ATTEMPTS {
         let answer = {
-            let _in_flight = gate.read().await;
+            let _in_flight = client
+                .until_stopped("CreateBackup", gate.read())
+                .await
+                .map_err(|e| diag::api_error(&doing, &e))?;
             let answer = polardbx::create_backup(client, region, instance, backup_type).await;
             if let Some(id) = answer.as_ref().ok().filter(|id| !id.is_empty()) {
                 provider.claim_backup_set(&claim_key(instance, id));
@@ -148,13 +151,17 @@ async fn adopt_alone(
     since_ms: i64,
     deadline: Instant,
 ) -> Result<Option<String>, ApiError> {
-    let _alone = gate.write().await;
+    let _alone = client
+        .until_stopped("DescribeBackupSetList", gate.write())
+        .await?;
     for pause in LOOK_PAUSES {
         if !pause.is_zero() {
             if Instant::now() + pause > deadline {
                 break;
             }
-            tokio::time::sleep(pause).await;
+            client
+                .until_stopped("DescribeBackupSetList", tokio::time::sleep(pause))
+                .await?;
         }
         if let Some(id) = adopt(provider, client, region, instance, since_ms).await? {
             return Ok(Some(id));

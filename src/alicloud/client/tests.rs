@@ -802,3 +802,35 @@ fn unsuccessful_messages_are_classified() {
         assert_eq!(super::unsuccessful_kind(message), kind, "{message:?}");
     }
 }
+
+/// Ctrl-C while a create waits for its instance's turn (a lock held by an adoption): the wait
+/// ends with a Stopped error that says nothing was sent, and a client without a stop signal
+/// waits for the turn as before.
+#[tokio::test]
+async fn stop_ends_a_wait_outside_the_client() {
+    let gate = tokio::sync::RwLock::new(());
+    let _adopting = gate.write().await;
+    let server = Server::start(Arc::new(|_, _| Reply::Respond(200, vec![], "{}".into()))).await;
+    let c = client(&server.url, SignatureVersion::V2, Duration::from_secs(300));
+    let stopping = c.with_stop(&stop_after(Duration::from_millis(200)));
+    let started = std::time::Instant::now();
+    let e = stopping
+        .until_stopped("CreateBackup", gate.read())
+        .await
+        .map(|_| ())
+        .expect_err("stopped while waiting for the turn");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(e.kind, ErrorKind::Stopped);
+    assert_eq!(e.code, codes::STOPPED_BEFORE_SEND);
+    let waited = tokio::time::timeout(
+        Duration::from_millis(300),
+        c.until_stopped("CreateBackup", gate.read()),
+    )
+    .await;
+    assert!(waited.is_err(), "without a stop signal the wait goes on");
+    assert!(server.seen().is_empty(), "nothing was sent");
+}
