@@ -118,6 +118,27 @@ for platform in "${platforms[@]}"; do
             start=$(date +%s)
             "$wine" wineboot -i >/dev/null 2>&1 || true
             echo "    wine prefix ready in $(since)"
+            # Rust's std imports ProcessPrng from bcryptprimitives.dll (Windows 10 and later);
+            # Debian's wine 8.0 has no such DLL, so no Rust program loads ("Library
+            # bcryptprimitives.dll ... not found", status c0000135). For wine only, a stand-in
+            # next to the .exe (the first place Windows looks) forwards to BCryptGenRandom.
+            # It is not part of the release.
+            cat >"$work/bcryptprimitives.c" <<'C'
+#include <windows.h>
+#include <bcrypt.h>
+BOOL WINAPI ProcessPrng(PBYTE data, SIZE_T len) {
+    while (len > 0) {
+        ULONG chunk = len > 0x40000000 ? 0x40000000 : (ULONG)len;
+        if (BCryptGenRandom(NULL, data, chunk, BCRYPT_USE_SYSTEM_PREFERRED_RNG) != 0) return FALSE;
+        data += chunk;
+        len -= chunk;
+    }
+    return TRUE;
+}
+C
+            python3 -m ziglang cc -target x86_64-windows-gnu -shared -O2 \
+                -o "$(dirname "$binary")/bcryptprimitives.dll" "$work/bcryptprimitives.c" -lbcrypt \
+                || die "zig could not build the bcryptprimitives.dll stand-in for wine (pip install ziglang)"
             # What Terraform would start: the .exe, here under wine.
             over="$work/windows-bin"
             mkdir -p "$over"
