@@ -158,7 +158,7 @@ WRAP
                 report "$platform" FAIL "handshake under wine: '$line' $(head -c 300 "$work/handshake.err")"
             fi
             start=$(date +%s)
-            if (cd "$root" && TEST_PROVIDER_BINARY="$over/$PROVIDER_BINARY" \
+            if (cd "$root" && RUST_BACKTRACE=0 TEST_PROVIDER_BINARY="$over/$PROVIDER_BINARY" \
                 cargo test --quiet --test tests distribution::windows:: -- --ignored >"$work/windows.log" 2>&1) \
                 && grep -q '1 passed' "$work/windows.log"; then
                 report "$platform" ok "tests/distribution/windows.rs against the .exe under wine ($(since), build included): TCP + mTLS session, StopProvider, Shutdown"
@@ -195,7 +195,7 @@ WRAP
             # Build the test binary first, so the time below is the tests' own.
             (cd "$root" && cargo test --quiet --test tests --no-run >/dev/null 2>&1) || die "cannot build the tests"
             start=$(date +%s)
-            if (cd "$root" && TEST_PROVIDER_BINARY="$over/$PROVIDER_BINARY" \
+            if (cd "$root" && RUST_BACKTRACE=0 TEST_PROVIDER_BINARY="$over/$PROVIDER_BINARY" \
                 cargo test --quiet --test tests protocol:: >"$work/protocol.log" 2>&1); then
                 report "$platform" ok "tests/protocol.rs against the arm64 binary in $(since): $(grep -o '[0-9]* passed' "$work/protocol.log" | tail -1)"
             else
