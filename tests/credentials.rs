@@ -156,20 +156,11 @@ fn rrsa_environment_apply_and_destroy() {
             "acs:ram::1234567890:role/backup-operator",
         )
         .env("ALIBABA_CLOUD_ROLE_SESSION_NAME", "ci-pod");
-    let mut apply = tf.command(&["apply", "-auto-approve", "-input=false", "-no-color"]);
-    for var in [
-        "ALIBABA_CLOUD_ACCESS_KEY_ID",
-        "ALICLOUD_ACCESS_KEY",
-        "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-        "ALICLOUD_SECRET_KEY",
-        "ALIBABA_CLOUD_PROFILE",
-        "ALICLOUD_PROFILE",
-        "ALIBABA_CLOUD_ECS_METADATA",
-        "ALICLOUD_ECS_ROLE_NAME",
-    ] {
-        apply.env_remove(var);
-    }
-    crate::util::run_ok(&mut apply);
+    tf.without_ambient_credentials(
+        &["apply", "-auto-approve", "-input=false", "-no-color"],
+        &[],
+    )
+    .ok();
 
     let calls = sts.seen();
     assert!(!calls.is_empty(), "STS was never called");
@@ -241,24 +232,16 @@ fn oidc_block_with_inline_token() {
         ),
     );
     let home = crate::util::TempDir::new("cred-oidc-block-home");
-    let mut plan = tf.command(&["plan", "-input=false", "-no-color"]);
-    plan.env("HOME", home.path());
-    for var in [
-        "ALIBABA_CLOUD_ACCESS_KEY_ID",
-        "ALICLOUD_ACCESS_KEY",
-        "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-        "ALICLOUD_SECRET_KEY",
-        "ALIBABA_CLOUD_PROFILE",
-        "ALICLOUD_PROFILE",
-        "ALIBABA_CLOUD_ECS_METADATA",
-        "ALICLOUD_ECS_ROLE_NAME",
-        "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
-        "ALIBABA_CLOUD_OIDC_TOKEN_FILE",
-        "ALIBABA_CLOUD_ROLE_ARN",
-    ] {
-        plan.env_remove(var);
-    }
-    let out = crate::util::run_ok(&mut plan);
+    let mut plan = tf.without_ambient_credentials(
+        &["plan", "-input=false", "-no-color"],
+        &[
+            "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
+            "ALIBABA_CLOUD_OIDC_TOKEN_FILE",
+            "ALIBABA_CLOUD_ROLE_ARN",
+        ],
+    );
+    plan.cmd().env("HOME", home.path());
+    let out = plan.ok();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!stdout.contains("eyJ.inline.token"), "token in plan output");
 

@@ -177,11 +177,23 @@ fn object_fields(ty: &Value) -> Option<BTreeSet<String>> {
     }
 }
 
-/// Checks one schema block (attributes and nested blocks) against its page.
+/// Checks one schema block (attributes and nested blocks) against its page file.
 fn check_block(page: &Path, block: &Value, hints: &Hints, problems: &mut Vec<String>) {
     let text = std::fs::read_to_string(page)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", page.display()));
-    let entries = parse_page(&text);
+    check_page_text(page, &text, block, hints, problems);
+}
+
+/// The comparison itself: one schema block against the `text` of its page (named `page` in the
+/// problems it adds).
+fn check_page_text(
+    page: &Path,
+    text: &str,
+    block: &Value,
+    hints: &Hints,
+    problems: &mut Vec<String>,
+) {
+    let entries = parse_page(text);
     let mut in_schema = BTreeSet::new();
     if let Some(attrs) = block["attributes"].as_object() {
         for (name, attr) in attrs {
@@ -354,4 +366,46 @@ fn page_parser_reads_markings_and_nesting() {
     assert!(!e.contains_key("code"));
     assert!(e["items"].nested.contains("x"));
     assert!(e["section:timeouts"].nested.contains("create"));
+}
+
+/// A drifted page fails the comparison: a required argument documented as Optional, a
+/// Forces-new marking lost, a computed attribute missing, and a name the schema lacks are each
+/// reported; the page that agrees reports nothing.
+#[test]
+fn a_drifted_page_fails_the_comparison() {
+    let block = serde_json::json!({
+        "attributes": {
+            "db_cluster_id": { "type": "string", "required": true },
+            "comment": { "type": "string", "optional": true },
+            "status": { "type": "string", "computed": true }
+        }
+    });
+    let hints = Hints {
+        force_new: BTreeSet::from(["db_cluster_id".to_string()]),
+        defaults: BTreeSet::new(),
+    };
+    let page = Path::new("docs/resources/example.md");
+    let good = "## Argument Reference\n\n* `db_cluster_id` - (Required, Forces new resource) C.\n\
+                * `comment` - (Optional) A comment.\n\n## Attribute Reference\n\n\
+                * `status` - The status.\n";
+    let mut problems = Vec::new();
+    check_page_text(page, good, &block, &hints, &mut problems);
+    assert!(problems.is_empty(), "{problems:#?}");
+
+    let drifted = "## Argument Reference\n\n* `db_cluster_id` - (Optional) C.\n\
+                   * `comment` - (Optional) A comment.\n* `ghost` - (Optional) Gone.\n";
+    check_page_text(page, drifted, &block, &hints, &mut problems);
+    let all = problems.join("\n");
+    for expected in [
+        "`db_cluster_id` must be marked Required exactly when required",
+        "`db_cluster_id` must be marked \"Forces new resource\"",
+        "`status` is not documented",
+        "`ghost` is documented under Argument Reference but is not in the schema",
+    ] {
+        assert!(all.contains(expected), "no {expected:?} in:\n{all}");
+    }
+    assert!(
+        all.contains("docs/resources/example.md"),
+        "problems name the page: {all}"
+    );
 }

@@ -13,21 +13,11 @@ use terraform_provider_alicloud::alicloud::client::{form_encode, new_nonce};
 use terraform_provider_alicloud::alicloud::credentials::{Credentials, Secret};
 use terraform_provider_alicloud::alicloud::sign;
 
-use crate::util::emulator::{Emulator, CLUSTER, INSTANCE};
+use crate::util::emulator::{Emulator, CLUSTER, DEFAULT_ARGS, INSTANCE};
 use crate::util::TempDir;
 
 const POLARDB: &str = "2017-08-01";
 const POLARDBX: &str = "2020-02-02";
-
-/// The arguments of [`Emulator::start_default`], for tests that pin a dialect.
-const DEFAULT_ARGS: &[&str] = &[
-    "--cluster",
-    CLUSTER,
-    "--instance",
-    INSTANCE,
-    "--backup-duration",
-    "300ms",
-];
 
 fn creds(id: &str, secret: &str) -> Credentials {
     Credentials {
@@ -431,7 +421,7 @@ async fn client_token_idempotency() {
 /// A PolarDB-X backup set is listed with Status 0 while it runs and 1 once done.
 #[tokio::test]
 async fn polardbx_backup_runs_then_succeeds() {
-    let emu = Emulator::start_in("documented", DEFAULT_ARGS);
+    let emu = Emulator::start_in("documented", &DEFAULT_ARGS[..]);
     let created = v2(
         &emu,
         POLARDBX,
@@ -486,7 +476,7 @@ async fn polardbx_backup_runs_then_succeeds() {
 /// DeleteBackup refuses a running backup, deletes a finished one, and then does not find it.
 #[tokio::test]
 async fn polardb_delete_backup() {
-    let emu = Emulator::start_in("documented", DEFAULT_ARGS);
+    let emu = Emulator::start_in("documented", &DEFAULT_ARGS[..]);
     let created = create_polardb(&emu, "del-1").await;
     let id = created.1["BackupJobId"].as_str().unwrap_or("").to_string();
     let del = [("DBClusterId", CLUSTER), ("BackupId", id.as_str())];
@@ -588,7 +578,7 @@ async fn crate_client_is_accepted_with_both_signatures() {
         CallOptions, Client, ClientConfig, Product, SignatureVersion,
     };
     // Both products through one endpoint, all by POST: the documented dialect's leniency.
-    let emu = Emulator::start_in("documented", DEFAULT_ARGS);
+    let emu = Emulator::start_in("documented", &DEFAULT_ARGS[..]);
     for signature in [SignatureVersion::V2, SignatureVersion::V3] {
         for product in [Product::Polardb, Product::Polardbx] {
             let client = Client::new(ClientConfig {
@@ -1035,7 +1025,7 @@ async fn strict_region_check() {
 /// `--dialect strict` switches every behaviour on at once (here: job ids and the host check).
 #[tokio::test]
 async fn strict_dialect_switches_everything_on() {
-    let emu = Emulator::start_in("strict", DEFAULT_ARGS);
+    let emu = Emulator::start_in("strict", &DEFAULT_ARGS[..]);
     let settings = emu.admin("GET", "settings", None).1;
     assert_eq!(settings["dialect"], "strict", "{settings}");
     let created = create_polardb(&emu, "all-1").await;

@@ -284,3 +284,30 @@ fn absurd_settings_are_refused() {
     let settings = emu.admin("GET", "settings", None).1;
     assert_eq!(settings["backup_duration_ms"], 300, "{settings}");
 }
+
+/// Started without `--bind`, the emulator listens on loopback only, and a request with no
+/// signature is refused before any action runs (tests/emulator.rs checks every signature error).
+#[test]
+fn emulator_is_loopback_only_and_refuses_unsigned_requests() {
+    let emu = Emulator::start_default();
+    assert!(
+        emu.addr().starts_with("127.0.0.1:"),
+        "bound to {}",
+        emu.addr()
+    );
+    let body = "Action=CreateBackup&Version=2017-08-01&DBClusterId=pc-emulator0001";
+    let mut sock = std::net::TcpStream::connect(emu.addr()).expect("connect");
+    write!(
+        sock,
+        "POST / HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: \
+         application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        emu.addr(),
+        body.len()
+    )
+    .expect("send");
+    let mut answer = String::new();
+    let _ = sock.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("MissingAccessKeyId"), "{answer}");
+    assert!(crate::util::state::emulator_backups(&emu, "polardb").is_empty());
+}

@@ -4,8 +4,9 @@
 
 use serde_json::Value;
 
-use crate::resources::{calls, emulator_backups, terraform};
+use crate::util::config::terraform;
 use crate::util::emulator::{Emulator, CLUSTER, INSTANCE};
+use crate::util::state::{calls, emulator_backups};
 
 fn backups(n: usize, extra: &str) -> String {
     (1..=n)
@@ -189,14 +190,7 @@ resource "alicloud_polardbx_backup" "new" {
 /// and say so when nothing matches; their IDs are the resources' IDs.
 #[test]
 fn singular_data_sources_pick_one_or_the_newest() {
-    let emu = Emulator::start(&[
-        "--cluster",
-        CLUSTER,
-        "--instance",
-        INSTANCE,
-        "--backup-duration",
-        "1100ms",
-    ]);
+    let emu = Emulator::start_one_each("1100ms", &[]);
     let tf = terraform("feat-singular", &emu, TWO_OF_EACH);
     tf.apply();
     tf.write(

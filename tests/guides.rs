@@ -3,8 +3,9 @@
 
 use std::path::PathBuf;
 
-use crate::resources::{calls, emulator_backups, provider_block};
+use crate::util::config::provider_block;
 use crate::util::emulator::{Emulator, CLUSTER};
+use crate::util::state::{calls, emulator_backups};
 use crate::util::terraform::Terraform;
 
 fn repo() -> PathBuf {

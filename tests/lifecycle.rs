@@ -3,28 +3,18 @@
 //! API, and mistakes refused at plan (a `client_token` used twice, a data source's status or
 //! window).
 
-use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::resources::{calls, emulator_backups, resources, stderr, terraform};
+use crate::util::config::terraform;
 use crate::util::emulator::{Emulator, CLUSTER, INSTANCE};
+use crate::util::state::{calls, emulator_backups, resources};
+use crate::util::{text, wait_until};
 
 /// An emulator whose backups take `duration` (e.g. "8s").
 fn slow_emulator(duration: &str) -> Emulator {
-    Emulator::start(&[
-        "--cluster",
-        CLUSTER,
-        "--instance",
-        INSTANCE,
-        "--backup-duration",
-        duration,
-    ])
-}
-
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(out))
+    Emulator::start_one_each(duration, &[])
 }
 
 fn polardb_with_create_timeout(create: &str) -> String {
@@ -144,20 +134,10 @@ fn interrupted_wait_is_planned_again() {
         &emu,
         &polardb_with_create_timeout("2m"),
     );
-    let child = tf
-        .command(&["apply", "-auto-approve", "-input=false", "-no-color"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("terraform apply starts");
-    let started = Instant::now();
-    while calls(&emu, "CreateBackup") == 0 {
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "no CreateBackup within 120 s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let child = tf.spawn(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    wait_until("a CreateBackup", Duration::from_secs(120), || {
+        calls(&emu, "CreateBackup") > 0
+    });
     std::thread::sleep(Duration::from_millis(500));
     let signalled = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])

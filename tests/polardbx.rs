@@ -1,8 +1,11 @@
 //! PolarDB-X backups through the real `terraform`: concurrent creates of one instance, regions
 //! checked against the region list, import that verifies the backup set, honest timeouts.
 
-use crate::resources::{calls, emulator_backups, resources, stderr, terraform};
+use crate::util::config::terraform;
 use crate::util::emulator::{Emulator, INSTANCE};
+use crate::util::state::{calls, emulator_backups, resources};
+use crate::util::stderr;
+use crate::util::terraform::Terraform;
 
 /// Terraform's stderr as one line: the diagnostic box's bars gone and wrapped lines joined, so
 /// that a phrase is found wherever Terraform broke it.
@@ -59,18 +62,24 @@ fn creates_of_one_instance_overlap() {
     assert_eq!(in_state, in_emulator);
 }
 
+/// The plan of `alicloud_polardbx_backups` on [`INSTANCE`] with the extra `arguments`, which
+/// must fail; returns its stderr on one line.
+fn data_source_plan_fails(name: &str, emu: &Emulator, arguments: &str) -> String {
+    let config = format!(
+        "data \"alicloud_polardbx_backups\" \"x\" {{\n  db_instance_name = \"{INSTANCE}\"\n  \
+         {arguments}\n}}\n"
+    );
+    let tf = terraform(name, emu, &config);
+    let out = tf.fail(&["plan", "-input=false", "-no-color"]);
+    flat_stderr(&out)
+}
+
 /// A misspelt `region_id` in the data source is refused before any call, naming the
 /// attribute, although the endpoint override would have sent the call anywhere.
 #[test]
 fn data_source_region_typo_is_refused() {
     let emu = Emulator::start_default();
-    let config = format!(
-        "data \"alicloud_polardbx_backups\" \"x\" {{\n  db_instance_name = \"{INSTANCE}\"\n  \
-         region_id = \"cn-hangzou\"\n}}\n"
-    );
-    let tf = terraform("polardbx-ds-region", &emu, &config);
-    let out = tf.fail(&["plan", "-input=false", "-no-color"]);
-    let err = flat_stderr(&out);
+    let err = data_source_plan_fails("polardbx-ds-region", &emu, "region_id = \"cn-hangzou\"");
     assert!(err.contains("region_id"), "{err}");
     assert!(err.contains("\"cn-hangzou\" is not a region"), "{err}");
     assert_eq!(calls(&emu, "DescribeBackupSetList"), 0);
@@ -94,37 +103,38 @@ fn resource_region_typo_is_refused_at_plan() {
     assert!(emulator_backups(&emu, "polardbx").is_empty());
 }
 
+/// Applies the configuration (one backup set as `b[0]`), removes it from state, and returns its
+/// set ID: the set exists, but Terraform no longer knows it.
+fn apply_then_forget(tf: &Terraform) -> String {
+    tf.apply();
+    let set_id = resources(tf)[0]["values"]["backup_set_id"]
+        .as_str()
+        .expect("set id")
+        .to_string();
+    tf.ok(&["state", "rm", "alicloud_polardbx_backup.b[0]"]);
+    set_id
+}
+
+/// `terraform import` of `id` as `b[0]`, which must fail; returns its stderr on one line.
+fn import_fails(tf: &Terraform, id: &str) -> String {
+    let out = tf.fail(&["import", "-no-color", "alicloud_polardbx_backup.b[0]", id]);
+    flat_stderr(&out)
+}
+
 /// Import refuses a misspelt region in the ID and an ID that names no backup set (saying
 /// which), and imports one that exists with its values filled in.
 #[test]
 fn import_checks_region_and_existence() {
     let emu = Emulator::start_default();
     let tf = terraform("polardbx-import", &emu, &backups_of_instance(1));
-    tf.apply();
-    let set_id = resources(&tf)[0]["values"]["backup_set_id"]
-        .as_str()
-        .expect("set id")
-        .to_string();
-    tf.ok(&["state", "rm", "alicloud_polardbx_backup.b[0]"]);
+    let set_id = apply_then_forget(&tf);
 
     let typo = format!("cn-hangzou:{INSTANCE}:{set_id}");
-    let out = tf.fail(&[
-        "import",
-        "-no-color",
-        "alicloud_polardbx_backup.b[0]",
-        &typo,
-    ]);
-    let err = flat_stderr(&out);
+    let err = import_fails(&tf, &typo);
     assert!(err.contains("\"cn-hangzou\" is not a region"), "{err}");
 
     let missing = format!("cn-hangzhou:{INSTANCE}:999999");
-    let out = tf.fail(&[
-        "import",
-        "-no-color",
-        "alicloud_polardbx_backup.b[0]",
-        &missing,
-    ]);
-    let err = flat_stderr(&out);
+    let err = import_fails(&tf, &missing);
     assert!(err.contains("no backup set 999999"), "{err}");
     assert!(
         err.contains(INSTANCE) && err.contains("cn-hangzhou"),
@@ -166,13 +176,11 @@ fn create_timeout_names_the_configured_duration() {
 #[test]
 fn data_source_backwards_window_is_refused() {
     let emu = Emulator::start_default();
-    let config = format!(
-        "data \"alicloud_polardbx_backups\" \"x\" {{\n  db_instance_name = \"{INSTANCE}\"\n  \
-         start_time = \"2025-02-01T00:00:00Z\"\n  end_time = \"2025-01-01T00:00:00Z\"\n}}\n"
+    let err = data_source_plan_fails(
+        "polardbx-ds-window",
+        &emu,
+        "start_time = \"2025-02-01T00:00:00Z\"\n  end_time = \"2025-01-01T00:00:00Z\"",
     );
-    let tf = terraform("polardbx-ds-window", &emu, &config);
-    let out = tf.fail(&["plan", "-input=false", "-no-color"]);
-    let err = flat_stderr(&out);
     assert!(err.contains("start_time is after end_time"), "{err}");
     assert_eq!(calls(&emu, "DescribeBackupSetList"), 0);
 }
@@ -237,20 +245,9 @@ fn import_in_the_wrong_region_is_refused() {
         "region-check",
     ]);
     let tf = terraform("polardbx-import-region", &emu, &backups_of_instance(1));
-    tf.apply();
-    let set_id = resources(&tf)[0]["values"]["backup_set_id"]
-        .as_str()
-        .expect("set id")
-        .to_string();
-    tf.ok(&["state", "rm", "alicloud_polardbx_backup.b[0]"]);
+    let set_id = apply_then_forget(&tf);
     let elsewhere = format!("cn-beijing:{INSTANCE}:{set_id}");
-    let out = tf.fail(&[
-        "import",
-        "-no-color",
-        "alicloud_polardbx_backup.b[0]",
-        &elsewhere,
-    ]);
-    let err = flat_stderr(&out);
+    let err = import_fails(&tf, &elsewhere);
     assert!(
         err.contains(&format!(
             "{INSTANCE} in region cn-beijing has no backup set {set_id}"

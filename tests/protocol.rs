@@ -4,141 +4,17 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
 use terraform_provider_alicloud::plugin::proto::plugin::grpc_controller_client::GrpcControllerClient;
 use terraform_provider_alicloud::plugin::proto::plugin::Empty;
 use terraform_provider_alicloud::plugin::proto::tfplugin6 as pb;
 use terraform_provider_alicloud::plugin::proto::tfplugin6::provider_client::ProviderClient;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Endpoint;
 
-use crate::util::bin;
-use crate::util::plugin_client::{connect, connect_tcp, identity, Error, Identity, COOKIE};
-
-/// A running provider process, killed on drop if still alive.
-pub(crate) struct Plugin {
-    pub(crate) child: Child,
-    socket: PathBuf,
-    server_cert: Vec<u8>,
-    identity: Identity,
-    started: Instant,
-}
-
-impl Drop for Plugin {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The provider command with Terraform's environment (and nothing of ours that could leak in).
-fn provider_command() -> Command {
-    let mut cmd = Command::new(bin("terraform-provider-alicloud"));
-    cmd.env_remove("TF_LOG")
-        .env_remove("TF_LOG_PROVIDER")
-        .env_remove("PLUGIN_CLIENT_CERT")
-        .env("PLUGIN_MIN_PORT", "10000")
-        .env("PLUGIN_MAX_PORT", "25000")
-        .stdin(Stdio::null());
-    cmd
-}
-
-/// Starts the provider as Terraform does and reads its handshake line.
-fn start() -> Plugin {
-    start_with_stderr(Stdio::inherit())
-}
-
-/// [`start`], with the provider's stderr sent to `stderr` (e.g. a file a test greps).
-pub(crate) fn start_with_stderr(stderr: Stdio) -> Plugin {
-    let identity = identity().expect("client identity");
-    let started = Instant::now();
-    let mut child = provider_command()
-        .env("TF_PLUGIN_MAGIC_COOKIE", COOKIE)
-        .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
-        .env("PLUGIN_CLIENT_CERT", &identity.cert_pem)
-        .stdout(Stdio::piped())
-        .stderr(stderr)
-        .spawn()
-        .expect("start provider");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("read handshake");
-    let fields: Vec<&str> = line.trim_end().split('|').collect();
-    assert_eq!(fields.len(), 6, "handshake line: {line:?}");
-    assert_eq!(
-        &fields[..3],
-        &["1", "6", "unix"],
-        "handshake line: {line:?}"
-    );
-    assert_eq!(fields[4], "grpc");
-    assert!(!fields[5].ends_with('='), "certificate must be unpadded");
-    let server_cert = base64::engine::general_purpose::STANDARD_NO_PAD
-        .decode(fields[5])
-        .expect("certificate is unpadded standard base64");
-    let socket = PathBuf::from(fields[3]);
-    Plugin {
-        child,
-        socket,
-        server_cert,
-        identity,
-        started,
-    }
-}
-
-impl Plugin {
-    /// A gRPC channel over mTLS on the Unix socket, presenting `identity` (or no certificate).
-    async fn channel_as(&self, identity: Option<&Identity>) -> Result<Channel, Error> {
-        connect(&self.socket, &self.server_cert, identity).await
-    }
-
-    pub(crate) async fn provider(&self) -> ProviderClient<Channel> {
-        let channel = self
-            .channel_as(Some(&self.identity))
-            .await
-            .expect("connect with Terraform's certificate");
-        ProviderClient::new(channel).max_decoding_message_size(256 * 1024 * 1024)
-    }
-
-    /// Sends GRPCController.Shutdown as Terraform does at the end of a run, and checks the
-    /// process then exits with status 0 within a second and removes its socket.
-    async fn shutdown_exits_cleanly(&mut self) {
-        let channel = self
-            .channel_as(Some(&self.identity))
-            .await
-            .expect("controller channel");
-        let started = Instant::now();
-        GrpcControllerClient::new(channel)
-            .shutdown(Empty {})
-            .await
-            .expect("Shutdown");
-        let status = self
-            .wait_exit(Duration::from_secs(2))
-            .expect("process exits after Shutdown");
-        assert!(status.success(), "exit status {status:?}");
-        assert!(
-            started.elapsed() < Duration::from_secs(1),
-            "{:?}",
-            started.elapsed()
-        );
-        assert!(!self.socket.exists(), "socket file removed");
-    }
-
-    /// Waits up to `limit` for the process to exit; returns its status.
-    fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
-        let deadline = Instant::now() + limit;
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        None
-    }
-}
+use crate::util::plugin::{dv, errors, provider_command, start};
+use crate::util::plugin_client::{connect_tcp, identity, COOKIE};
 
 // ---- msgpack by hand, so the test checks the wire format independently of our codec ----
 
@@ -163,21 +39,6 @@ fn object_msgpack(block: &pb::schema::Block, set: &[(&str, Mp<'_>)]) -> Vec<u8> 
         }
     }
     buf
-}
-
-pub(crate) fn dv(msgpack: Vec<u8>) -> Option<pb::DynamicValue> {
-    Some(pb::DynamicValue {
-        msgpack,
-        json: Vec::new(),
-    })
-}
-
-pub(crate) fn errors(diags: &[pb::Diagnostic]) -> Vec<String> {
-    diags
-        .iter()
-        .filter(|d| d.severity == pb::diagnostic::Severity::Error as i32)
-        .map(|d| format!("{}: {}", d.summary, d.detail))
-        .collect()
 }
 
 /// The attribute `name` of a msgpack object, decoded generically.

@@ -1,13 +1,13 @@
 //! Reliability through the real `terraform` against the emulator: a bad-input corpus refused
 //! before any call, lost answers that never duplicate a backup, throttling past the retry budget,
-//! Ctrl-C mid-wait, and a soak under every fault at once. Secrets: see `hardening`.
+//! and Ctrl-C mid-wait. The soak under every fault at once: see `soak`; secrets: see `secrets`.
 
-use crate::resources::{
-    backup_ids_in_emulator, backup_ids_in_state, calls, emulator_backups, failed_apply, in_process,
-    provider_block_with, resources, stderr, terraform, POLARDB_ONE,
-};
+use crate::util::config::{failed_apply, provider_block_with, terraform, POLARDB_ONE};
 use crate::util::emulator::{Emulator, CLUSTER, INSTANCE};
+use crate::util::in_process::in_process;
+use crate::util::state::{calls, emulator_backups, polls, resources};
 use crate::util::terraform::Terraform;
+use crate::util::{stderr, wait_until};
 
 /// One wrong configuration of the bad-input corpus: a short name, the provider block's body
 /// (`{url}` is replaced by the emulator's URL), the rest of the configuration, and a text the
@@ -91,24 +91,14 @@ fn bad_input_is_refused_before_any_call() {
             &format!("provider \"alicloud\" {{\n{provider}\n}}\n"),
         );
         tf.write("main.tf", case.config);
-        let args = ["plan", "-input=false", "-no-color"];
-        let mut cmd = tf.command(&args);
-        cmd.env("HOME", home.path());
-        for var in [
-            "ALIBABA_CLOUD_REGION",
-            "ALICLOUD_REGION",
-            "ALIBABA_CLOUD_ACCESS_KEY_ID",
-            "ALICLOUD_ACCESS_KEY",
-            "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-            "ALICLOUD_SECRET_KEY",
-            "ALIBABA_CLOUD_PROFILE",
-            "ALICLOUD_PROFILE",
-            "ALIBABA_CLOUD_ECS_METADATA",
-            "ALICLOUD_ECS_ROLE_NAME",
-        ] {
-            cmd.env_remove(var);
-        }
-        let out = crate::util::run_fail(&mut cmd);
+        let mut plan = tf.without_ambient_credentials(
+            &["plan", "-input=false", "-no-color"],
+            &["ALIBABA_CLOUD_REGION", "ALICLOUD_REGION"],
+        );
+        plan.cmd().env("HOME", home.path());
+        let out = plan
+            .expect(&format!("case {}: the plan refused", case.name))
+            .fail();
         let err = stderr(&out);
         assert!(
             err.contains(case.expect),
@@ -209,20 +199,12 @@ fn polardb_lost_answer_keeps_one_backup() {
 fn interrupted_apply_keeps_the_backup() {
     let emu = Emulator::start(&["--cluster", CLUSTER, "--backup-duration", "60s"]);
     let tf = terraform("interrupt", &emu, POLARDB_ONE);
-    let child = tf
-        .command(&["apply", "-auto-approve", "-input=false", "-no-color"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start terraform apply");
-    let waiting = std::time::Instant::now();
-    while crate::resources::polls(&emu, "DescribeBackups") == 0 {
-        assert!(
-            waiting.elapsed() < std::time::Duration::from_secs(30),
-            "apply never started waiting"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    let child = tf.spawn(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    wait_until(
+        "the apply to poll DescribeBackups",
+        std::time::Duration::from_secs(60),
+        || polls(&emu, "DescribeBackups") > 0,
+    );
     let signalled = std::time::Instant::now();
     let status = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
@@ -256,122 +238,6 @@ fn interrupted_apply_keeps_the_backup() {
     );
     assert_eq!(emulator_backups(&emu, "polardb").len(), 1);
     assert_eq!(calls(&emu, "CreateBackup"), 1);
-}
-
-/// Soak: with throttling, server errors, lost answers and latency on every action, 30 PolarDB
-/// backups (10 clusters at the 3-backup quota) and 30 PolarDB-X backup sets apply in one go;
-/// emulator and state agree ID for ID; the next plan is empty; destroy leaves no PolarDB backup.
-/// Three fault seeds by default; `SOAK_SEEDS` (e.g. `1,2,3`) runs others.
-#[test]
-fn soak_with_faults() {
-    let seeds: Vec<u64> = match std::env::var("SOAK_SEEDS") {
-        Err(_) => vec![7, 11, 23],
-        Ok(list) => list
-            .split(',')
-            .map(|n| {
-                n.trim().parse().unwrap_or_else(|_| {
-                    panic!("SOAK_SEEDS={list:?}: {n:?} is not a seed; give numbers, e.g. 1,2,3")
-                })
-            })
-            .collect(),
-    };
-    assert!(!seeds.is_empty(), "SOAK_SEEDS names no seed");
-    for seed in seeds {
-        soak_one(seed);
-    }
-}
-
-fn soak_one(seed: u64) {
-    let clusters: Vec<String> = (1..=10).map(|i| format!("pc-soak{i:04}")).collect();
-    let instances: Vec<String> = (1..=10).map(|i| format!("pxc-soak{i:04}")).collect();
-    let mut args: Vec<String> = vec!["--backup-duration".into(), "300ms".into()];
-    for c in &clusters {
-        args.extend(["--cluster".to_string(), c.clone()]);
-    }
-    for i in &instances {
-        args.extend(["--instance".to_string(), i.clone()]);
-    }
-    args.extend([
-        "--fault".to_string(),
-        "*:throttle_rate=0.2,server_error_rate=0.05,drop_after_commit_rate=0.03,latency_ms_min=0,latency_ms_max=300".to_string(),
-        "--seed".to_string(),
-        seed.to_string(),
-    ]);
-    let emu = Emulator::start(&args.iter().map(String::as_str).collect::<Vec<_>>());
-    let list = |v: &[String]| {
-        v.iter()
-            .map(|s| format!("\"{s}\""))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let config = format!(
-        r#"
-locals {{
-  clusters  = [{clusters}]
-  instances = [{instances}]
-  polardb   = {{ for pair in setproduct(local.clusters, [1, 2, 3]) : "${{pair[0]}}-${{pair[1]}}" => pair[0] }}
-  polardbx  = {{ for pair in setproduct(local.instances, [1, 2, 3]) : "${{pair[0]}}-${{pair[1]}}" => pair[0] }}
-}}
-
-resource "alicloud_polardb_backup" "b" {{
-  for_each      = local.polardb
-  db_cluster_id = each.value
-}}
-
-resource "alicloud_polardbx_backup" "x" {{
-  for_each         = local.polardbx
-  db_instance_name = each.value
-}}
-"#,
-        clusters = list(&clusters),
-        instances = list(&instances)
-    );
-    let tf = terraform(&format!("soak-{seed}"), &emu, &config);
-    let started = std::time::Instant::now();
-    tf.ok(&[
-        "apply",
-        "-auto-approve",
-        "-input=false",
-        "-no-color",
-        "-parallelism=20",
-    ]);
-    eprintln!("soak seed {seed}: apply took {:?}", started.elapsed());
-
-    let in_state = backup_ids_in_state(&tf);
-    let in_emulator = backup_ids_in_emulator(&emu);
-    assert_eq!(in_emulator.len(), 60, "seed {seed}: duplicates or losses");
-    assert_eq!(
-        in_state, in_emulator,
-        "seed {seed}: state and emulator disagree"
-    );
-    assert_eq!(
-        tf.plan_exit_code(),
-        0,
-        "seed {seed}: plan after apply not empty"
-    );
-    tf.ok(&[
-        "destroy",
-        "-auto-approve",
-        "-input=false",
-        "-no-color",
-        "-parallelism=20",
-    ]);
-    assert!(
-        emulator_backups(&emu, "polardb").is_empty(),
-        "seed {seed}: destroy left PolarDB backups"
-    );
-    let log = emu.requests();
-    let log = log.as_array().cloned().unwrap_or_default();
-    let faults = log.iter().filter(|r| !r["fault"].is_null()).count();
-    let drops = log
-        .iter()
-        .filter(|r| r["fault"] == "drop_after_commit")
-        .count();
-    eprintln!(
-        "soak seed {seed}: total {:?}, {} requests, {faults} faults injected ({drops} lost answers)",
-        started.elapsed(),
-        log.len()
-    );
 }
 
 /// Ten creates on one PolarDB-X instance at once, half of the answers lost after the backup

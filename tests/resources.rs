@@ -3,155 +3,14 @@
 
 use serde_json::Value;
 
+use crate::util::config::{
+    failed_apply, provider_block, provider_block_with, terraform, POLARDB_ONE,
+};
 use crate::util::emulator::{Emulator, CLUSTER, INSTANCE};
+use crate::util::in_process::in_process;
+use crate::util::state::{calls, emulator_backups, polls, resources};
+use crate::util::stderr;
 use crate::util::terraform::Terraform;
-
-/// The provider block pointing both products at `emu`.
-pub(crate) fn provider_block(emu: &Emulator) -> String {
-    provider_block_with(emu, emu.secret(), "20s")
-}
-
-/// The provider block with a given secret and retry budget.
-pub(crate) fn provider_block_with(emu: &Emulator, secret: &str, max_retry_timeout: &str) -> String {
-    format!(
-        r#"
-provider "alicloud" {{
-  region     = "cn-hangzhou"
-  access_key = "{ak}"
-  secret_key = "{sk}"
-  max_retry_timeout = "{budget}"
-  endpoints {{
-    polardb  = "{url}"
-    polardbx = "{urlx}"
-  }}
-}}
-"#,
-        ak = emu.access_key(),
-        sk = secret,
-        budget = max_retry_timeout,
-        url = emu.polardb_endpoint(),
-        urlx = emu.polardbx_endpoint()
-    )
-}
-
-/// A terraform directory with `provider.tf` for `emu` and `main.tf` = `config`.
-pub(crate) fn terraform(name: &str, emu: &Emulator, config: &str) -> Terraform {
-    let tf = Terraform::new(name);
-    tf.write("provider.tf", &provider_block(emu));
-    tf.write("main.tf", config);
-    tf
-}
-
-/// The managed resources in state (`terraform show -json`).
-pub(crate) fn resources(tf: &Terraform) -> Vec<Value> {
-    let state = tf.show_json();
-    state["values"]["root_module"]["resources"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|r| r["mode"] == "managed")
-        .collect()
-}
-
-/// The backup IDs (`backup_id` or `backup_set_id`) of every managed resource in state, sorted.
-pub(crate) fn backup_ids_in_state(tf: &Terraform) -> Vec<String> {
-    let mut ids: Vec<String> = resources(tf)
-        .iter()
-        .map(|r| {
-            let v = &r["values"];
-            v["backup_id"]
-                .as_str()
-                .or(v["backup_set_id"].as_str())
-                .unwrap_or("")
-                .to_string()
-        })
-        .collect();
-    ids.sort();
-    ids
-}
-
-/// The job of every backup in state, sorted: PolarDB's `backup_job_id` (known from the
-/// moment CreateBackup answered, unlike `backup_id` where running backups are not listed) or
-/// PolarDB-X's `backup_set_id`.
-pub(crate) fn job_ids_in_state(tf: &Terraform) -> Vec<String> {
-    let mut ids: Vec<String> = resources(tf)
-        .iter()
-        .map(|r| {
-            let v = &r["values"];
-            v["backup_job_id"]
-                .as_str()
-                .or(v["backup_set_id"].as_str())
-                .unwrap_or("")
-                .to_string()
-        })
-        .collect();
-    ids.sort();
-    ids
-}
-
-/// The job of every backup the emulator holds (both products), sorted.
-pub(crate) fn job_ids_in_emulator(emu: &Emulator) -> Vec<String> {
-    let mut ids: Vec<String> = emu
-        .backups()
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        // A PolarDB-X set is its own job: its entry has no `job_id`.
-        .filter_map(|b| {
-            b["job_id"]
-                .as_str()
-                .or(b["id"].as_str())
-                .map(str::to_string)
-        })
-        .collect();
-    ids.sort();
-    ids
-}
-
-/// The IDs of every backup the emulator holds (both products), sorted.
-pub(crate) fn backup_ids_in_emulator(emu: &Emulator) -> Vec<String> {
-    let mut ids: Vec<String> = emu
-        .backups()
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|b| b["id"].as_str().map(str::to_string))
-        .collect();
-    ids.sort();
-    ids
-}
-
-/// The emulator's backups of one product.
-pub(crate) fn emulator_backups(emu: &Emulator, product: &str) -> Vec<Value> {
-    emu.backups()
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|b| b["product"] == product)
-        .collect()
-}
-
-/// How many requests the emulator logged for `action`.
-pub(crate) fn calls(emu: &Emulator, action: &str) -> usize {
-    emu.requests().as_array().map_or(0, |log| {
-        log.iter().filter(|r| r["action"] == action).count()
-    })
-}
-
-/// How many requests for `action` the emulator logged after the first CreateBackup: the
-/// waiter's polls, without the plan-time check's listing (which comes before any create).
-pub(crate) fn polls(emu: &Emulator, action: &str) -> usize {
-    let log = emu.requests();
-    let log = log.as_array().cloned().unwrap_or_default();
-    log.iter()
-        .skip_while(|r| r["action"] != "CreateBackup")
-        .filter(|r| r["action"] == action)
-        .count()
-}
 
 /// What a refresh-only plan found drifted (`resource_drift` of the saved plan). Terraform 1.10+
 /// exits 2 from `plan -refresh-only -detailed-exitcode` even with no drift (hashicorp/terraform
@@ -169,10 +28,6 @@ fn refresh_only_drift(tf: &Terraform) -> Vec<Value> {
         .as_array()
         .cloned()
         .unwrap_or_default()
-}
-
-pub(crate) fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// Imports `id` into `address` in a fresh directory by an `import {}` block with
@@ -215,17 +70,6 @@ fn assert_same_state(a: &Value, b: &Value, except: &[&str]) {
         assert_eq!(Some(v), b.get(k), "attribute {k} differs: {a:?} vs {b:?}");
     }
 }
-
-pub(crate) const POLARDB_ONE: &str = r#"
-resource "alicloud_polardb_backup" "b" {
-  db_cluster_id = "pc-emulator0001"
-  comment       = "nightly"
-}
-
-output "id" {
-  value = alicloud_polardb_backup.b.id
-}
-"#;
 
 /// PolarDB: apply records the emulator's backup; plan and refresh show no changes; import by
 /// command and by block reproduce the state; the data source lists it; destroy deletes it.
@@ -517,24 +361,6 @@ resource "alicloud_polardb_backup" "b" {
     assert_eq!(tf.plan_exit_code(), 0);
 }
 
-/// Runs a failing apply of one PolarDB backup of `cluster` with `provider` and returns stderr.
-pub(crate) fn failed_apply(name: &str, provider: &str, cluster: &str) -> String {
-    let tf = Terraform::new(name).env("HOME", "/nonexistent-home-for-tests");
-    tf.write("provider.tf", provider);
-    tf.write(
-        "main.tf",
-        &format!(
-            "resource \"alicloud_polardb_backup\" \"b\" {{\n  db_cluster_id = \"{cluster}\"\n}}\n"
-        ),
-    );
-    let out = tf.fail(&["apply", "-auto-approve", "-input=false", "-no-color"]);
-    assert!(
-        resources(&tf).is_empty(),
-        "nothing was created, nothing may be in state"
-    );
-    stderr(&out)
-}
-
 /// A cluster that does not exist, and one that is not running, each get their own diagnostic
 /// with the RequestId.
 #[test]
@@ -667,53 +493,6 @@ fn insecure_warns() {
         text.contains("TLS certificate verification is off"),
         "{text}"
     );
-}
-
-/// An emulator served in this process on a free port (one Running [`INSTANCE`] and
-/// [`CLUSTER`], instant backups, `faults`), and a provider configured for it.
-pub(crate) async fn in_process(
-    faults: terraform_provider_alicloud::emulator::FaultConfig,
-) -> (
-    terraform_provider_alicloud::emulator::Emulator,
-    terraform_provider_alicloud::provider::ProviderData,
-) {
-    use terraform_provider_alicloud::emulator::{self, Config, Settings};
-    use terraform_provider_alicloud::tfvalue::Value as V;
-
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    let emu = emulator::Emulator::new(Config {
-        instances: vec![(INSTANCE.to_string(), "Running".to_string())],
-        clusters: vec![(CLUSTER.to_string(), "Running".to_string())],
-        settings: Settings {
-            backup_duration_ms: 0,
-            ..Settings::default()
-        },
-        faults,
-        ..Config::default()
-    })
-    .expect("emulator");
-    tokio::spawn(emulator::run(listener, emu.clone(), std::future::pending()));
-
-    let schema = terraform_provider_alicloud::provider::schema();
-    let mut config = V::null_object(&schema.value_type());
-    config.set("region", V::string("cn-hangzhou"));
-    config.set("access_key", V::string(emulator::DEFAULT_ACCESS_KEY_ID));
-    config.set("secret_key", V::string(emulator::DEFAULT_ACCESS_KEY_SECRET));
-    config.set("max_retry_timeout", V::string("10s"));
-    config.set(
-        "endpoints",
-        V::object([
-            ("polardb", V::string(&url)),
-            ("polardbx", V::string(&url)),
-            ("sts", V::Null),
-        ]),
-    );
-    let (data, _) = terraform_provider_alicloud::provider::configure_with(&config, &|_| None, None)
-        .expect("configure");
-    (emu, data)
 }
 
 /// Both data sources return every page: 150 PolarDB-X backup sets come back from a listing

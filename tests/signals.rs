@@ -7,10 +7,13 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::resources::{backup_ids_in_state, calls, job_ids_in_emulator, job_ids_in_state};
-use crate::util::bin;
 use crate::util::emulator::{Emulator, CLUSTER};
+use crate::util::process::providers_under;
+use crate::util::state::{
+    backup_ids_in_state, calls, job_ids_in_emulator, job_ids_in_state, polls, resources,
+};
 use crate::util::terraform::{Terraform, PROVIDER_ADDRESS};
+use crate::util::{bin, text, wait_until};
 
 /// A terraform directory whose provider block points at `emu` with its credentials.
 fn terraform(name: &str, emu: &Emulator, config: &str) -> Terraform {
@@ -61,14 +64,6 @@ fn wait_bounded(child: Child, limit: Duration) -> (std::process::Output, Duratio
     (out, took)
 }
 
-fn text(out: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 const CLUSTERS: [&str; 5] = [
     "pc-sigterm00001",
     "pc-sigterm00002",
@@ -101,23 +96,14 @@ fn sigterm_to_the_process_group_saves_every_backup() {
              db_cluster_id = local.clusters[count.index]\n}}\n"
         ),
     );
-    let child = tf
-        .command(&["apply", "-auto-approve", "-input=false", "-no-color"])
-        .process_group(0)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start terraform apply");
+    let child = apply_in_own_group(&tf);
     let pgid = child.id();
-    let started = Instant::now();
     // All five created and each waited on at least once.
-    while job_ids_in_emulator(&emu).len() < 5 || calls(&emu, "DescribeBackups") < 5 {
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "the five creates never started waiting"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_until(
+        "the five creates to start waiting",
+        Duration::from_secs(120),
+        || job_ids_in_emulator(&emu).len() >= 5 && calls(&emu, "DescribeBackups") >= 5,
+    );
     kill_group("-TERM", pgid);
     let (out, took) = wait_bounded(child, Duration::from_secs(90));
     eprintln!(
@@ -148,30 +134,6 @@ fn sigterm_to_the_process_group_saves_every_backup() {
     assert_eq!(calls(&emu, "CreateBackup"), 5, "no second backup");
 }
 
-/// The pids of `terraform-provider-alicloud` processes whose parent is `parent`, from /proc.
-fn providers_under(parent: u32) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|e| {
-            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
-            let status = std::fs::read_to_string(e.path().join("status")).ok()?;
-            let ppid: u32 = status
-                .lines()
-                .find_map(|l| l.strip_prefix("PPid:"))?
-                .trim()
-                .parse()
-                .ok()?;
-            let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
-            let provider =
-                String::from_utf8_lossy(&cmdline).contains("terraform-provider-alicloud");
-            (ppid == parent && provider).then_some(pid)
-        })
-        .collect()
-}
-
 /// SIGTERM to the provider alone (an orchestrator stopping processes one by one), before
 /// Terraform calls StopProvider: the provider stops its waits itself and answers every create
 /// before it exits, so all three backups reach the state and the next plan creates nothing.
@@ -197,20 +159,12 @@ fn sigterm_to_the_provider_alone_saves_every_backup() {
              db_cluster_id = local.clusters[count.index]\n}}\n"
         ),
     );
-    let child = tf
-        .command(&["apply", "-auto-approve", "-input=false", "-no-color"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start terraform apply");
-    let started = Instant::now();
-    while job_ids_in_emulator(&emu).len() < 3 || calls(&emu, "DescribeBackups") < 3 {
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "the three creates never started waiting"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let child = tf.spawn(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    wait_until(
+        "the three creates to start waiting",
+        Duration::from_secs(120),
+        || job_ids_in_emulator(&emu).len() >= 3 && calls(&emu, "DescribeBackups") >= 3,
+    );
     let providers = providers_under(child.id());
     assert_eq!(providers.len(), 1, "one provider process under terraform");
     let ok = Command::new("kill")
@@ -279,20 +233,14 @@ fn reattached_provider_gives_each_command_its_own_stop_signal() {
     );
 
     let first = terraform("reattach-first", &emu, &config).env("TF_REATTACH_PROVIDERS", &reattach);
-    let child = first
-        .command(&["apply", "-auto-approve", "-input=false", "-no-color"])
-        .process_group(0)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start first apply");
+    let child = apply_in_own_group(&first);
     let pgid = child.id();
-    let started = Instant::now();
     // A poll after the create: the plan-time quota check lists backups before it.
-    while crate::resources::polls(&emu, "DescribeBackups") == 0 {
-        assert!(started.elapsed() < Duration::from_secs(60), "never waited");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_until(
+        "the apply to poll DescribeBackups",
+        Duration::from_secs(60),
+        || polls(&emu, "DescribeBackups") > 0,
+    );
     kill_group("-INT", pgid);
     let (out, took) = wait_bounded(child, Duration::from_secs(60));
     eprintln!("reattach: first apply exited {took:?} after Ctrl-C");
@@ -318,7 +266,7 @@ fn reattached_provider_gives_each_command_its_own_stop_signal() {
         !reported.contains("Stopped waiting"),
         "the second command was stopped by the first one's Ctrl-C:\n{reported}"
     );
-    let state = crate::resources::resources(&second);
+    let state = resources(&second);
     assert_eq!(state.len(), 1);
     assert_eq!(
         state[0]["values"]["status"], "Success",
@@ -338,12 +286,9 @@ fn reattached_provider_gives_each_command_its_own_stop_signal() {
 /// Starts `terraform apply` of `tf` in a process group of its own (as a terminal runs it, so
 /// Ctrl-C reaches Terraform and the provider alike).
 fn apply_in_own_group(tf: &Terraform) -> Child {
-    tf.command(&["apply", "-auto-approve", "-input=false", "-no-color"])
-        .process_group(0)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start terraform apply")
+    let mut apply = tf.cmd(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    apply.cmd().process_group(0);
+    apply.spawn()
 }
 
 /// Polls `ready` until it holds; fails with Terraform's output if Terraform exits first, or

@@ -1,7 +1,11 @@
 //! The one integration-test binary: each module drives the built binaries.
 
-// Shared harness: temp dirs, command runner, emulator and terraform wrappers.
+// Shared harness: temp dirs, command runner, emulator and terraform wrappers. The only place
+// helpers live: test modules never import each other.
 mod util;
+
+// The harness's own rules: no module imports another, every test says its scenario.
+mod harness;
 
 // The plugin protocol, played as Terraform would: handshake, mTLS, every RPC.
 mod protocol;
@@ -27,8 +31,14 @@ mod distribution;
 mod reliability;
 // Credentials end to end: OIDC role credentials (RRSA) from a fake STS, through the real terraform.
 mod credentials;
-// Hostile input on every gRPC call, secrets in every output, recovery after a killed provider.
-mod hardening;
+// Hostile bytes on every gRPC call that carries a value: refused, never a panic.
+mod malformed_values;
+// Secrets in no output, state, plan or diagnostic, at TF_LOG=trace.
+mod secrets;
+// A provider killed (SIGKILL) mid-apply, and the recovery by import.
+mod sigkill;
+// The soak under every fault at once, and its census (ignored: a measurement).
+mod soak;
 // The docs/ pages agree with the schema Terraform reads (names and markings).
 mod docs;
 // SIGTERM to Terraform's process group and Ctrl-C in a reattached provider, with the real CLI.

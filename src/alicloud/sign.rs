@@ -275,26 +275,39 @@ mod tests {
     use crate::alicloud::credentials::Secret;
     use serde_json::Value;
 
+    /// A vector file's JSON; a file that does not parse fails the test.
     fn vector(text: &str) -> Value {
-        serde_json::from_str(text).unwrap_or(Value::Null)
+        serde_json::from_str(text).unwrap_or_else(|e| panic!("vector file is not JSON: {e}"))
     }
 
+    /// The string at `key`; a missing (e.g. misspelt) key fails the test naming the key, so it
+    /// can never read as an empty expected value.
     fn s<'a>(v: &'a Value, key: &str) -> &'a str {
-        v[key].as_str().unwrap_or("")
+        v[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("vector has no string {key:?} (keys: {:?})", keys(v)))
     }
 
-    fn pairs(v: &Value) -> Vec<(String, String)> {
-        v.as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|p| (s_at(p, 0).to_string(), s_at(p, 1).to_string()))
-                    .collect()
-            })
+    /// The keys of an object, for the message naming a missing one.
+    fn keys(v: &Value) -> Vec<&str> {
+        v.as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
             .unwrap_or_default()
     }
 
+    /// A list of `[name, value]` pairs; anything else fails the test.
+    fn pairs(v: &Value) -> Vec<(String, String)> {
+        let Some(a) = v.as_array() else {
+            panic!("vector pairs are not a list: {v}")
+        };
+        a.iter()
+            .map(|p| (s_at(p, 0).to_string(), s_at(p, 1).to_string()))
+            .collect()
+    }
+
     fn s_at(v: &Value, i: usize) -> &str {
-        v[i].as_str().unwrap_or("")
+        v[i].as_str()
+            .unwrap_or_else(|| panic!("vector pair {v} has no string at {i}"))
     }
 
     fn creds(v: &Value) -> Credentials {
@@ -306,7 +319,13 @@ mod tests {
     }
 
     fn time(v: &Value) -> SystemTime {
-        timefmt::from_unix_secs(v["timestamp_unix"].as_i64().unwrap_or(0))
+        let Some(secs) = v["timestamp_unix"].as_i64() else {
+            panic!(
+                "vector has no integer \"timestamp_unix\" (keys: {:?})",
+                keys(v)
+            )
+        };
+        timefmt::from_unix_secs(secs)
     }
 
     /// Checks every V2 stage of a full-request vector, then `sign_v2` end to end.
@@ -445,6 +464,15 @@ mod tests {
     #[test]
     fn v3_sts_form_body() {
         check_v3(&vector(include_str!("testdata/sign/v3_sts_form_body.json")));
+    }
+
+    /// A misspelt key in a vector fails the test and names the key, instead of comparing
+    /// against an empty expected value.
+    #[test]
+    #[should_panic(expected = "vector has no string \"signatur\"")]
+    fn a_misspelt_vector_key_fails_naming_it() {
+        let v = vector(r#"{"expected": {"signature": "abc"}}"#);
+        s(&v["expected"], "signatur");
     }
 
     /// Percent-encoding keeps only unreserved characters and encodes UTF-8 bytes.

@@ -2,13 +2,23 @@
 
 #![allow(dead_code)]
 
+pub mod command;
+pub mod config;
 pub mod emulator;
+pub mod in_process;
+pub mod plugin;
 pub mod plugin_client;
+pub mod process;
+pub mod soak;
+pub mod state;
 pub mod terraform;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use command::{describe_output, TestCommand};
 
 /// A directory that is removed when dropped (kept when `KEEP_TEST_DIRS` is set).
 pub struct TempDir {
@@ -64,38 +74,59 @@ pub fn bin(name: &str) -> PathBuf {
 
 /// Describes a finished command for an assertion message: command, dir, status, stdout, stderr.
 pub fn describe(cmd: &Command, out: &Output) -> String {
-    format!(
-        "\n--- command: {:?}\n--- dir: {:?}\n--- status: {}\n--- stdout:\n{}\n--- stderr:\n{}\n",
-        cmd,
-        cmd.get_current_dir(),
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    describe_output(cmd, out, "see the assertion")
 }
 
-/// Runs `cmd` and returns its output; panics with [`describe`] when it does not succeed.
+/// Runs `cmd` and returns its output; panics with the whole story when it does not succeed.
 pub fn run_ok(cmd: &mut Command) -> Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("could not run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "command failed:{}",
-        describe(cmd, &out)
-    );
-    out
+    take(cmd).ok()
 }
 
-/// Runs `cmd` and returns its output; panics with [`describe`] when it succeeds.
+/// Runs `cmd` and returns its output; panics with the whole story when it succeeds.
 pub fn run_fail(cmd: &mut Command) -> Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("could not run {cmd:?}: {e}"));
-    assert!(
-        !out.status.success(),
-        "command unexpectedly succeeded:{}",
-        describe(cmd, &out)
-    );
-    out
+    take(cmd).fail()
+}
+
+/// A [`TestCommand`] running what `cmd` describes (program, arguments, variables, directory).
+fn take(cmd: &mut Command) -> TestCommand {
+    let mut copy = Command::new(cmd.get_program());
+    copy.args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => copy.env(k, v),
+            None => copy.env_remove(k),
+        };
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        copy.current_dir(dir);
+    }
+    TestCommand::new(copy)
+}
+
+/// A finished command's stdout, as text.
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A finished command's stderr, as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A finished command's stdout and stderr, as one text.
+pub fn text(out: &Output) -> String {
+    format!("{}{}", stdout(out), stderr(out))
+}
+
+/// Polls `done` every 100 ms until it holds; panics naming `what` after `limit` (give a bound
+/// generous enough for a loaded 2-core machine: it only stops a hung test).
+pub fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < limit,
+            "waited {limit:?} for {what}, in vain"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

@@ -2,14 +2,28 @@
 //! `terraform init`, no registry, no lock file. Each instance owns a temp working directory.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output};
 
-use super::{bin, describe, run_fail, run_ok, TempDir};
+use super::command::TestCommand;
+use super::{bin, describe, TempDir};
 
 /// The provider's source as configurations write it (see DESIGN.md, "The provider address").
 pub const PROVIDER_SOURCE: &str = "polardb-tools/alicloud";
 /// The provider's full address, as dev_overrides and `providers schema -json` name it.
 pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/polardb-tools/alicloud";
+
+/// The variables through which the machine's own credentials (keys, profile, ECS role) could
+/// reach the provider; [`Terraform::without_ambient_credentials`] removes them.
+pub const AMBIENT_CREDENTIALS: [&str; 8] = [
+    "ALIBABA_CLOUD_ACCESS_KEY_ID",
+    "ALICLOUD_ACCESS_KEY",
+    "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+    "ALICLOUD_SECRET_KEY",
+    "ALIBABA_CLOUD_PROFILE",
+    "ALICLOUD_PROFILE",
+    "ALIBABA_CLOUD_ECS_METADATA",
+    "ALICLOUD_ECS_ROLE_NAME",
+];
 
 /// A terraform working directory wired to our provider binary.
 pub struct Terraform {
@@ -76,21 +90,40 @@ impl Terraform {
         cmd
     }
 
+    /// The runner for `terraform <args>`: every terraform invocation of the tests goes through
+    /// it, so every failure prints the command, directory, output and what was expected.
+    pub fn cmd(&self, args: &[&str]) -> TestCommand {
+        TestCommand::new(self.command(args))
+    }
+
+    /// [`Terraform::cmd`] with [`AMBIENT_CREDENTIALS`] and the variables `also` removed, so that
+    /// only the credentials the test gives count.
+    pub fn without_ambient_credentials(&self, args: &[&str], also: &[&str]) -> TestCommand {
+        let mut run = self.cmd(args);
+        for var in AMBIENT_CREDENTIALS.iter().chain(also) {
+            run.cmd().env_remove(var);
+        }
+        run
+    }
+
     /// Runs `terraform <args>` and returns its output, whatever the exit status.
     pub fn run(&self, args: &[&str]) -> Output {
-        let mut cmd = self.command(args);
-        cmd.output()
-            .unwrap_or_else(|e| panic!("could not run terraform {args:?}: {e}"))
+        self.cmd(args).output()
+    }
+
+    /// Starts `terraform <args>` with stdout and stderr piped, for a test that signals it.
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        self.cmd(args).spawn()
     }
 
     /// Runs `terraform <args>`; panics with the full story unless it succeeds.
     pub fn ok(&self, args: &[&str]) -> Output {
-        run_ok(&mut self.command(args))
+        self.cmd(args).ok()
     }
 
     /// Runs `terraform <args>`; panics with the full story if it succeeds.
     pub fn fail(&self, args: &[&str]) -> Output {
-        run_fail(&mut self.command(args))
+        self.cmd(args).fail()
     }
 
     /// A human-readable account of a finished command, for assertion messages.
@@ -110,16 +143,12 @@ impl Terraform {
         self.ok(&["destroy", "-auto-approve", "-input=false", "-no-color"])
     }
 
-    /// `terraform plan -detailed-exitcode`: 0 no changes, 2 changes, 1 error.
+    /// `terraform plan -detailed-exitcode`: 0 no changes, 2 changes; an error (1) panics.
     pub fn plan_exit_code(&self) -> i32 {
-        let out = self.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
-        let code = out.status.code().unwrap_or(-1);
-        assert!(
-            code == 0 || code == 2,
-            "plan failed:{}",
-            self.describe(&["plan"], &out)
-        );
-        code
+        let out = self
+            .cmd(&["plan", "-input=false", "-no-color", "-detailed-exitcode"])
+            .status_in(&[0, 2], "exit 0 (no changes) or 2 (changes)");
+        out.status.code().unwrap_or(-1)
     }
 
     /// The saved plan as JSON (`plan -out`, then `show -json`).
@@ -140,12 +169,6 @@ impl Terraform {
 
     /// Runs a command that prints JSON and parses its stdout.
     pub fn json(&self, args: &[&str]) -> serde_json::Value {
-        let out = self.ok(args);
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "terraform {args:?} printed no JSON ({e}):{}",
-                self.describe(args, &out)
-            )
-        })
+        self.cmd(args).json()
     }
 }
