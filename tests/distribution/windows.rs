@@ -3,6 +3,10 @@
 //! Terraform's port range, mTLS with a P-521 client certificate, RPCs, StopProvider (Windows has
 //! no SIGINT for the plugin) and Shutdown. Ignored in `cargo test`: the native binary listens
 //! on a Unix socket (tested in tests/protocol.rs), and wine is too slow for CI.
+//!
+//! The test: the provider announces `tcp` on 127.0.0.1 inside PLUGIN_MIN_PORT..PLUGIN_MAX_PORT;
+//! Terraform's certificate gets schema, metadata and StopProvider answered, another certificate
+//! or none is refused, and Shutdown ends the process with status 0.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -27,10 +31,7 @@ impl Drop for Killed {
     }
 }
 
-/// Started as Terraform starts a plugin on Windows, the provider announces `tcp` on 127.0.0.1
-/// inside PLUGIN_MIN_PORT..PLUGIN_MAX_PORT; Terraform's certificate gets schema, validation and
-/// StopProvider answered, another certificate or none is refused, and Shutdown ends the process
-/// with status 0.
+/// The Windows build under wine serves mTLS on loopback TCP in the port range until Shutdown.
 #[tokio::test]
 #[ignore = "needs a Windows build under wine: run scripts/cross-check.sh windows_amd64"]
 async fn windows_binary_serves_mtls_over_loopback_tcp() {
