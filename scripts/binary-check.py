@@ -23,7 +23,9 @@ MACHO_ALLOWED = {"/usr/lib/libSystem.B.dylib", "/usr/lib/libiconv.2.dylib",
                  "/usr/lib/libcharset.1.dylib"}
 
 # DLLs that are part of every Windows installation (kernel, sockets, crypto, C runtime).
-PE_ALLOWED = {"kernel32.dll", "ntdll.dll", "ws2_32.dll", "bcrypt.dll", "advapi32.dll",
+# bcryptprimitives.dll: ProcessPrng, which Rust's std uses for randomness (Windows 10 and later).
+PE_ALLOWED = {"kernel32.dll", "ntdll.dll", "ws2_32.dll", "bcrypt.dll", "bcryptprimitives.dll",
+              "advapi32.dll",
               "userenv.dll", "msvcrt.dll", "synchronization.dll", "secur32.dll", "crypt32.dll",
               "shell32.dll", "ole32.dll", "oleaut32.dll", "user32.dll", "iphlpapi.dll"}
 PE_ALLOWED_PREFIX = ("api-ms-win-",)

@@ -94,6 +94,12 @@ build_release() {
     if [ -n "$triple" ] && [ "$triple" != "$(host_triple)" ]; then
         command -v cargo-zigbuild >/dev/null 2>&1 \
             || die "cross-building $triple needs cargo-zigbuild: pip install ziglang cargo-zigbuild (docs/install.md)"
+        # aws-lc's x86-64 Windows assembly is NASM source. Without `nasm` on PATH its build
+        # script stops unless allowed to link the objects aws-lc-sys ships, assembled by AWS
+        # from the same source; with `nasm` installed it assembles them itself.
+        case "$triple" in
+            x86_64-pc-windows-*) export AWS_LC_SYS_PREBUILT_NASM="${AWS_LC_SYS_PREBUILT_NASM:-1}" ;;
+        esac
         (cd "$root" && RUSTFLAGS="${RUSTFLAGS:-} $remap" \
             cargo zigbuild --release --locked --bin "$PROVIDER_BINARY" --target "$triple") >&2 \
             || die "cargo zigbuild --release --target $triple failed (rustup target add $triple?)"

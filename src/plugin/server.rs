@@ -285,7 +285,9 @@ impl Health for HealthService {
     }
 }
 
-#[cfg(test)]
+// Both tests talk to the server over its Unix socket; the TCP path (Windows) is tested in
+// listener.rs and, over mTLS, in tests/protocol.rs.
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
     use crate::plugin::proto::health::health_client::HealthClient;
@@ -295,7 +297,6 @@ mod tests {
 
     /// In-process: a plaintext server on our own listener answers health, keeps the stdio
     /// stream open until Shutdown, and returns promptly after Shutdown, removing the socket.
-    #[cfg(unix)]
     #[tokio::test]
     async fn serves_in_process_until_shutdown() {
         let listener = Listener::bind_unix(None).unwrap();
@@ -358,7 +359,6 @@ mod tests {
 
     /// The server advertises its cap on concurrent HTTP/2 streams in its SETTINGS, so a client
     /// cannot open more at once on one connection.
-    #[cfg(unix)]
     #[tokio::test]
     async fn advertises_stream_cap() {
         let listener = Listener::bind_unix(None).unwrap();

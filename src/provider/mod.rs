@@ -104,8 +104,17 @@ pub fn validate(config: &Value) -> Diagnostics {
 /// Warnings come back alongside the data.
 pub async fn configure(config: &Value) -> Result<(ProviderData, Diagnostics), Diagnostics> {
     let env = |k: &str| std::env::var(k).ok();
-    let home = std::env::var_os("HOME").map(PathBuf::from);
-    configure_with(config, &env, home.as_deref())
+    configure_with(config, &env, home_dir().as_deref())
+}
+
+/// The home directory holding `.aliyun/config.json`, where the Alibaba Cloud CLI (a Go program,
+/// `os.UserHomeDir`) looks: `HOME` on Unix, `USERPROFILE` on Windows, where `HOME` is usually
+/// unset.
+fn home_dir() -> Option<PathBuf> {
+    let key = if cfg!(windows) { "USERPROFILE" } else { "HOME" };
+    std::env::var_os(key)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
 }
 
 /// [`configure`] with the environment and home directory given (for tests).
