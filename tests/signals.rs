@@ -324,10 +324,22 @@ fn wait_for(child: &mut Child, what: &str, ready: impl Fn() -> bool) {
     }
 }
 
+/// Ctrl-C to the process group `pgid` of `child` (Terraform): waits up to a minute for it to
+/// exit and returns its output, the time from the signal to its exit, and its text.
+fn ctrl_c(child: Child, pgid: u32, during: &str) -> (std::process::Output, Duration, String) {
+    let interrupted = Instant::now();
+    kill_group("-INT", pgid);
+    let (out, _) = wait_bounded(child, Duration::from_secs(60));
+    let took = interrupted.elapsed();
+    eprintln!("Ctrl-C during {during}: terraform exited {took:?} after the signal");
+    let reported = text(&out);
+    (out, took, reported)
+}
+
 /// Ctrl-C (SIGINT to Terraform's process group) while every CreateBackup is throttled: the
 /// provider's backoff ends at once instead of retrying for `max_retry_timeout` (5 minutes), so
-/// Terraform exits within seconds; nothing was created, and the error says the create stopped
-/// before any request was sent.
+/// Terraform exits within seconds; nothing was created, and the error says the provider was
+/// asked to stop.
 #[test]
 fn ctrl_c_during_a_throttled_create_exits_in_seconds() {
     let emu = Emulator::start(&["--cluster", CLUSTER]);
@@ -345,12 +357,7 @@ fn ctrl_c_during_a_throttled_create_exits_in_seconds() {
     wait_for(&mut child, "CreateBackup was retried", || {
         calls(&emu, "CreateBackup") >= 2
     });
-    let interrupted = Instant::now();
-    kill_group("-INT", pgid);
-    let (out, _) = wait_bounded(child, Duration::from_secs(60));
-    let took = interrupted.elapsed();
-    eprintln!("Ctrl-C during a throttled create: terraform exited {took:?} after the signal");
-    let reported = text(&out);
+    let (out, took, reported) = ctrl_c(child, pgid, "a throttled create");
     assert!(
         !out.status.success(),
         "the apply was interrupted:\n{reported}"
@@ -359,6 +366,11 @@ fn ctrl_c_during_a_throttled_create_exits_in_seconds() {
     assert!(
         took < Duration::from_secs(30),
         "Ctrl-C took {took:?} (the retry budget is 5 minutes):\n{reported}"
+    );
+    let flat = reported.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("the provider was asked to stop"),
+        "the error says why the create ended:\n{reported}"
     );
     assert!(
         job_ids_in_emulator(&emu).is_empty(),
@@ -384,12 +396,7 @@ fn ctrl_c_during_a_wait_exits_in_seconds_with_the_id_saved() {
     wait_for(&mut child, "the create started waiting", || {
         !job_ids_in_emulator(&emu).is_empty() && calls(&emu, "DescribeBackups") >= 1
     });
-    let interrupted = Instant::now();
-    kill_group("-INT", pgid);
-    let (out, _) = wait_bounded(child, Duration::from_secs(60));
-    let took = interrupted.elapsed();
-    eprintln!("Ctrl-C during a wait: terraform exited {took:?} after the signal");
-    let reported = text(&out);
+    let (_, took, reported) = ctrl_c(child, pgid, "a wait");
     assert!(!reported.contains("panic"), "{reported}");
     assert!(
         took < Duration::from_secs(30),
