@@ -24,6 +24,7 @@ use super::waiter::WaitError;
 use crate::alicloud::{ApiError, ErrorKind};
 use crate::diagnostics::{self as diag, invalid_attribute, Diagnostic, Diagnostics};
 use crate::resource::{ApplyResponse, ImportResponse, PlanRequest, PlanResponse, ReadResponse};
+use crate::schema::Block;
 use crate::tfvalue::Value;
 
 /// Objects whose delete handed them over to the create of their replacement (see the module
@@ -139,6 +140,30 @@ pub(super) fn plan_wait(
     for name in computed {
         planned.set(name, Value::Unknown);
     }
+}
+
+/// The apply side of [`plan_wait`], for an in-place update: `Err` with the planned state as the
+/// new state when no wait was planned (the update only changed how the provider behaves); else
+/// the planned state with every value the plan left unknown taken from `prior`, until the wait
+/// reads it again.
+pub(super) fn planned_wait(
+    block: &Block,
+    prior: &Value,
+    planned: Value,
+) -> Result<Value, ApplyResponse> {
+    if planned.get("status") != Some(&Value::Unknown) {
+        return Err(ApplyResponse {
+            new_state: planned,
+            ..ApplyResponse::default()
+        });
+    }
+    let mut state = planned;
+    for name in block.attributes.iter().map(|a| a.name.as_str()) {
+        if state.get(name) == Some(&Value::Unknown) {
+            state.set(name, prior.get(name).cloned().unwrap_or(Value::Null));
+        }
+    }
+    Ok(state)
 }
 
 /// Whether a wait runs for a new backup (a failure taints it) or for one already in state (an
@@ -446,6 +471,45 @@ mod tests {
         destroy.proposed_new_state = Value::Null;
         assert!(unique_client_token("t", &destroy).is_none());
         assert!(unique_client_token("u", &plan_req(Value::Null, config, &[])).is_none());
+    }
+
+    /// An update that planned no wait keeps the planned state as it is; one that did takes the
+    /// values left unknown from the prior state until the wait reads them.
+    #[test]
+    fn planned_wait_fills_unknowns_from_prior() {
+        let block = Block {
+            attributes: ["status", "backup_id", "comment"]
+                .iter()
+                .map(|n| crate::schema::Attribute::computed(n, crate::tfvalue::Type::String, n))
+                .collect(),
+            ..Block::default()
+        };
+        let prior = Value::object([
+            ("status", Value::string("Running")),
+            ("backup_id", Value::string("7")),
+            ("comment", Value::string("old")),
+        ]);
+        let unchanged = Value::object([
+            ("status", Value::string("Running")),
+            ("backup_id", Value::string("7")),
+            ("comment", Value::string("new")),
+        ]);
+        let resp = planned_wait(&block, &prior, unchanged.clone()).expect_err("no wait planned");
+        assert_eq!(resp.new_state, unchanged);
+        assert!(resp.diagnostics.is_empty());
+        let waiting = Value::object([
+            ("status", Value::Unknown),
+            ("backup_id", Value::Unknown),
+            ("comment", Value::string("new")),
+        ]);
+        let state = planned_wait(&block, &prior, waiting).expect("a wait was planned");
+        assert_eq!(state.str_attr("status"), Some("Running"));
+        assert_eq!(state.str_attr("backup_id"), Some("7"));
+        assert_eq!(
+            state.str_attr("comment"),
+            Some("new"),
+            "planned values stay"
+        );
     }
 
     /// An unfinished backup that should be waited for plans a wait (status unknown); a

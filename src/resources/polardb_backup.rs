@@ -11,7 +11,8 @@ use async_trait::async_trait;
 use super::ids::{check_cluster_id, parse_polardb_backup_id, polardb_backup_id};
 use super::lifecycle::{
     failed, failed_all, finish_wait, hand_over, invalid_import_id, is_unfinished, mark_unfinished,
-    plan_wait, read_answer, read_failed, required_id, take_over, unique_client_token, WaitFor,
+    plan_wait, planned_wait, read_answer, read_failed, required_id, take_over, unique_client_token,
+    WaitFor,
 };
 use super::mapping::{self, text};
 use super::polardb_job::{self, Job, Lookup, RUNNING};
@@ -396,19 +397,10 @@ impl Resource for PolardbBackup {
         planned: Value,
         _config: Value,
     ) -> ApplyResponse {
-        let waits = planned.get("status") == Some(&Value::Unknown);
-        let mut state = planned;
-        if !waits {
-            return ApplyResponse {
-                new_state: state,
-                ..ApplyResponse::default()
-            };
-        }
-        for name in self.schema.block.attributes.iter().map(|a| a.name.as_str()) {
-            if state.get(name) == Some(&Value::Unknown) {
-                state.set(name, prior.get(name).cloned().unwrap_or(Value::Null));
-            }
-        }
+        let state = match planned_wait(&self.schema.block, &prior, planned) {
+            Ok(state) => state,
+            Err(unchanged) => return unchanged,
+        };
         let provider = match ctx.provider() {
             Ok(p) => p,
             Err(d) => return kept(state, d),

@@ -14,7 +14,7 @@ use super::arguments::{self, check_region_in_use};
 use super::ids::{check_instance_name, parse_polardbx_backup_id, polardbx_backup_id};
 use super::lifecycle::{
     failed, failed_all, finish_wait, hand_over, invalid_import_id, is_unfinished, mark_unfinished,
-    plan_wait, read_answer, read_failed, required_id, take_over, WaitFor,
+    plan_wait, planned_wait, read_answer, read_failed, required_id, take_over, WaitFor,
 };
 use super::mapping::{self, status_name};
 use super::polardbx_create::create_exactly_once;
@@ -265,18 +265,10 @@ impl Resource for PolardbxBackup {
         planned: Value,
         _config: Value,
     ) -> ApplyResponse {
-        let mut state = planned;
-        if state.get("status") != Some(&Value::Unknown) {
-            return ApplyResponse {
-                new_state: state,
-                ..ApplyResponse::default()
-            };
-        }
-        for name in self.schema.block.attributes.iter().map(|a| a.name.as_str()) {
-            if state.get(name) == Some(&Value::Unknown) {
-                state.set(name, prior.get(name).cloned().unwrap_or(Value::Null));
-            }
-        }
+        let state = match planned_wait(&self.schema.block, &prior, planned) {
+            Ok(state) => state,
+            Err(unchanged) => return unchanged,
+        };
         self.wait_for_state(ctx, state, WaitFor::Update).await
     }
 
