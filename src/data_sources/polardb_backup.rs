@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 
 use super::listing::{self, failed, item_attributes, required_cluster, window_minutes};
-use super::polardb_backups::{backup_type, check_time, item};
+use super::polardb_backups::{backup_type, check_time, item, TIME_FIX};
 use crate::alicloud::paging::all_pages;
 use crate::alicloud::polardb::{Backup, DescribeBackups};
 use crate::alicloud::polardb_detached::{describe_page, Listing};
@@ -96,7 +96,7 @@ impl DataSource for PolardbBackup {
     // ----- validate -----
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let time_fix = "Use the form \"2025-01-31T00:00Z\" (UTC).";
+        let time_fix = TIME_FIX;
         [
             arguments::check_cluster(config, None),
             check_attr(config, "started_after", check_time, time_fix),

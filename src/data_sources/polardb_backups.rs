@@ -63,7 +63,7 @@ impl DataSource for PolardbBackups {
     // ----- validate -----
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let time_fix = "Use the form \"2025-01-31T00:00Z\" (UTC).";
+        let time_fix = TIME_FIX;
         let mut diags: Diagnostics = [
             arguments::check_cluster(config, None),
             check_attr(config, "start_time", check_time, time_fix),
@@ -134,6 +134,9 @@ impl DataSource for PolardbBackups {
 }
 
 // ----- helpers -----
+
+/// The fix for a window time that is not `yyyy-MM-ddTHH:mmZ`.
+pub(super) const TIME_FIX: &str = "Use the form \"2025-01-31T00:00Z\" (UTC).";
 
 /// The backup's cluster as reported, or the one asked about when the API leaves it out.
 fn cluster_of(b: &Backup, asked: &str) -> String {
