@@ -14,7 +14,7 @@ use terraform_provider_alicloud::plugin::proto::tfplugin6::provider_client::Prov
 use tonic::transport::Endpoint;
 
 use crate::util::plugin::{dv, errors, provider_command, start};
-use crate::util::plugin_client::{connect_tcp, identity, COOKIE};
+use crate::util::plugin_client::{assert_tcp_refuses_other_clients, connect_tcp, identity, COOKIE};
 
 // ---- msgpack by hand, so the test checks the wire format independently of our codec ----
 
@@ -592,19 +592,7 @@ async fn mtls_over_loopback_tcp_like_windows() {
         .stop_provider(pb::stop_provider::Request {})
         .await
         .expect("StopProvider");
-    for (label, other) in [
-        ("other certificate", Some(identity().expect("identity"))),
-        ("no certificate", None),
-    ] {
-        let refused = match connect_tcp(&addr, &tls.cert_der, other.as_ref()).await {
-            Err(_) => true,
-            Ok(ch) => ProviderClient::new(ch)
-                .get_metadata(pb::get_metadata::Request {})
-                .await
-                .is_err(),
-        };
-        assert!(refused, "{label} must be refused over TCP");
-    }
+    assert_tcp_refuses_other_clients(&addr, &tls.cert_der).await;
     GrpcControllerClient::new(channel)
         .shutdown(Empty {})
         .await

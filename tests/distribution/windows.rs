@@ -19,7 +19,7 @@ use terraform_provider_alicloud::plugin::proto::tfplugin6 as pb;
 use terraform_provider_alicloud::plugin::proto::tfplugin6::provider_client::ProviderClient;
 
 use crate::util::bin;
-use crate::util::plugin_client::{connect_tcp, identity, COOKIE};
+use crate::util::plugin_client::{assert_tcp_refuses_other_clients, connect_tcp, identity, COOKIE};
 
 /// Kills the provider (and so wine's process) if a check fails before Shutdown.
 struct Killed(Child);
@@ -97,19 +97,7 @@ async fn windows_binary_serves_mtls_over_loopback_tcp() {
         .await
         .expect("StopProvider");
 
-    for (label, other) in [
-        ("another certificate", Some(identity().expect("identity"))),
-        ("no certificate", None),
-    ] {
-        let refused = match connect_tcp(&addr, &server_cert, other.as_ref()).await {
-            Err(_) => true,
-            Ok(ch) => ProviderClient::new(ch)
-                .get_metadata(pb::get_metadata::Request {})
-                .await
-                .is_err(),
-        };
-        assert!(refused, "{label} must be refused");
-    }
+    assert_tcp_refuses_other_clients(&addr, &server_cert).await;
 
     GrpcControllerClient::new(channel)
         .shutdown(Empty {})

@@ -181,3 +181,27 @@ pub async fn connect_tcp(
         .await?;
     Ok(channel)
 }
+
+/// Asserts that the plugin serving over loopback TCP at `addr` (server certificate
+/// `server_der`) refuses a client with another certificate and one with none: the connection
+/// fails, or the first RPC does.
+pub async fn assert_tcp_refuses_other_clients(addr: &str, server_der: &[u8]) {
+    use terraform_provider_alicloud::plugin::proto::tfplugin6 as pb;
+    use terraform_provider_alicloud::plugin::proto::tfplugin6::provider_client::ProviderClient;
+    for (label, other) in [
+        ("another certificate", Some(identity().expect("identity"))),
+        ("no certificate", None),
+    ] {
+        let refused = match connect_tcp(addr, server_der, other.as_ref()).await {
+            Err(_) => true,
+            Ok(ch) => ProviderClient::new(ch)
+                .get_metadata(pb::get_metadata::Request {})
+                .await
+                .is_err(),
+        };
+        assert!(
+            refused,
+            "a client with {label} must be refused over TCP at {addr}"
+        );
+    }
+}
