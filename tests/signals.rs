@@ -298,20 +298,10 @@ fn wait_for(child: &mut Child, what: &str, ready: impl Fn() -> bool) {
     while !ready() {
         if let Some(status) = child.try_wait().expect("try_wait") {
             let mut out = String::new();
-            for pipe in [
-                child
-                    .stdout
-                    .take()
-                    .map(|p| Box::new(p) as Box<dyn std::io::Read>),
-                child
-                    .stderr
-                    .take()
-                    .map(|p| Box::new(p) as Box<dyn std::io::Read>),
-            ]
-            .into_iter()
-            .flatten()
-            {
-                let mut pipe = pipe;
+            if let Some(mut pipe) = child.stdout.take() {
+                let _ = pipe.read_to_string(&mut out);
+            }
+            if let Some(mut pipe) = child.stderr.take() {
                 let _ = pipe.read_to_string(&mut out);
             }
             panic!("terraform exited ({status}) before {what}:\n{out}");
