@@ -420,6 +420,11 @@ impl Client {
                 }
                 Err(f) => f,
             };
+            // An answer that is not about rate still frees its place in the pacer's window.
+            if !matches!(&failure, Failure::Answer { error, .. } if error.kind == ErrorKind::Throttling)
+            {
+                pacers.on_other_outcome(&pace_key);
+            }
             let (mut err, endpoint_class, retry_after) = match failure {
                 Failure::Stopped(e) => return Err(e),
                 Failure::Local(e) => (e, false, None),
