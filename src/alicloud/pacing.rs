@@ -3,11 +3,12 @@
 //! succeed, with any `x-acs-retry-after` honoured and jittered slots.
 //!
 //! An action starts slowly, as TCP does: until its first throttle, at most a window of requests
-//! is in flight ([`INITIAL_WINDOW`] at first, one more per success, so it doubles with every
-//! round trip), and past [`SLOW_START_END`] the action is unpaced. A workspace alone on its
-//! account loses a few round trips at its start; many workspaces started together send a few
-//! requests each instead of their whole parallelism, so the account's limit throttles a handful
-//! rather than most of a burst that no answer could have paced.
+//! is in flight (two at first, one more per success, so it doubles with every round trip; see
+//! [`SLOW_START`]), and past a window larger than Terraform's parallelism the action is
+//! unpaced. A workspace alone on its account loses a few round trips at its start; many
+//! workspaces started together send a few requests each instead of their whole parallelism, so
+//! the account's limit throttles a handful rather than most of a burst that no answer could
+//! have paced.
 //!
 //! A throttle sets the rate to what the service accepted of the last [`HISTORY`]: the rate sent
 //! times the share that was not throttled, less a margin ([`MARGIN`]); in slow start, the
@@ -16,10 +17,11 @@
 //! [`LATER_CUT`] of itself, at most once per [`DECREASE_GAP`] (answers to requests in flight at
 //! the old rate say nothing about the new one): a process that sends more meets more throttles
 //! and slows more, so processes sharing a limit converge on equal shares. While calls succeed
-//! the rate grows by [`ADDITIVE`] and by a share of itself ([`PROBE`]), slowly at first and
-//! faster the longer nothing is throttled. After [`CALM_AFTER`] without a throttle, or above
-//! [`UNPACED_ABOVE`], the action is unpaced again. Throttles that make up less than [`SPARSE_SHARE`] of many answers are not
-//! about rate, and are left to each call's backoff.
+//! the rate grows by a tenth of a request per second each second and by a share of itself
+//! ([`GROWTH`]), slowly at first and faster the longer nothing is throttled. After
+//! [`CALM_AFTER`] without a throttle, or above [`UNPACED_ABOVE`], the action is unpaced again.
+//! Throttles that make up a small share of many answers ([`SPARSE`]) are not about rate, and
+//! are left to each call's backoff.
 //!
 //! Time is an input, so the logic is tested without sleeping (including simulated fleets against
 //! a token bucket); the client owns the clock.
@@ -48,39 +50,69 @@ pub const FEWEST_JUDGED: usize = 5;
 pub const FIRST_JUDGED_THROTTLES: usize = 3;
 /// Throttles closer together than this cause one decrease.
 pub const DECREASE_GAP: Duration = Duration::from_millis(250);
-/// Growth per second at and above the last throttled rate, as a share of the rate; it doubles
-/// with every [`PROBE_DOUBLING`] without a throttle, up to [`PROBE_MAX`].
-pub const PROBE: f64 = 0.05;
-/// Growth per second besides [`PROBE`], in requests per second: the same for every process, so
-/// processes sharing a limit drift towards equal shares.
-pub const ADDITIVE: f64 = 0.1;
-/// See [`PROBE`].
-pub const PROBE_DOUBLING: Duration = Duration::from_secs(2);
-/// See [`PROBE`].
-pub const PROBE_MAX: f64 = 0.25;
 /// An action throttled no more for this long is unpaced.
 pub const CALM_AFTER: Duration = Duration::from_secs(60);
 /// A rate this high is as good as unpaced.
 pub const UNPACED_ABOVE: f64 = 100.0;
 /// Slots are spread by up to this fraction of the interval either way.
 pub const JITTER: f64 = 0.1;
-/// Throttles below this share of the answers of the last [`HISTORY`], when there are at least
-/// [`SPARSE_ANSWERS`] of them, are a sprinkling rather than a limit overrun: no decrease.
-pub const SPARSE_SHARE: f64 = 0.1;
-/// See [`SPARSE_SHARE`].
-pub const SPARSE_ANSWERS: usize = 20;
 /// The fewest throttles in a row that pace an action never paced before (past slow start).
 pub const DENSE_MIN: u32 = FIRST_JUDGED_THROTTLES as u32;
-/// Requests of an action in flight at once at its start, before any answer.
-pub const INITIAL_WINDOW: usize = 2;
-/// Slow start ends, unthrottled, once this many requests may be in flight: more than
-/// Terraform's parallelism, so the window no longer holds anything back.
-pub const SLOW_START_END: usize = 32;
-/// A request counts as in flight for at most this long: an answer the pacer never hears of (a
-/// transport error, a stopped call) does not hold the window shut.
-pub const IN_FLIGHT_FOR: Duration = Duration::from_secs(2);
-/// How long a caller waits before asking again for room in the window.
-pub const WINDOW_POLL: Duration = Duration::from_millis(5);
+
+/// How a paced rate grows while calls succeed, per second: by `additive` requests per second
+/// (the same for every process, so processes sharing a limit drift towards equal shares) and
+/// by `probe` of itself, a share that doubles with every `doubling` without a throttle, up to
+/// `most`.
+#[derive(Clone, Copy, Debug)]
+pub struct Growth {
+    pub additive: f64,
+    pub probe: f64,
+    pub doubling: Duration,
+    pub most: f64,
+}
+
+/// See [`Growth`].
+pub const GROWTH: Growth = Growth {
+    additive: 0.1,
+    probe: 0.05,
+    doubling: Duration::from_secs(2),
+    most: 0.25,
+};
+
+/// The slow start: `window` requests of an action may be in flight at once at its start, one
+/// more per success, until `end` (more than Terraform's parallelism: the window no longer
+/// holds anything back). A request counts as in flight for at most `in_flight_for`, so an
+/// answer the pacer never hears of (a stopped call) does not hold the window shut; a caller
+/// finding it full asks again after `poll`.
+#[derive(Clone, Copy, Debug)]
+pub struct SlowStartTuning {
+    pub window: usize,
+    pub end: usize,
+    pub in_flight_for: Duration,
+    pub poll: Duration,
+}
+
+/// See [`SlowStartTuning`].
+pub const SLOW_START: SlowStartTuning = SlowStartTuning {
+    window: 2,
+    end: 32,
+    in_flight_for: Duration::from_secs(2),
+    poll: Duration::from_millis(5),
+};
+
+/// Throttles below `share` of the answers of the last [`HISTORY`], when there are at least
+/// `answers` of them, are a sprinkling rather than a limit overrun: no decrease.
+#[derive(Clone, Copy, Debug)]
+pub struct Sparse {
+    pub share: f64,
+    pub answers: usize,
+}
+
+/// See [`Sparse`].
+pub const SPARSE: Sparse = Sparse {
+    share: 0.1,
+    answers: 20,
+};
 
 /// The environment variable that switches pacing off (`off`), for comparisons.
 pub const SWITCH_ENV: &str = "ALICLOUD_PACING";
@@ -98,7 +130,7 @@ struct SlowStart {
 /// The pacing state of one action.
 #[derive(Clone, Debug)]
 pub struct Pacer {
-    /// Until the action's first throttle (or a window of [`SLOW_START_END`]).
+    /// Until the action's first throttle (or a window of [`SLOW_START`]).
     slow_start: Option<SlowStart>,
     /// Requests per second, or `None` while not paced.
     rate: Option<f64>,
@@ -117,7 +149,7 @@ impl Default for Pacer {
     fn default() -> Pacer {
         Pacer {
             slow_start: Some(SlowStart {
-                window: INITIAL_WINDOW,
+                window: SLOW_START.window,
                 in_flight: VecDeque::new(),
             }),
             rate: None,
@@ -142,12 +174,12 @@ fn forget_before<T>(events: &mut VecDeque<T>, now: Instant, at: impl Fn(&T) -> I
 }
 
 impl SlowStart {
-    /// Whether a request may go at `now`; sends older than [`IN_FLIGHT_FOR`] are let go.
+    /// Whether a request may go at `now`; sends older than [`SLOW_START`] are let go.
     fn has_room(&mut self, now: Instant) -> bool {
         while self
             .in_flight
             .front()
-            .is_some_and(|t| now.saturating_duration_since(*t) > IN_FLIGHT_FOR)
+            .is_some_and(|t| now.saturating_duration_since(*t) > SLOW_START.in_flight_for)
         {
             self.in_flight.pop_front();
         }
@@ -180,7 +212,7 @@ impl Pacer {
         }
         if let Some(slow) = self.slow_start.as_mut() {
             if !slow.has_room(now) {
-                return WINDOW_POLL;
+                return SLOW_START.poll;
             }
             slow.in_flight.push_back(now);
         }
@@ -218,7 +250,7 @@ impl Pacer {
         }
         let all = self.answers.len();
         let all_throttled = self.answers.iter().filter(|(_, t)| *t).count();
-        if all >= SPARSE_ANSWERS && (all_throttled as f64) < SPARSE_SHARE * all as f64 {
+        if all >= SPARSE.answers && (all_throttled as f64) < SPARSE.share * all as f64 {
             return;
         }
         // Only answers since the last decrease judge the rate it set.
@@ -257,7 +289,7 @@ impl Pacer {
         if let Some(slow) = self.slow_start.as_mut() {
             slow.answered();
             slow.window += 1;
-            if slow.window >= SLOW_START_END {
+            if slow.window >= SLOW_START.end {
                 self.slow_start = None;
             }
             return;
@@ -273,9 +305,9 @@ impl Pacer {
             .map_or(0.0, |t| now.saturating_duration_since(t).as_secs_f64())
             .min((2.0 / rate).max(1.0));
         self.last_growth = Some(now);
-        let doublings = (calm_for.as_secs_f64() / PROBE_DOUBLING.as_secs_f64()).floor();
-        let probe = (PROBE * 2f64.powf(doublings.min(16.0))).min(PROBE_MAX);
-        let grown = rate * (1.0 + probe * dt) + ADDITIVE * dt;
+        let doublings = (calm_for.as_secs_f64() / GROWTH.doubling.as_secs_f64()).floor();
+        let probe = (GROWTH.probe * 2f64.powf(doublings.min(16.0))).min(GROWTH.most);
+        let grown = rate * (1.0 + probe * dt) + GROWTH.additive * dt;
         if calm_for >= CALM_AFTER || grown > UNPACED_ABOVE {
             self.rate = None;
         } else {
@@ -384,6 +416,16 @@ mod tests {
         p
     }
 
+    /// A pacer past slow start that has just sent ten requests at once.
+    fn ten_sent_at_once() -> (Instant, Pacer) {
+        let t0 = Instant::now();
+        let mut p = past_slow_start();
+        for _ in 0..10 {
+            p.reserve(t0, 0.5);
+        }
+        (t0, p)
+    }
+
     /// Throttles enough to judge at `t`, all throttled.
     fn burst(p: &mut Pacer, t: Instant) {
         for _ in 0..DENSE_MIN {
@@ -397,7 +439,7 @@ mod tests {
     fn unthrottled_is_unpaced() {
         let t0 = Instant::now();
         let mut p = Pacer::new();
-        for i in 0..SLOW_START_END {
+        for i in 0..SLOW_START.end {
             assert_eq!(p.reserve(t0 + secs(i as f64 * 0.01), 0.5), Duration::ZERO);
             p.on_success(t0 + secs(i as f64 * 0.01 + 0.005));
         }
@@ -411,7 +453,7 @@ mod tests {
     }
 
     /// Slow start: at first two requests may be in flight, each success lets one more go, a
-    /// request never answered stops counting after IN_FLIGHT_FOR, and the first throttle paces
+    /// request never answered stops counting after SLOW_START.in_flight_for, and the first throttle paces
     /// the action at what was accepted so far.
     #[test]
     fn slow_start_opens_with_answers() {
@@ -421,15 +463,16 @@ mod tests {
         assert_eq!(p.reserve(t0, 0.5), Duration::ZERO);
         assert_eq!(
             p.reserve(t0, 0.5),
-            WINDOW_POLL,
-            "window of {INITIAL_WINDOW}"
+            SLOW_START.poll,
+            "a window of {}",
+            SLOW_START.window
         );
         p.on_success(t0 + secs(0.1));
         let sent = (0..4)
             .take_while(|_| p.reserve(t0 + secs(0.1), 0.5).is_zero())
             .count();
         assert_eq!(sent, 2, "one answer back, one more in the window");
-        let later = t0 + IN_FLIGHT_FOR + secs(0.2);
+        let later = t0 + SLOW_START.in_flight_for + secs(0.2);
         assert_eq!(p.reserve(later, 0.5), Duration::ZERO, "lost answers expire");
         p.on_success(later);
         p.on_throttled(later + secs(0.1), None);
@@ -468,11 +511,7 @@ mod tests {
     /// A process whose burst was nearly all throttled drops at once to a small share of it.
     #[test]
     fn a_throttled_burst_drops_to_its_share() {
-        let t0 = Instant::now();
-        let mut p = past_slow_start();
-        for _ in 0..10 {
-            p.reserve(t0, 0.5);
-        }
+        let (t0, mut p) = ten_sent_at_once();
         for _ in 0..FEWEST_JUDGED {
             p.on_throttled(t0 + secs(0.05), None);
         }
@@ -480,15 +519,11 @@ mod tests {
         assert!(rate <= 10.0 * DEEPEST_CUT + 1e-9, "{rate}");
     }
 
-    /// Throttles within the gap count once; a later one among few answers halves, one among
-    /// many lands on what was accepted (at most halved); never below the floor.
+    /// Throttles within the gap count once; each later one cuts the rate to the same share of
+    /// itself, whatever the rate; never below the floor.
     #[test]
     fn decrease_is_multiplicative_and_bounded() {
-        let t0 = Instant::now();
-        let mut p = past_slow_start();
-        for _ in 0..10 {
-            p.reserve(t0, 0.5);
-        }
+        let (t0, mut p) = ten_sent_at_once();
         burst(&mut p, t0);
         let first = p.rate().expect("paced");
         assert!((first - 10.0 * DEEPEST_CUT).abs() < 1e-9, "{first}");
@@ -532,7 +567,7 @@ mod tests {
             p.rate().expect("still paced")
         };
         let r1 = at(&mut p, 1.0);
-        let expected = 10.0 * (1.0 + PROBE) + ADDITIVE;
+        let expected = 10.0 * (1.0 + GROWTH.probe) + GROWTH.additive;
         assert!((r1 - expected).abs() < 0.05, "first second: {r1}");
         let r5 = at(&mut p, 5.0);
         let r10 = at(&mut p, 10.0);
@@ -591,10 +626,10 @@ mod tests {
     fn other_outcomes_free_the_window() {
         let t0 = Instant::now();
         let pacers = Pacers::new(true);
-        for _ in 0..INITIAL_WINDOW {
+        for _ in 0..SLOW_START.window {
             assert!(pacers.reserve("k", t0, 0.5).is_zero());
         }
-        assert_eq!(pacers.reserve("k", t0, 0.5), WINDOW_POLL);
+        assert_eq!(pacers.reserve("k", t0, 0.5), SLOW_START.poll);
         pacers.on_other_outcome("k");
         assert!(pacers.reserve("k", t0, 0.5).is_zero());
         assert_eq!(pacers.rate("k"), None, "not paced");
@@ -656,6 +691,20 @@ mod tests {
     }
 
     impl Sim {
+        /// `processes` with endless work for 4 minutes, 10 callers each, started together,
+        /// against a service answering in 50 ms.
+        fn endless(processes: usize, paced: bool) -> Sim {
+            Sim {
+                processes,
+                callers: 10,
+                work: None,
+                seconds: 240.0,
+                stagger: 0.0,
+                latency: 0.05,
+                paced,
+            }
+        }
+
         fn run(&self, mut throttle: impl FnMut(f64, &mut u64) -> bool) -> Run {
             use std::cmp::Reverse;
             use std::collections::BinaryHeap;
@@ -798,13 +847,11 @@ mod tests {
     #[test]
     fn a_fleet_shares_a_limit_without_a_storm() {
         let sim = |paced| Sim {
-            processes: 8,
-            callers: 10,
             work: Some(25),
             seconds: 300.0,
             stagger: 1.0,
             latency: 0.01,
-            paced,
+            ..Sim::endless(8, paced)
         };
         let on = sim(true).run(bucket(10.0));
         let off = sim(false).run(bucket(10.0));
@@ -840,15 +887,7 @@ mod tests {
     /// unpaced, nearly all are.
     #[test]
     fn shared_limit_is_shared_without_a_storm() {
-        let sim = |paced| Sim {
-            processes: 8,
-            callers: 10,
-            work: None,
-            seconds: 240.0,
-            stagger: 0.0,
-            latency: 0.05,
-            paced,
-        };
+        let sim = |paced| Sim::endless(8, paced);
         let paced = sim(true).run(bucket(10.0));
         let unpaced = sim(false).run(bucket(10.0));
         eprintln!("paced: {paced:?}; unpaced: {unpaced:?}");
@@ -861,16 +900,7 @@ mod tests {
     /// One process against a limit well below what it could send: it settles near the limit.
     #[test]
     fn one_process_settles_near_its_limit() {
-        let run = Sim {
-            processes: 1,
-            callers: 10,
-            work: None,
-            seconds: 240.0,
-            stagger: 0.0,
-            latency: 0.05,
-            paced: true,
-        }
-        .run(bucket(50.0));
+        let run = Sim::endless(1, true).run(bucket(50.0));
         eprintln!("{run:?}");
         assert!(run.accepted_rate > 42.0, "{}", run.accepted_rate);
         assert!(run.late_share < 0.1, "{}", run.late_share);
@@ -886,15 +916,7 @@ mod tests {
             *r ^= *r << 17;
             *r % 20 == 0
         };
-        let sim = |paced| Sim {
-            processes: 1,
-            callers: 10,
-            work: None,
-            seconds: 240.0,
-            stagger: 0.0,
-            latency: 0.05,
-            paced,
-        };
+        let sim = |paced| Sim::endless(1, paced);
         let paced = sim(true).run(one_in_twenty);
         let unpaced = sim(false).run(one_in_twenty);
         eprintln!(
