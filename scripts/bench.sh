@@ -5,10 +5,12 @@
 # binary size. Not a test: nothing here asserts a time.
 #
 # Usage: scripts/bench.sh [-n 10,200,1000] [-r 3] [--no-null] [--no-rss-pass]
-#        scripts/bench.sh --latency [--fleet]
+#        scripts/bench.sh --latency [--latency-pacing on|off|both] [--fleet]
 #   -n         comma-separated resource counts N (default 10,200,1000)
 #   -r         alternations per N (default 3)
 #   --latency  instead: N = 200 with 0, 100 and 250 ms added to every API call
+#   --latency-pacing  with --latency: pacing on (default), off, or both in turn (what the slow
+#              start costs a workspace alone on its account)
 #   --fleet    instead: 8 workspaces x 25 PolarDB-X backups at once against 10 requests/s per
 #              action, with the provider's pacing on, then off (scripts/bench/network.py)
 # Results: target/bench/run/results.md (printed) and results.json; the network runs write
@@ -29,7 +31,8 @@ while [ $# -gt 0 ]; do
     --no-rss-pass) EXTRA+=(--no-rss-pass); shift ;;
     --latency) NETWORK+=(--latency); shift ;;
     --fleet) NETWORK+=(--fleet); shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --latency-pacing) NETWORK+=(--latency-pacing "$2"); shift 2 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -37,6 +40,7 @@ done
 command -v terraform >/dev/null || { echo "terraform is not on PATH" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "/usr/bin/time (GNU time) is needed for peak RSS" >&2; exit 1; }
 
+# A fresh release build is reused as it is: cargo only checks it (about a second).
 echo "[bench] building release binaries" >&2
 # Separately: building the example enables dev-dependency features (tonic's client side) in the
 # library, and the binaries measured must be exactly what `cargo build --release` ships.
