@@ -151,14 +151,9 @@ pub trait Resource: Send + Sync + 'static {
     async fn read(&self, ctx: &Ctx, current: Value, private: Vec<u8>) -> ReadResponse;
 
     /// In-place update. The default accepts the planned state (for arguments that only change
-    /// the provider's behaviour, such as `timeouts`).
-    async fn update(
-        &self,
-        _ctx: &Ctx,
-        _prior: Value,
-        planned: Value,
-        _config: Value,
-    ) -> ApplyResponse {
+    /// the provider's behaviour, such as `timeouts`). Every argument that matters to the API
+    /// forces a new resource, so the configuration is not passed.
+    async fn update(&self, _ctx: &Ctx, _prior: Value, planned: Value) -> ApplyResponse {
         ApplyResponse {
             new_state: planned,
             ..ApplyResponse::default()

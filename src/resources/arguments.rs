@@ -37,6 +37,15 @@ pub fn region_id() -> Attribute {
     )
 }
 
+/// `size_bytes`, computed: the size of a backup set, as both resources report it.
+pub fn size_bytes() -> Attribute {
+    Attribute::computed(
+        "size_bytes",
+        Type::Number,
+        "Size of the backup set in bytes.",
+    )
+}
+
 /// Checks a known `db_cluster_id`, with `fix` (or the data sources' fix when `None`).
 pub fn check_cluster(config: &Value, fix: Option<&str>) -> Option<Diagnostic> {
     check_attr(

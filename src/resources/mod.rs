@@ -40,8 +40,19 @@ pub fn resources() -> Vec<Arc<dyn Resource>> {
     ]
 }
 
-use crate::diagnostics::{invalid_attribute, Diagnostic};
+use crate::diagnostics::{invalid_attribute, Diagnostic, Diagnostics};
 use crate::tfvalue::Value;
+
+/// A resource's validate: what its `checks` of the arguments found, then what is wrong in its
+/// `timeouts` block.
+fn checked_with_timeouts(
+    config: &Value,
+    checks: impl IntoIterator<Item = Option<Diagnostic>>,
+) -> Diagnostics {
+    let mut diags: Diagnostics = checks.into_iter().flatten().collect();
+    diags.extend(timeouts::Timeouts::validate(config));
+    diags
+}
 
 /// Checks the known string attribute `name` of `config` with `check`; null and unknown pass
 /// (an unknown value is checked once it is known, at apply).
@@ -67,11 +78,17 @@ fn null_unknowns(value: &mut Value) {
     }
 }
 
-/// Sets attribute `name` to `default` when it is null (after import or an upgrade), so that
-/// Read reports what the configuration's defaults plan and nothing drifts.
-fn default_if_null(state: &mut Value, name: &str, default: Value) {
-    if state.get(name).is_none_or(Value::is_null) {
-        state.set(name, default);
+/// Test helper: each configuration (attribute pairs) gets exactly one diagnostic from `r`'s
+/// validate, naming the attribute at its path.
+#[cfg(test)]
+pub(crate) fn assert_each_names(
+    r: &dyn Resource,
+    cases: &[(&[(&str, Value)], crate::diagnostics::AttributePath)],
+) {
+    for (pairs, path) in cases {
+        let d = r.validate(&r.schema().config_with(pairs));
+        assert_eq!(d.len(), 1, "{path}: {d:?}");
+        assert_eq!(d[0].attribute.as_ref(), Some(path));
     }
 }
 
