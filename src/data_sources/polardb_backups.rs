@@ -3,15 +3,15 @@
 
 use async_trait::async_trait;
 
-use super::listing::{failed, listed, required_cluster, window_and_results, window_minutes};
+use super::listing::{failed, listed, provider_and_cluster, window_and_results, window_minutes};
 use crate::alicloud::paging::all_pages;
 use crate::alicloud::polardb::{self, Backup, DescribeBackups};
 use crate::diagnostics::{self as diag, invalid_attribute, Diagnostic, Diagnostics};
 use crate::resource::{Ctx, DataSource, ReadResponse};
 use crate::resources::arguments;
-use crate::resources::check_attr;
 use crate::resources::ids::polardb_backup_id;
 use crate::resources::mapping::{self, text};
+use crate::resources::{all_checks, check_attr};
 use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
 use crate::timefmt;
@@ -63,11 +63,10 @@ impl DataSource for PolardbBackups {
     // ----- validate -----
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let time_fix = TIME_FIX;
-        let mut diags: Diagnostics = [
+        let mut diags = all_checks([
             arguments::check_cluster(config, None),
-            check_attr(config, "start_time", check_time, time_fix),
-            check_attr(config, "end_time", check_time, time_fix),
+            check_attr(config, "start_time", check_time, TIME_FIX),
+            check_attr(config, "end_time", check_time, TIME_FIX),
             arguments::check_polardb_mode(config),
             check_attr(
                 config,
@@ -81,10 +80,7 @@ impl DataSource for PolardbBackups {
                 },
                 "Use \"Success\" or \"Failed\" (with the capital letter), or leave it out.",
             ),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
+        ]);
         diags.extend(window_order(config));
         diags
     }
@@ -92,12 +88,8 @@ impl DataSource for PolardbBackups {
     // ----- read -----
 
     async fn read(&self, ctx: &Ctx, config: Value) -> ReadResponse {
-        let provider = match ctx.provider() {
-            Ok(p) => p,
-            Err(d) => return failed(d),
-        };
-        let cluster = match required_cluster(&config) {
-            Ok(c) => c,
+        let (provider, cluster) = match provider_and_cluster(ctx, &config) {
+            Ok(found) => found,
             Err(d) => return failed(d),
         };
         let (start, end) = window_minutes(&config, "start_time", "end_time");
@@ -206,16 +198,7 @@ mod tests {
                 ..Backup::default()
             },
         );
-        let crate::tfvalue::Type::Object(fields) = backup_type() else {
-            panic!("object type")
-        };
-        let Value::Object(values) = &v else {
-            panic!("object value")
-        };
-        assert_eq!(
-            fields.keys().collect::<Vec<_>>(),
-            values.keys().collect::<Vec<_>>()
-        );
+        crate::data_sources::listing::assert_item_fits(&v, backup_type());
         assert_eq!(v.str_attr("id"), Some("pc-a:1"));
     }
 

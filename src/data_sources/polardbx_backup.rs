@@ -11,7 +11,7 @@ use super::polardbx_backups::{check_time, item, read_sets, set_type, InstanceSet
 use crate::diagnostics::Diagnostics;
 use crate::resource::{Ctx, DataSource, ReadResponse};
 use crate::resources::arguments;
-use crate::resources::check_attr;
+use crate::resources::{all_checks, check_attr};
 use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
 
@@ -74,7 +74,6 @@ impl DataSource for PolardbxBackup {
     // ----- validate -----
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let time_fix = TIME_FIX;
         let one_of = |allowed: &'static [&'static str]| {
             move |v: &str| {
                 if allowed.contains(&v) {
@@ -84,11 +83,11 @@ impl DataSource for PolardbxBackup {
                 }
             }
         };
-        [
+        all_checks([
             arguments::check_instance(config, arguments::INSTANCE_FIX),
             arguments::check_region_id(config),
-            check_attr(config, "started_after", check_time, time_fix),
-            check_attr(config, "started_before", check_time, time_fix),
+            check_attr(config, "started_after", check_time, TIME_FIX),
+            check_attr(config, "started_before", check_time, TIME_FIX),
             check_attr(
                 config,
                 "status",
@@ -101,10 +100,7 @@ impl DataSource for PolardbxBackup {
                 one_of(&["Manual", "Automated"]),
                 "Use \"Manual\" or \"Automated\".",
             ),
-        ]
-        .into_iter()
-        .flatten()
-        .collect()
+        ])
     }
 
     // ----- read -----
@@ -155,18 +151,15 @@ mod tests {
     /// Every item attribute appears once; filters are arguments.
     #[test]
     fn schema_covers_item() {
-        let s = schema();
-        let names: Vec<&str> = s.block.attributes.iter().map(|a| a.name.as_str()).collect();
-        for n in [
+        let names = [
             "id",
             "backup_set_id",
             "status",
             "region_id",
             "begin_time",
             "size_bytes",
-        ] {
-            assert_eq!(names.iter().filter(|x| **x == n).count(), 1, "{n}");
-        }
+        ];
+        listing::assert_each_once(&schema(), &names);
     }
 
     /// A bad status or mode names the attribute and the allowed values.

@@ -10,9 +10,9 @@ use crate::alicloud::polardbx::{self, BackupSet};
 use crate::diagnostics::{self as diag, invalid_attribute, Diagnostic, Diagnostics};
 use crate::resource::{Ctx, DataSource, ReadResponse};
 use crate::resources::arguments;
-use crate::resources::check_attr;
 use crate::resources::ids::polardbx_backup_id;
 use crate::resources::mapping::{self, text};
+use crate::resources::{all_checks, check_attr};
 use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
 use crate::timefmt;
@@ -59,7 +59,6 @@ impl DataSource for PolardbxBackups {
     // ----- validate -----
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let time_fix = TIME_FIX;
         let window = match (
             config
                 .str_attr("start_time")
@@ -73,16 +72,13 @@ impl DataSource for PolardbxBackups {
             )),
             _ => None,
         };
-        [
+        all_checks([
             window,
             arguments::check_instance(config, arguments::INSTANCE_FIX),
             arguments::check_region_id(config),
-            check_attr(config, "start_time", check_time, time_fix),
-            check_attr(config, "end_time", check_time, time_fix),
-        ]
-        .into_iter()
-        .flatten()
-        .collect()
+            check_attr(config, "start_time", check_time, TIME_FIX),
+            check_attr(config, "end_time", check_time, TIME_FIX),
+        ])
     }
 
     // ----- read -----
@@ -203,16 +199,7 @@ mod tests {
                 ..BackupSet::default()
             },
         );
-        let Type::Object(fields) = set_type() else {
-            panic!("object type")
-        };
-        let Value::Object(values) = &v else {
-            panic!("object value")
-        };
-        assert_eq!(
-            fields.keys().collect::<Vec<_>>(),
-            values.keys().collect::<Vec<_>>()
-        );
+        crate::data_sources::listing::assert_item_fits(&v, set_type());
         assert_eq!(v.str_attr("id"), Some("cn-hangzhou:pxc-a:9"));
         assert_eq!(v.str_attr("status"), Some("Running"));
     }

@@ -43,13 +43,18 @@ pub fn resources() -> Vec<Arc<dyn Resource>> {
 use crate::diagnostics::{invalid_attribute, Diagnostic, Diagnostics};
 use crate::tfvalue::Value;
 
-/// A resource's validate: what its `checks` of the arguments found, then what is wrong in its
-/// `timeouts` block.
+/// A validate's answer: what its `checks` of the arguments found (each [`check_attr`] or the
+/// like, `None` where all is well).
+pub(crate) fn all_checks(checks: impl IntoIterator<Item = Option<Diagnostic>>) -> Diagnostics {
+    checks.into_iter().flatten().collect()
+}
+
+/// A resource's validate: [`all_checks`], then what is wrong in its `timeouts` block.
 fn checked_with_timeouts(
     config: &Value,
     checks: impl IntoIterator<Item = Option<Diagnostic>>,
 ) -> Diagnostics {
-    let mut diags: Diagnostics = checks.into_iter().flatten().collect();
+    let mut diags = all_checks(checks);
     diags.extend(timeouts::Timeouts::validate(config));
     diags
 }
