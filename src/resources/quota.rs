@@ -603,20 +603,29 @@ mod tests {
         assert!(!d.detail.contains("  "), "no runs of spaces: {}", d.detail);
     }
 
-    /// A destroy plan and an unchanged resource make no call (no provider is even needed).
-    #[tokio::test]
-    async fn nothing_created_nothing_called() {
+    /// The checks of a plan of backup pc-a:9 kept as it is, but for `requires_replace`,
+    /// without a configured provider.
+    async fn plan_of_prior(requires_replace: Vec<AttributePath>) -> (Checks, PlanResponse) {
         let checks = Checks::default();
-        let ctx = Ctx::unconfigured();
         let prior = Value::object([
             ("db_cluster_id", Value::string("pc-a")),
             ("backup_id", Value::string("9")),
         ]);
         let mut resp = PlanResponse {
             planned_state: prior.clone(),
+            requires_replace,
             ..PlanResponse::default()
         };
-        checks.check_polardb(&ctx, &prior, &[], &mut resp).await;
+        checks
+            .check_polardb(&Ctx::unconfigured(), &prior, &[], &mut resp)
+            .await;
+        (checks, resp)
+    }
+
+    /// A destroy plan and an unchanged resource make no call (no provider is even needed).
+    #[tokio::test]
+    async fn nothing_created_nothing_called() {
+        let (checks, resp) = plan_of_prior(Vec::new()).await;
         assert!(resp.diagnostics.is_empty());
         assert!(checks.is_managed("pc-a", "9"));
         assert!(lock(&checks.clusters).is_empty());
@@ -625,18 +634,7 @@ mod tests {
     /// A replacement's first plan marks the replaced backup for the create's plan.
     #[tokio::test]
     async fn replacement_marks_private() {
-        let checks = Checks::default();
-        let ctx = Ctx::unconfigured();
-        let prior = Value::object([
-            ("db_cluster_id", Value::string("pc-a")),
-            ("backup_id", Value::string("9")),
-        ]);
-        let mut resp = PlanResponse {
-            planned_state: prior.clone(),
-            requires_replace: vec![AttributePath::attr("comment")],
-            ..PlanResponse::default()
-        };
-        checks.check_polardb(&ctx, &prior, &[], &mut resp).await;
+        let (_, resp) = plan_of_prior(vec![AttributePath::attr("comment")]).await;
         assert_eq!(resp.planned_private, b"quota-replaces:9".to_vec());
     }
 }
