@@ -187,6 +187,20 @@ pub fn endpoint_env(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<
     })
 }
 
+/// Test helper: the provider configured from the block `pairs` with the keys `AK` / `SK`
+/// added, without environment or home directory.
+#[cfg(test)]
+pub(crate) fn configured(pairs: &[(&str, Value)]) -> ProviderData {
+    let mut all = vec![
+        ("access_key", Value::string("AK")),
+        ("secret_key", Value::string("SK")),
+    ];
+    all.extend(pairs.iter().cloned());
+    let (data, _) = configure_with(&schema().config_with(&all), &|_| None, None)
+        .expect("a test configuration configures");
+    data
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,12 +268,7 @@ mod tests {
     /// A region that is not a region ID never reaches a host name, whatever its source.
     #[test]
     fn other_region_is_checked() {
-        let cfg = config(&[
-            ("region", Value::string("cn-hangzhou")),
-            ("access_key", Value::string("AKID")),
-            ("secret_key", Value::string("s")),
-        ]);
-        let (data, _) = configure_with(&cfg, &|_| None, None).unwrap();
+        let data = configured(&[("region", Value::string("cn-hangzhou"))]);
         for bad in ["evil.com/x", "cn-hangzhou.attacker.net", "cn-beijing:443"] {
             let e = data.polardbx_in(bad).expect_err(bad);
             assert_eq!(e.code, "InvalidRegionId");

@@ -41,26 +41,6 @@ pub struct Settings {
     pub polardbx_endpoint: Option<String>,
 }
 
-/// Every top-level argument of the provider block (for the unknown check).
-const STRING_ARGS: &[&str] = &[
-    "region",
-    "access_key",
-    "secret_key",
-    "security_token",
-    "profile",
-    "shared_credentials_file",
-    "ecs_role_name",
-    "signature_version",
-    "max_retry_timeout",
-    "connect_timeout",
-    "read_timeout",
-    "insecure",
-    "skip_region_validation",
-    "client_read_timeout",
-    "client_connect_timeout",
-    "configuration_source",
-];
-
 /// Checks the formats of every known argument; unknown and null values pass.
 pub fn validate(config: &Value) -> Diagnostics {
     let mut diags = Vec::new();
@@ -219,14 +199,13 @@ pub fn settings(
     home: Option<&Path>,
 ) -> Result<(Settings, Diagnostics), Diagnostics> {
     let mut diags = validate(config);
-    for name in STRING_ARGS {
-        if config.get(name).is_some_and(Value::is_unknown) {
+    // Every argument and block of the schema must be known to configure.
+    let block = super::schema::schema().block;
+    let names =
+        (block.attributes.iter().map(|a| &a.name)).chain(block.blocks.iter().map(|b| &b.type_name));
+    for name in names {
+        if config.get(name).is_some_and(|v| !v.is_wholly_known()) {
             diags.push(diag::unknown_provider_argument(name));
-        }
-    }
-    for block in ["assume_role", "assume_role_with_oidc", "endpoints"] {
-        if config.get(block).is_some_and(|b| !b.is_wholly_known()) {
-            diags.push(diag::unknown_provider_argument(block));
         }
     }
     if diag::has_errors(&diags) {

@@ -589,18 +589,11 @@ mod tests {
     #[tokio::test]
     async fn plan_defaults_region_only_when_left_out() {
         let r = PolardbxBackup::new();
-        let (data, _) = crate::provider::configure_with(
-            &crate::provider::schema().config_with(&[
-                ("region", Value::string("cn-beijing")),
-                ("access_key", Value::string("AK")),
-                ("secret_key", Value::string("SK")),
-                // The plan's instance check calls the API: offline, give up at once.
-                ("max_retry_timeout", Value::string("1s")),
-            ]),
-            &|_| None,
-            None,
-        )
-        .unwrap();
+        let data = crate::provider::configured(&[
+            ("region", Value::string("cn-beijing")),
+            // The plan's instance check calls the API: offline, give up at once.
+            ("max_retry_timeout", Value::string("1s")),
+        ]);
         let ctx = Ctx {
             provider: Some(std::sync::Arc::new(data)),
             stop: crate::resource::StopSignal::never(),
@@ -669,23 +662,14 @@ mod tests {
     /// naming the attribute and the provider's region.
     #[test]
     fn regions_in_use() {
-        let (data, _) = crate::provider::configure_with(
-            &crate::provider::schema().config_with(&[
-                ("region", Value::string("cn-newregion")),
-                ("access_key", Value::string("AK")),
-                ("secret_key", Value::string("SK")),
-                (
-                    "endpoints",
-                    crate::provider::schema().nested_config_with(
-                        "endpoints",
-                        &[("polardbx", Value::string("http://127.0.0.1:9"))],
-                    ),
-                ),
-            ]),
-            &|_| None,
-            None,
-        )
-        .unwrap();
+        let endpoints = crate::provider::schema().nested_config_with(
+            "endpoints",
+            &[("polardbx", Value::string("http://127.0.0.1:9"))],
+        );
+        let data = crate::provider::configured(&[
+            ("region", Value::string("cn-newregion")),
+            ("endpoints", endpoints),
+        ]);
         assert!(check_region_in_use(&data, "cn-beijing", "region_id").is_ok());
         assert!(check_region_in_use(&data, "cn-newregion", "region_id").is_ok());
         let d = check_region_in_use(&data, "cn-hangzou", "region_id").unwrap_err();
