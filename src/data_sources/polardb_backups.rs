@@ -11,7 +11,7 @@ use crate::resource::{Ctx, DataSource, ReadResponse};
 use crate::resources::arguments;
 use crate::resources::ids::polardb_backup_id;
 use crate::resources::mapping::{self, text};
-use crate::resources::{all_checks, check_attr};
+use crate::resources::{all_checks, check_attr, one_of};
 use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
 use crate::timefmt;
@@ -71,13 +71,10 @@ impl DataSource for PolardbBackups {
             check_attr(
                 config,
                 "status",
-                |v| match v {
-                    "Success" | "Failed" => Ok(()),
-                    other => Err(format!(
-                        "\"{other}\" is not a backup status DescribeBackups filters on; the \
-                         value is matched exactly."
-                    )),
-                },
+                one_of(
+                    &["Success", "Failed"],
+                    "a backup status DescribeBackups filters on; the value is matched exactly",
+                ),
                 "Use \"Success\" or \"Failed\" (with the capital letter), or leave it out.",
             ),
         ]);

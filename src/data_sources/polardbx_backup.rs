@@ -11,7 +11,7 @@ use super::polardbx_backups::{check_time, item, read_sets, set_type, InstanceSet
 use crate::diagnostics::Diagnostics;
 use crate::resource::{Ctx, DataSource, ReadResponse};
 use crate::resources::arguments;
-use crate::resources::{all_checks, check_attr};
+use crate::resources::{all_checks, check_attr, one_of};
 use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
 
@@ -74,15 +74,6 @@ impl DataSource for PolardbxBackup {
     // ----- validate -----
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let one_of = |allowed: &'static [&'static str]| {
-            move |v: &str| {
-                if allowed.contains(&v) {
-                    Ok(())
-                } else {
-                    Err(format!("\"{v}\" is not one of {}.", allowed.join(", ")))
-                }
-            }
-        };
         all_checks([
             arguments::check_instance(config, arguments::INSTANCE_FIX),
             arguments::check_region_id(config),
@@ -91,13 +82,13 @@ impl DataSource for PolardbxBackup {
             check_attr(
                 config,
                 "status",
-                one_of(&["Success", "Running", "Failed"]),
+                one_of(&["Success", "Running", "Failed"], "a backup set status"),
                 "Use \"Success\", \"Running\" or \"Failed\".",
             ),
             check_attr(
                 config,
                 "backup_mode",
-                one_of(&["Manual", "Automated"]),
+                one_of(&["Manual", "Automated"], "a backup mode"),
                 "Use \"Manual\" or \"Automated\".",
             ),
         ])

@@ -1,8 +1,8 @@
 //! The arguments the resources, data sources and the ephemeral resource share, written once:
 //! their schema attributes and their checks (which name the attribute and the fix).
 
-use super::check_attr;
 use super::ids::{check_cluster_id, check_instance_name, check_region};
+use super::{check_attr, one_of};
 use crate::diagnostics::{invalid_attribute, Diagnostic};
 use crate::provider::{regions, ProviderData};
 use crate::schema::Attribute;
@@ -76,10 +76,7 @@ pub fn check_polardb_mode(config: &Value) -> Option<Diagnostic> {
     check_attr(
         config,
         "backup_mode",
-        |v| match v {
-            "Automated" | "Manual" => Ok(()),
-            other => Err(format!("\"{other}\" is not a backup mode.")),
-        },
+        one_of(&["Automated", "Manual"], "a backup mode"),
         "Use \"Automated\" or \"Manual\".",
     )
 }

@@ -468,36 +468,23 @@ mod tests {
     /// NotFound and "not listed" drop the state; any other error keeps it with a diagnostic.
     #[test]
     fn read_answer_gone_or_kept() {
+        let answer = |private: Vec<u8>, found: Result<Option<()>, ApiError>| {
+            read_answer(
+                state(),
+                private,
+                found,
+                ("backup", "pc-a:1"),
+                &Block::default(),
+                |_, _| {},
+            )
+        };
         let not_found = ApiError::local(ErrorKind::NotFound, "DescribeBackups", "NotFound", "x");
-        let named = ("backup", "pc-a:1");
-        let r = read_answer::<()>(
-            state(),
-            vec![7],
-            Err(not_found),
-            named,
-            &Block::default(),
-            |_, _| {},
-        );
+        let r = answer(vec![7], Err(not_found));
         assert!(r.new_state.is_null() && r.diagnostics.is_empty());
         assert_eq!(r.private, vec![7]);
-        let r = read_answer::<()>(
-            state(),
-            vec![],
-            Ok(None),
-            named,
-            &Block::default(),
-            |_, _| {},
-        );
-        assert!(r.new_state.is_null());
+        assert!(answer(vec![], Ok(None)).new_state.is_null());
         let auth = ApiError::local(ErrorKind::Auth, "DescribeBackups", "Forbidden", "x");
-        let r = read_answer::<()>(
-            state(),
-            vec![],
-            Err(auth),
-            named,
-            &Block::default(),
-            |_, _| {},
-        );
+        let r = answer(vec![], Err(auth));
         assert_eq!(r.new_state, state());
         assert!(
             r.diagnostics[0].summary.contains("pc-a:1"),

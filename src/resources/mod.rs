@@ -73,6 +73,21 @@ pub(crate) fn check_attr(
         .map(|problem| invalid_attribute(name, &problem, fix))
 }
 
+/// A check for [`check_attr`]: the value is one of `allowed` (matched exactly), else the problem
+/// says it is not `what` (e.g. "a backup mode").
+pub(crate) fn one_of(
+    allowed: &'static [&'static str],
+    what: &'static str,
+) -> impl Fn(&str) -> Result<(), String> {
+    move |v| {
+        if allowed.contains(&v) {
+            Ok(())
+        } else {
+            Err(format!("\"{v}\" is not {what}."))
+        }
+    }
+}
+
 /// Replaces every unknown left in a state by null: a state after apply must be wholly known.
 fn null_unknowns(value: &mut Value) {
     match value {

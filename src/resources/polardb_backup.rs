@@ -19,7 +19,7 @@ use super::mapping::{self, text};
 use super::polardb_job::{self, Job, Lookup, RUNNING};
 use super::timeouts::{self, Timeouts};
 use super::waiter::{self, Poll, Schedule, WaitError};
-use super::{check_attr, checked_with_timeouts};
+use super::{check_attr, checked_with_timeouts, one_of};
 use crate::alicloud::polardb::{self, Backup};
 use crate::alicloud::polardb_detached::{describe_page, Listing};
 use crate::alicloud::{ApiError, ErrorKind};
@@ -183,10 +183,7 @@ impl Resource for PolardbBackup {
             check_attr(
                 config,
                 "deletion_policy",
-                |v| match v {
-                    "Delete" | "Retain" => Ok(()),
-                    other => Err(format!("\"{other}\" is not a deletion policy.")),
-                },
+                one_of(&["Delete", "Retain"], "a deletion policy"),
                 "Use \"Delete\" (the default) or \"Retain\".",
             ),
         ],

@@ -21,7 +21,7 @@ use super::mapping::{self, status_name};
 use super::polardbx_create::create_exactly_once;
 use super::timeouts::{self, Timeouts};
 use super::waiter::{self, Poll, Schedule, WaitError};
-use super::{check_attr, checked_with_timeouts};
+use super::{check_attr, checked_with_timeouts, one_of};
 use crate::alicloud::polardbx::{self, BackupSet};
 use crate::alicloud::{Client, ErrorKind};
 use crate::diagnostics::{self as diag, Diagnostic, Diagnostics};
@@ -132,15 +132,7 @@ impl Resource for PolardbxBackup {
                 check_attr(
                     config,
                     "backup_type",
-                    |v| {
-                        if BACKUP_TYPES.contains(&v) {
-                            Ok(())
-                        } else {
-                            Err(format!(
-                                "\"{v}\" is not a backup type the PolarDB-X API accepts."
-                            ))
-                        }
-                    },
+                    one_of(BACKUP_TYPES, "a backup type the PolarDB-X API accepts"),
                     "Valid values: \"0\" (fast backup). Leave it out to use \"0\".",
                 ),
             ],
