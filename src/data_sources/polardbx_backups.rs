@@ -129,14 +129,8 @@ pub(super) async fn read_sets(
             "Set db_instance_name.",
         ));
     };
-    let region = config
-        .str_attr("region_id")
-        .unwrap_or(&provider.region)
-        .to_string();
+    let (region, client) = arguments::polardbx_client(provider, config)?;
     arguments::check_region_in_use(provider, &region, "region_id")?;
-    let client = provider
-        .polardbx_in(&region)
-        .map_err(|e| diag::api_error("set up the PolarDB-X client", &e))?;
     let (default_start, default_end) = default_window(SystemTime::now());
     let ms = |name: &str, default: SystemTime| {
         config

@@ -101,13 +101,9 @@ impl EphemeralResource for PolardbxBackupDownload {
                 "Set db_instance_name and backup_set_id.",
             ));
         };
-        let region = config
-            .str_attr("region_id")
-            .unwrap_or(&provider.region)
-            .to_string();
-        let client = match provider.polardbx_in(&region) {
-            Ok(c) => c,
-            Err(e) => return fail(diag::api_error("set up the PolarDB-X client", &e)),
+        let (region, client) = match arguments::polardbx_client(provider, &config) {
+            Ok(found) => found,
+            Err(d) => return fail(d),
         };
         let found = describe_backup_set_links(&client, &region, instance, set_id).await;
         let (set, links) = match found {

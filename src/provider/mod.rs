@@ -205,14 +205,10 @@ pub(crate) fn configured(pairs: &[(&str, Value)]) -> ProviderData {
 mod tests {
     use super::*;
 
-    fn config(pairs: &[(&str, Value)]) -> Value {
-        schema().config_with(pairs)
-    }
-
     /// Keys in the block and an endpoint override configure both clients; nothing leaks.
     #[test]
     fn configures_clients_with_overrides() {
-        let cfg = config(&[
+        let cfg = schema().config_with(&[
             ("region", Value::string("cn-hangzhou")),
             ("access_key", Value::string("AKID")),
             ("secret_key", Value::string("s3cr3t-never-shown")),
@@ -251,7 +247,7 @@ mod tests {
             "ALICLOUD_SECRET_KEY" => Some("s".to_string()),
             _ => None,
         };
-        let cfg = config(&[("region", Value::string("cn-hangzhou"))]);
+        let cfg = schema().config_with(&[("region", Value::string("cn-hangzhou"))]);
         let (data, _) = configure_with(&cfg, &env, None).unwrap();
         assert_eq!(data.polardb.config().endpoint, "http://127.0.0.1:7");
         assert_eq!(data.polardbx.config().endpoint, "http://127.0.0.1:9");
@@ -279,7 +275,7 @@ mod tests {
     /// No credentials anywhere gives one diagnostic saying where the provider looked.
     #[test]
     fn no_credentials_is_one_diagnostic() {
-        let cfg = config(&[("region", Value::string("cn-hangzhou"))]);
+        let cfg = schema().config_with(&[("region", Value::string("cn-hangzhou"))]);
         let err = configure_with(&cfg, &|_| None, None).unwrap_err();
         assert_eq!(err.len(), 1);
         assert!(err[0].summary.contains("credentials"));

@@ -3,6 +3,7 @@
 
 use super::ids::{check_cluster_id, check_instance_name, check_region};
 use super::{check_attr, one_of};
+use crate::alicloud::Client;
 use crate::diagnostics::{invalid_attribute, Diagnostic};
 use crate::provider::{regions, ProviderData};
 use crate::schema::Attribute;
@@ -79,6 +80,22 @@ pub fn check_polardb_mode(config: &Value) -> Option<Diagnostic> {
         one_of(&["Automated", "Manual"], "a backup mode"),
         "Use \"Automated\" or \"Manual\".",
     )
+}
+
+/// The PolarDB-X region `config` names in `region_id` (the provider's when left out), and a
+/// client for it.
+pub fn polardbx_client(
+    provider: &ProviderData,
+    config: &Value,
+) -> Result<(String, Client), Diagnostic> {
+    let region = config
+        .str_attr("region_id")
+        .unwrap_or(&provider.region)
+        .to_string();
+    let client = provider
+        .polardbx_in(&region)
+        .map_err(|e| crate::diagnostics::api_error("set up the PolarDB-X client", &e))?;
+    Ok((region, client))
 }
 
 /// A region a resource, data source or import ID names must be one the provider knows, or the

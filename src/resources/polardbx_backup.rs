@@ -536,10 +536,6 @@ mod tests {
     use crate::diagnostics::AttributePath;
     use crate::resources::assert_each_names;
 
-    fn config(pairs: &[(&str, Value)]) -> Value {
-        schema().config_with(pairs)
-    }
-
     /// An unknown backup_type, a wrong-product name, a misspelt region and a bad timeout each
     /// name their attribute; the backup_type's names the valid values.
     #[test]
@@ -566,10 +562,10 @@ mod tests {
                 ),
             ],
         );
-        let d = r.validate(&config(&[("backup_type", Value::string("1"))]));
+        let d = r.validate(&schema().config_with(&[("backup_type", Value::string("1"))]));
         assert!(d[0].detail.contains("Valid values: \"0\""));
         assert!(r
-            .validate(&config(&[
+            .validate(&schema().config_with(&[
                 ("db_instance_name", Value::Unknown),
                 ("backup_type", Value::Unknown)
             ]))
@@ -595,7 +591,7 @@ mod tests {
             (Value::Unknown, Value::Unknown),
             (Value::string("cn-shanghai"), Value::string("cn-shanghai")),
         ] {
-            let cfg = config(&[
+            let cfg = schema().config_with(&[
                 ("db_instance_name", Value::string("pxc-a")),
                 ("region_id", configured.clone()),
             ]);
@@ -626,7 +622,7 @@ mod tests {
         let d = r
             .delete(
                 &ctx,
-                config(&[("id", Value::string("cn-hangzhou:pxc-a:1"))]),
+                schema().config_with(&[("id", Value::string("cn-hangzhou:pxc-a:1"))]),
             )
             .await;
         assert_eq!(d.len(), 1);
@@ -691,7 +687,7 @@ mod tests {
     /// Backup set times render as UTC timestamps and statuses as words.
     #[test]
     fn fill_renders_times() {
-        let mut state = config(&[]);
+        let mut state = schema().config_with(&[]);
         fill(
             &mut state,
             &BackupSet {
