@@ -21,6 +21,12 @@ pub(super) fn default_window(now: SystemTime) -> (SystemTime, SystemTime) {
     (start, now + Duration::from_secs(86_400))
 }
 
+/// A plural data source's block, described as `description`, with the `id` it answers with (see
+/// [`listed`]), described as `id_description`.
+pub(super) fn plural_block(description: &str, id_description: &str) -> Block {
+    Block::new(description).attribute(Attribute::computed("id", Type::String, id_description))
+}
+
 /// The attributes every data source ends with: the window (`start_time`, `end_time`, written
 /// as `time_form`) and what was found (`ids`, and `backups` of `item` type), named `noun`s.
 pub(super) fn window_and_results(block: Block, time_form: &str, noun: &str, item: Type) -> Block {

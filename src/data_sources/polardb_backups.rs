@@ -3,7 +3,9 @@
 
 use async_trait::async_trait;
 
-use super::listing::{failed, listed, provider_and_cluster, window_and_results, window_minutes};
+use super::listing::{
+    failed, listed, plural_block, provider_and_cluster, window_and_results, window_minutes,
+};
 use crate::alicloud::paging::all_pages;
 use crate::alicloud::polardb::{self, Backup, DescribeBackups};
 use crate::diagnostics::{self as diag, invalid_attribute, Diagnostic, Diagnostics};
@@ -12,7 +14,7 @@ use crate::resources::arguments;
 use crate::resources::ids::polardb_backup_id;
 use crate::resources::mapping::{self, text};
 use crate::resources::{all_checks, check_attr, one_of};
-use crate::schema::{Attribute, Block, Schema};
+use crate::schema::{Attribute, Schema};
 use crate::tfvalue::{Type, Value};
 use crate::timefmt;
 
@@ -43,15 +45,17 @@ pub(super) fn backup_type() -> Type {
 
 fn schema() -> Schema {
     let opt = |n: &str, d: &str| Attribute::optional(n, Type::String, d);
-    let block = Block::new("The backups of a PolarDB cluster, optionally filtered.")
-        .attribute(Attribute::computed("id", Type::String, "The cluster ID."))
-        .attribute(arguments::cluster_id())
-        .attribute(opt(
-            "status",
-            "Only backups in this status: `Success` or `Failed` (matched exactly, so `success` \
+    let block = plural_block(
+        "The backups of a PolarDB cluster, optionally filtered.",
+        "The cluster ID.",
+    )
+    .attribute(arguments::cluster_id())
+    .attribute(opt(
+        "status",
+        "Only backups in this status: `Success` or `Failed` (matched exactly, so `success` \
              is refused).",
-        ))
-        .attribute(opt("backup_mode", "`Automated` or `Manual`."));
+    ))
+    .attribute(opt("backup_mode", "`Automated` or `Manual`."));
     let block = window_and_results(block, "yyyy-MM-ddTHH:mmZ", "backups", backup_type());
     Schema::new(0, block)
 }

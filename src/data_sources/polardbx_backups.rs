@@ -5,7 +5,7 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 
-use super::listing::{default_window, failed, listed, window_and_results};
+use super::listing::{default_window, failed, listed, plural_block, window_and_results};
 use crate::alicloud::polardbx::{self, BackupSet};
 use crate::diagnostics::{self as diag, invalid_attribute, Diagnostic, Diagnostics};
 use crate::resource::{Ctx, DataSource, ReadResponse};
@@ -13,7 +13,7 @@ use crate::resources::arguments;
 use crate::resources::ids::polardbx_backup_id;
 use crate::resources::mapping::{self, text};
 use crate::resources::{all_checks, check_attr};
-use crate::schema::{Attribute, Block, Schema};
+use crate::schema::Schema;
 use crate::tfvalue::{Type, Value};
 use crate::timefmt;
 
@@ -38,16 +38,14 @@ pub(super) fn set_type() -> Type {
 }
 
 fn schema() -> Schema {
-    let block = Block::new("The backup sets of a PolarDB-X 2.0 instance in a time window.")
-        .attribute(Attribute::computed(
-            "id",
-            Type::String,
-            "`<region_id>:<db_instance_name>`.",
-        ))
-        .attribute(arguments::instance_name(
-            "The instance, e.g. `pxc-hzabc123`.",
-        ))
-        .attribute(arguments::region_id());
+    let block = plural_block(
+        "The backup sets of a PolarDB-X 2.0 instance in a time window.",
+        "`<region_id>:<db_instance_name>`.",
+    )
+    .attribute(arguments::instance_name(
+        "The instance, e.g. `pxc-hzabc123`.",
+    ))
+    .attribute(arguments::region_id());
     let block = window_and_results(block, "yyyy-MM-ddTHH:mm:ssZ", "backup sets", set_type());
     Schema::new(0, block)
 }
