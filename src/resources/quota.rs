@@ -239,11 +239,7 @@ impl Checks {
             resp.planned_private = Vec::new();
         }
         // Unknown until apply: the apply phase's plan checks it then.
-        let Some(cluster) = resp
-            .planned_state
-            .str_attr("db_cluster_id")
-            .map(str::to_string)
-        else {
+        let Some(cluster) = planned_text(resp, "db_cluster_id") else {
             return;
         };
         if replaces.is_none() && !prior_private.is_empty() {
@@ -395,11 +391,7 @@ impl Checks {
         if !creating || resp.planned_state.is_null() || diag::has_errors(&resp.diagnostics) {
             return;
         }
-        let Some(instance) = resp
-            .planned_state
-            .str_attr("db_instance_name")
-            .map(str::to_string)
-        else {
+        let Some(instance) = planned_text(resp, "db_instance_name") else {
             return;
         };
         // A tainted set's replacement that will take it over creates nothing.
@@ -505,6 +497,11 @@ async fn manual_backups(client: &Client, cluster: &str) -> Result<Vec<Backup>, A
         .filter(|b| b.backup_mode.is_empty() || b.backup_mode == "Manual")
         .filter(|b| b.backup_status != "Failed")
         .collect())
+}
+
+/// The planned string `name`: `None` while it is unknown (the apply phase's plan checks it).
+fn planned_text(resp: &PlanResponse, name: &str) -> Option<String> {
+    resp.planned_state.str_attr(name).map(str::to_string)
 }
 
 fn request_id(e: &ApiError) -> String {
