@@ -94,19 +94,19 @@ fn bounded(text: String, max: usize) -> String {
 
 impl Diagnostic {
     pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            severity: Severity::Error,
-            summary: bounded(summary.into(), MAX_SUMMARY_CHARS),
-            detail: bounded(detail.into(), MAX_DETAIL_CHARS),
-            attribute: None,
-        }
+        Diagnostic::new(Severity::Error, summary.into(), detail.into())
     }
 
     pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(Severity::Warning, summary.into(), detail.into())
+    }
+
+    /// A diagnostic about no attribute in particular, its texts bounded in length.
+    fn new(severity: Severity, summary: String, detail: String) -> Diagnostic {
         Diagnostic {
-            severity: Severity::Warning,
-            summary: bounded(summary.into(), MAX_SUMMARY_CHARS),
-            detail: bounded(detail.into(), MAX_DETAIL_CHARS),
+            severity,
+            summary: bounded(summary, MAX_SUMMARY_CHARS),
+            detail: bounded(detail, MAX_DETAIL_CHARS),
             attribute: None,
         }
     }

@@ -151,14 +151,9 @@ pub trait Resource: Send + Sync + 'static {
     async fn read(&self, ctx: &Ctx, current: Value, private: Vec<u8>) -> ReadResponse;
 
     /// In-place update. The default accepts the planned state (for arguments that only change
-    /// the provider's behaviour, such as `timeouts`).
-    async fn update(
-        &self,
-        _ctx: &Ctx,
-        _prior: Value,
-        planned: Value,
-        _config: Value,
-    ) -> ApplyResponse {
+    /// the provider's behaviour, such as `timeouts`). Every argument that matters to the API
+    /// forces a new resource, so the configuration is not passed.
+    async fn update(&self, _ctx: &Ctx, _prior: Value, planned: Value) -> ApplyResponse {
         ApplyResponse {
             new_state: planned,
             ..ApplyResponse::default()
@@ -353,19 +348,39 @@ mod tests {
         ])
     }
 
+    /// An object in state: backup `x` of `cluster`, finished.
+    fn existing(cluster: &str) -> Value {
+        obj(
+            Value::string("x"),
+            cluster,
+            Value::string("Delete"),
+            Value::string("Success"),
+        )
+    }
+
+    /// The configuration of a backup of `cluster` that sets nothing else.
+    fn configured(cluster: &str) -> Value {
+        obj(Value::Null, cluster, Value::Null, Value::Null)
+    }
+
+    /// The generic plan of [`schema`] for this request.
+    fn plan(prior: Value, proposed: Value, config: Value, prior_private: &[u8]) -> PlanResponse {
+        plan_with_schema(
+            &schema(),
+            PlanRequest {
+                prior_state: prior,
+                proposed_new_state: proposed,
+                config,
+                prior_private: prior_private.to_vec(),
+            },
+        )
+    }
+
     /// On create, computed attributes become unknown and defaults fill null arguments.
     #[test]
     fn create_marks_computed_unknown_and_applies_defaults() {
-        let config = obj(Value::Null, "pc-1", Value::Null, Value::Null);
-        let resp = plan_with_schema(
-            &schema(),
-            PlanRequest {
-                prior_state: Value::Null,
-                proposed_new_state: config.clone(),
-                config,
-                prior_private: vec![],
-            },
-        );
+        let config = configured("pc-1");
+        let resp = plan(Value::Null, config.clone(), config, &[]);
         assert!(planned_as_new(&resp.planned_private));
         let p = resp.planned_state;
         assert_eq!(p.get("id"), Some(&Value::Unknown));
@@ -377,22 +392,8 @@ mod tests {
     /// An unchanged configuration plans exactly the prior state: no perpetual diff.
     #[test]
     fn unchanged_plan_equals_prior() {
-        let prior = obj(
-            Value::string("x"),
-            "pc-1",
-            Value::string("Delete"),
-            Value::string("Success"),
-        );
-        let config = obj(Value::Null, "pc-1", Value::Null, Value::Null);
-        let resp = plan_with_schema(
-            &schema(),
-            PlanRequest {
-                prior_state: prior.clone(),
-                proposed_new_state: prior.clone(),
-                config,
-                prior_private: vec![],
-            },
-        );
+        let prior = existing("pc-1");
+        let resp = plan(prior.clone(), prior.clone(), configured("pc-1"), &[]);
         assert_eq!(resp.planned_state, prior);
         assert!(resp.requires_replace.is_empty());
     }
@@ -400,28 +401,7 @@ mod tests {
     /// Changing a force_new attribute requires replacement and unknowns the computed values.
     #[test]
     fn force_new_change_replaces() {
-        let prior = obj(
-            Value::string("x"),
-            "pc-1",
-            Value::string("Delete"),
-            Value::string("Success"),
-        );
-        let proposed = obj(
-            Value::string("x"),
-            "pc-2",
-            Value::string("Delete"),
-            Value::string("Success"),
-        );
-        let config = obj(Value::Null, "pc-2", Value::Null, Value::Null);
-        let resp = plan_with_schema(
-            &schema(),
-            PlanRequest {
-                prior_state: prior,
-                proposed_new_state: proposed,
-                config,
-                prior_private: vec![],
-            },
-        );
+        let resp = plan(existing("pc-1"), existing("pc-2"), configured("pc-2"), &[]);
         assert_eq!(resp.requires_replace, vec![AttributePath::attr("cluster")]);
         assert_eq!(resp.planned_state.get("id"), Some(&Value::Unknown));
         assert_eq!(resp.planned_state.get("status"), Some(&Value::Unknown));
@@ -433,20 +413,12 @@ mod tests {
     /// object's replacement (no prior, no private) is.
     #[test]
     fn replacement_replanned_is_not_as_new() {
-        let config = obj(Value::Null, "pc-2", Value::Null, Value::Null);
-        let plan = |prior_private: &[u8]| {
-            plan_with_schema(
-                &schema(),
-                PlanRequest {
-                    prior_state: Value::Null,
-                    proposed_new_state: config.clone(),
-                    config: config.clone(),
-                    prior_private: prior_private.to_vec(),
-                },
-            )
+        let config = configured("pc-2");
+        let replan = |prior_private: &[u8]| {
+            plan(Value::Null, config.clone(), config.clone(), prior_private).planned_private
         };
-        assert!(!planned_as_new(&plan(PLANNED_FROM_PRIOR).planned_private));
-        assert!(planned_as_new(&plan(&[]).planned_private));
+        assert!(!planned_as_new(&replan(PLANNED_FROM_PRIOR)));
+        assert!(planned_as_new(&replan(&[])));
     }
 
     /// A note added to the planner's private data keeps what the planner said: a replacement
@@ -478,21 +450,7 @@ mod tests {
     /// Destroy plans null.
     #[test]
     fn destroy_plans_null() {
-        let prior = obj(
-            Value::string("x"),
-            "pc-1",
-            Value::string("Delete"),
-            Value::string("Success"),
-        );
-        let resp = plan_with_schema(
-            &schema(),
-            PlanRequest {
-                prior_state: prior,
-                proposed_new_state: Value::Null,
-                config: Value::Null,
-                prior_private: vec![],
-            },
-        );
+        let resp = plan(existing("pc-1"), Value::Null, Value::Null, &[]);
         assert!(resp.planned_state.is_null());
     }
 

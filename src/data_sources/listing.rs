@@ -1,11 +1,12 @@
-//! What the data sources do alike: the default time window, the attributes they share, and the
-//! state they answer with (reading every page is `alicloud::paging`). Each data source keeps its query, its time format and how
-//! one item looks.
+//! What the data sources do alike: the default time window, the attributes they share, what a
+//! PolarDB one reads first, and the state they answer with (reading every page is
+//! `alicloud::paging`). Each data source keeps its query, its time format and how one item looks.
 
 use std::time::{Duration, SystemTime};
 
 use crate::diagnostics::{invalid_attribute, Diagnostic};
-use crate::resource::ReadResponse;
+use crate::provider::ProviderData;
+use crate::resource::{Ctx, ReadResponse};
 use crate::schema::{Attribute, Block};
 use crate::tfvalue::{Type, Value};
 use crate::timefmt;
@@ -18,6 +19,12 @@ const DEFAULT_LOOKBACK: Duration = crate::resources::BACKUP_LOOKBACK;
 pub(super) fn default_window(now: SystemTime) -> (SystemTime, SystemTime) {
     let start = now.checked_sub(DEFAULT_LOOKBACK).unwrap_or(now);
     (start, now + Duration::from_secs(86_400))
+}
+
+/// A plural data source's block, described as `description`, with the `id` it answers with (see
+/// [`listed`]), described as `id_description`.
+pub(super) fn plural_block(description: &str, id_description: &str) -> Block {
+    Block::new(description).attribute(Attribute::computed("id", Type::String, id_description))
 }
 
 /// The attributes every data source ends with: the window (`start_time`, `end_time`, written
@@ -83,18 +90,20 @@ pub(super) fn window_minutes(config: &Value, start: &str, end: &str) -> (String,
     (time(start, default_start), time(end, default_end))
 }
 
-/// The `db_cluster_id` a PolarDB data source reads.
-pub(super) fn required_cluster(config: &Value) -> Result<String, Diagnostic> {
-    config
-        .str_attr("db_cluster_id")
-        .map(str::to_string)
-        .ok_or_else(|| {
-            invalid_attribute(
-                "db_cluster_id",
-                "The cluster ID is missing.",
-                "Set db_cluster_id.",
-            )
-        })
+/// What a PolarDB data source reads first: the configured provider and the `db_cluster_id`.
+pub(super) fn provider_and_cluster<'c>(
+    ctx: &'c Ctx,
+    config: &Value,
+) -> Result<(&'c ProviderData, String), Diagnostic> {
+    let provider = ctx.provider()?;
+    let cluster = config.str_attr("db_cluster_id").ok_or_else(|| {
+        invalid_attribute(
+            "db_cluster_id",
+            "The cluster ID is missing.",
+            "Set db_cluster_id.",
+        )
+    })?;
+    Ok((provider, cluster.to_string()))
 }
 
 /// A data-source read that could not list: no state, only why.
@@ -134,6 +143,35 @@ pub(super) fn listed(config: Value, id: Value, items: Vec<Value>) -> ReadRespons
         new_state: state,
         ..ReadResponse::default()
     }
+}
+
+/// Test helper: `schema` has each attribute of `names` exactly once.
+#[cfg(test)]
+pub(super) fn assert_each_once(schema: &crate::schema::Schema, names: &[&str]) {
+    for n in names {
+        let count = schema
+            .block
+            .attributes
+            .iter()
+            .filter(|a| a.name == *n)
+            .count();
+        assert_eq!(count, 1, "{n}");
+    }
+}
+
+/// Test helper: an `item` a data source built has exactly the attributes of its `item_type`.
+#[cfg(test)]
+pub(super) fn assert_item_fits(item: &Value, item_type: Type) {
+    let Type::Object(fields) = item_type else {
+        panic!("an item's type is an object, not {item_type:?}")
+    };
+    let Value::Object(values) = item else {
+        panic!("an item is an object, not {item:?}")
+    };
+    assert_eq!(
+        fields.keys().collect::<Vec<_>>(),
+        values.keys().collect::<Vec<_>>()
+    );
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use async_trait::async_trait;
 
-use super::listing::{self, failed, item_attributes, required_cluster, window_minutes};
+use super::listing::{self, failed, item_attributes, provider_and_cluster, window_minutes};
 use super::polardb_backups::{backup_type, check_time, item, TIME_FIX};
 use crate::alicloud::paging::all_pages;
 use crate::alicloud::polardb::{Backup, DescribeBackups};
@@ -17,7 +17,7 @@ use crate::alicloud::{ApiError, Client};
 use crate::diagnostics::{self as diag, Diagnostic, Diagnostics};
 use crate::resource::{Ctx, DataSource, ReadResponse};
 use crate::resources::arguments;
-use crate::resources::check_attr;
+use crate::resources::{all_checks, check_attr};
 use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
 
@@ -31,25 +31,22 @@ crate::schema::holds_schema!(PolardbBackup);
 /// `backup_mode` and `comment` are both filter and result).
 fn schema() -> Schema {
     let opt = |n: &str, d: &str| Attribute::optional(n, Type::String, d);
+    // A filter that is also a result: the chosen backup's value when left out.
+    let filter = |n: &str, d: &str| Attribute::optional_computed(n, Type::String, d);
+    let flag = |n: &str, d: &str| Attribute::optional(n, Type::Bool, d);
     let filters = ["status", "backup_mode", "comment"];
     let block = Block::new(
         "The one backup of a PolarDB cluster matching the filters, or the newest with \
          `most_recent`.",
     )
     .attribute(arguments::cluster_id())
-    .attribute(Attribute::optional_computed(
+    .attribute(filter(
         "status",
-        Type::String,
         "Only a backup in this status, e.g. `Success`.",
     ))
-    .attribute(Attribute::optional_computed(
-        "backup_mode",
-        Type::String,
-        "`Manual` or `Automated`.",
-    ))
-    .attribute(Attribute::optional_computed(
+    .attribute(filter("backup_mode", "`Manual` or `Automated`."))
+    .attribute(filter(
         "comment",
-        Type::String,
         "Only a backup with exactly this comment (the API's `Comment`).",
     ))
     .attribute(opt(
@@ -62,14 +59,12 @@ fn schema() -> Schema {
         "Only a backup started at or before this time, `yyyy-MM-ddTHH:mmZ` (UTC); default a day \
          from now.",
     ))
-    .attribute(Attribute::optional(
+    .attribute(flag(
         "most_recent",
-        Type::Bool,
         "When several match, pick the one started last (default `false`: several is an error).",
     ))
-    .attribute(Attribute::optional(
+    .attribute(flag(
         "include_detached",
-        Type::Bool,
         "Also look among the backups kept after the cluster was released \
          (DescribeDetachedBackups; default `false`).",
     ))
@@ -96,27 +91,19 @@ impl DataSource for PolardbBackup {
     // ----- validate -----
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let time_fix = TIME_FIX;
-        [
+        all_checks([
             arguments::check_cluster(config, None),
-            check_attr(config, "started_after", check_time, time_fix),
-            check_attr(config, "started_before", check_time, time_fix),
+            check_attr(config, "started_after", check_time, TIME_FIX),
+            check_attr(config, "started_before", check_time, TIME_FIX),
             arguments::check_polardb_mode(config),
-        ]
-        .into_iter()
-        .flatten()
-        .collect()
+        ])
     }
 
     // ----- read -----
 
     async fn read(&self, ctx: &Ctx, config: Value) -> ReadResponse {
-        let provider = match ctx.provider() {
-            Ok(p) => p,
-            Err(d) => return failed(d),
-        };
-        let cluster = match required_cluster(&config) {
-            Ok(c) => c,
+        let (provider, cluster) = match provider_and_cluster(ctx, &config) {
+            Ok(found) => found,
             Err(d) => return failed(d),
         };
         let (start_time, end_time) = window_minutes(&config, "started_after", "started_before");
@@ -294,8 +281,7 @@ mod tests {
     #[test]
     fn schema_covers_item() {
         let s = schema();
-        let names: Vec<&str> = s.block.attributes.iter().map(|a| a.name.as_str()).collect();
-        for n in [
+        let names = [
             "id",
             "backup_id",
             "status",
@@ -303,9 +289,8 @@ mod tests {
             "size_bytes",
             "expire_time",
             "detached",
-        ] {
-            assert_eq!(names.iter().filter(|x| **x == n).count(), 1, "{n}");
-        }
+        ];
+        listing::assert_each_once(&s, &names);
         let status = s
             .block
             .attributes

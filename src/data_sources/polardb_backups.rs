@@ -3,16 +3,18 @@
 
 use async_trait::async_trait;
 
-use super::listing::{failed, listed, required_cluster, window_and_results, window_minutes};
+use super::listing::{
+    failed, listed, plural_block, provider_and_cluster, window_and_results, window_minutes,
+};
 use crate::alicloud::paging::all_pages;
 use crate::alicloud::polardb::{self, Backup, DescribeBackups};
 use crate::diagnostics::{self as diag, invalid_attribute, Diagnostic, Diagnostics};
 use crate::resource::{Ctx, DataSource, ReadResponse};
 use crate::resources::arguments;
-use crate::resources::check_attr;
 use crate::resources::ids::polardb_backup_id;
 use crate::resources::mapping::{self, text};
-use crate::schema::{Attribute, Block, Schema};
+use crate::resources::{all_checks, check_attr, one_of};
+use crate::schema::{Attribute, Schema};
 use crate::tfvalue::{Type, Value};
 use crate::timefmt;
 
@@ -43,15 +45,17 @@ pub(super) fn backup_type() -> Type {
 
 fn schema() -> Schema {
     let opt = |n: &str, d: &str| Attribute::optional(n, Type::String, d);
-    let block = Block::new("The backups of a PolarDB cluster, optionally filtered.")
-        .attribute(Attribute::computed("id", Type::String, "The cluster ID."))
-        .attribute(arguments::cluster_id())
-        .attribute(opt(
-            "status",
-            "Only backups in this status: `Success` or `Failed` (matched exactly, so `success` \
+    let block = plural_block(
+        "The backups of a PolarDB cluster, optionally filtered.",
+        "The cluster ID.",
+    )
+    .attribute(arguments::cluster_id())
+    .attribute(opt(
+        "status",
+        "Only backups in this status: `Success` or `Failed` (matched exactly, so `success` \
              is refused).",
-        ))
-        .attribute(opt("backup_mode", "`Automated` or `Manual`."));
+    ))
+    .attribute(opt("backup_mode", "`Automated` or `Manual`."));
     let block = window_and_results(block, "yyyy-MM-ddTHH:mmZ", "backups", backup_type());
     Schema::new(0, block)
 }
@@ -63,28 +67,21 @@ impl DataSource for PolardbBackups {
     // ----- validate -----
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let time_fix = TIME_FIX;
-        let mut diags: Diagnostics = [
+        let mut diags = all_checks([
             arguments::check_cluster(config, None),
-            check_attr(config, "start_time", check_time, time_fix),
-            check_attr(config, "end_time", check_time, time_fix),
+            check_attr(config, "start_time", check_time, TIME_FIX),
+            check_attr(config, "end_time", check_time, TIME_FIX),
             arguments::check_polardb_mode(config),
             check_attr(
                 config,
                 "status",
-                |v| match v {
-                    "Success" | "Failed" => Ok(()),
-                    other => Err(format!(
-                        "\"{other}\" is not a backup status DescribeBackups filters on; the \
-                         value is matched exactly."
-                    )),
-                },
+                one_of(
+                    &["Success", "Failed"],
+                    "a backup status DescribeBackups filters on; the value is matched exactly",
+                ),
                 "Use \"Success\" or \"Failed\" (with the capital letter), or leave it out.",
             ),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
+        ]);
         diags.extend(window_order(config));
         diags
     }
@@ -92,12 +89,8 @@ impl DataSource for PolardbBackups {
     // ----- read -----
 
     async fn read(&self, ctx: &Ctx, config: Value) -> ReadResponse {
-        let provider = match ctx.provider() {
-            Ok(p) => p,
-            Err(d) => return failed(d),
-        };
-        let cluster = match required_cluster(&config) {
-            Ok(c) => c,
+        let (provider, cluster) = match provider_and_cluster(ctx, &config) {
+            Ok(found) => found,
             Err(d) => return failed(d),
         };
         let (start, end) = window_minutes(&config, "start_time", "end_time");
@@ -206,16 +199,7 @@ mod tests {
                 ..Backup::default()
             },
         );
-        let crate::tfvalue::Type::Object(fields) = backup_type() else {
-            panic!("object type")
-        };
-        let Value::Object(values) = &v else {
-            panic!("object value")
-        };
-        assert_eq!(
-            fields.keys().collect::<Vec<_>>(),
-            values.keys().collect::<Vec<_>>()
-        );
+        crate::data_sources::listing::assert_item_fits(&v, backup_type());
         assert_eq!(v.str_attr("id"), Some("pc-a:1"));
     }
 

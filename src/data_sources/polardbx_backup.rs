@@ -11,7 +11,7 @@ use super::polardbx_backups::{check_time, item, read_sets, set_type, InstanceSet
 use crate::diagnostics::Diagnostics;
 use crate::resource::{Ctx, DataSource, ReadResponse};
 use crate::resources::arguments;
-use crate::resources::check_attr;
+use crate::resources::{all_checks, check_attr, one_of};
 use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
 
@@ -74,37 +74,24 @@ impl DataSource for PolardbxBackup {
     // ----- validate -----
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let time_fix = TIME_FIX;
-        let one_of = |allowed: &'static [&'static str]| {
-            move |v: &str| {
-                if allowed.contains(&v) {
-                    Ok(())
-                } else {
-                    Err(format!("\"{v}\" is not one of {}.", allowed.join(", ")))
-                }
-            }
-        };
-        [
+        all_checks([
             arguments::check_instance(config, arguments::INSTANCE_FIX),
             arguments::check_region_id(config),
-            check_attr(config, "started_after", check_time, time_fix),
-            check_attr(config, "started_before", check_time, time_fix),
+            check_attr(config, "started_after", check_time, TIME_FIX),
+            check_attr(config, "started_before", check_time, TIME_FIX),
             check_attr(
                 config,
                 "status",
-                one_of(&["Success", "Running", "Failed"]),
+                one_of(&["Success", "Running", "Failed"], "a backup set status"),
                 "Use \"Success\", \"Running\" or \"Failed\".",
             ),
             check_attr(
                 config,
                 "backup_mode",
-                one_of(&["Manual", "Automated"]),
+                one_of(&["Manual", "Automated"], "a backup mode"),
                 "Use \"Manual\" or \"Automated\".",
             ),
-        ]
-        .into_iter()
-        .flatten()
-        .collect()
+        ])
     }
 
     // ----- read -----
@@ -155,18 +142,15 @@ mod tests {
     /// Every item attribute appears once; filters are arguments.
     #[test]
     fn schema_covers_item() {
-        let s = schema();
-        let names: Vec<&str> = s.block.attributes.iter().map(|a| a.name.as_str()).collect();
-        for n in [
+        let names = [
             "id",
             "backup_set_id",
             "status",
             "region_id",
             "begin_time",
             "size_bytes",
-        ] {
-            assert_eq!(names.iter().filter(|x| **x == n).count(), 1, "{n}");
-        }
+        ];
+        listing::assert_each_once(&schema(), &names);
     }
 
     /// A bad status or mode names the attribute and the allowed values.

@@ -5,15 +5,15 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 
-use super::listing::{default_window, failed, listed, window_and_results};
+use super::listing::{default_window, failed, listed, plural_block, window_and_results};
 use crate::alicloud::polardbx::{self, BackupSet};
 use crate::diagnostics::{self as diag, invalid_attribute, Diagnostic, Diagnostics};
 use crate::resource::{Ctx, DataSource, ReadResponse};
 use crate::resources::arguments;
-use crate::resources::check_attr;
 use crate::resources::ids::polardbx_backup_id;
 use crate::resources::mapping::{self, text};
-use crate::schema::{Attribute, Block, Schema};
+use crate::resources::{all_checks, check_attr};
+use crate::schema::Schema;
 use crate::tfvalue::{Type, Value};
 use crate::timefmt;
 
@@ -38,16 +38,14 @@ pub(super) fn set_type() -> Type {
 }
 
 fn schema() -> Schema {
-    let block = Block::new("The backup sets of a PolarDB-X 2.0 instance in a time window.")
-        .attribute(Attribute::computed(
-            "id",
-            Type::String,
-            "`<region_id>:<db_instance_name>`.",
-        ))
-        .attribute(arguments::instance_name(
-            "The instance, e.g. `pxc-hzabc123`.",
-        ))
-        .attribute(arguments::region_id());
+    let block = plural_block(
+        "The backup sets of a PolarDB-X 2.0 instance in a time window.",
+        "`<region_id>:<db_instance_name>`.",
+    )
+    .attribute(arguments::instance_name(
+        "The instance, e.g. `pxc-hzabc123`.",
+    ))
+    .attribute(arguments::region_id());
     let block = window_and_results(block, "yyyy-MM-ddTHH:mm:ssZ", "backup sets", set_type());
     Schema::new(0, block)
 }
@@ -59,7 +57,6 @@ impl DataSource for PolardbxBackups {
     // ----- validate -----
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let time_fix = TIME_FIX;
         let window = match (
             config
                 .str_attr("start_time")
@@ -73,16 +70,13 @@ impl DataSource for PolardbxBackups {
             )),
             _ => None,
         };
-        [
+        all_checks([
             window,
             arguments::check_instance(config, arguments::INSTANCE_FIX),
             arguments::check_region_id(config),
-            check_attr(config, "start_time", check_time, time_fix),
-            check_attr(config, "end_time", check_time, time_fix),
-        ]
-        .into_iter()
-        .flatten()
-        .collect()
+            check_attr(config, "start_time", check_time, TIME_FIX),
+            check_attr(config, "end_time", check_time, TIME_FIX),
+        ])
     }
 
     // ----- read -----
@@ -133,14 +127,8 @@ pub(super) async fn read_sets(
             "Set db_instance_name.",
         ));
     };
-    let region = config
-        .str_attr("region_id")
-        .unwrap_or(&provider.region)
-        .to_string();
+    let (region, client) = arguments::polardbx_client(provider, config)?;
     arguments::check_region_in_use(provider, &region, "region_id")?;
-    let client = provider
-        .polardbx_in(&region)
-        .map_err(|e| diag::api_error("set up the PolarDB-X client", &e))?;
     let (default_start, default_end) = default_window(SystemTime::now());
     let ms = |name: &str, default: SystemTime| {
         config
@@ -203,16 +191,7 @@ mod tests {
                 ..BackupSet::default()
             },
         );
-        let Type::Object(fields) = set_type() else {
-            panic!("object type")
-        };
-        let Value::Object(values) = &v else {
-            panic!("object value")
-        };
-        assert_eq!(
-            fields.keys().collect::<Vec<_>>(),
-            values.keys().collect::<Vec<_>>()
-        );
+        crate::data_sources::listing::assert_item_fits(&v, set_type());
         assert_eq!(v.str_attr("id"), Some("cn-hangzhou:pxc-a:9"));
         assert_eq!(v.str_attr("status"), Some("Running"));
     }

@@ -10,8 +10,8 @@ use crate::alicloud::polardbx_download::describe_backup_set_links;
 use crate::diagnostics::{self as diag, invalid_attribute, Diagnostic, Diagnostics};
 use crate::resource::Ctx;
 use crate::resources::arguments;
-use crate::resources::check_attr;
 use crate::resources::mapping::{status_name, text};
+use crate::resources::{all_checks, check_attr};
 use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
 
@@ -62,7 +62,7 @@ impl EphemeralResource for PolardbxBackupDownload {
     // ----- validate -----
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        [
+        all_checks([
             arguments::check_instance(config, arguments::INSTANCE_FIX),
             arguments::check_region_id(config),
             check_attr(
@@ -77,10 +77,7 @@ impl EphemeralResource for PolardbxBackupDownload {
                 },
                 "Use the numeric backup_set_id of an alicloud_polardbx_backup or data source.",
             ),
-        ]
-        .into_iter()
-        .flatten()
-        .collect()
+        ])
     }
 
     // ----- open -----
@@ -104,13 +101,9 @@ impl EphemeralResource for PolardbxBackupDownload {
                 "Set db_instance_name and backup_set_id.",
             ));
         };
-        let region = config
-            .str_attr("region_id")
-            .unwrap_or(&provider.region)
-            .to_string();
-        let client = match provider.polardbx_in(&region) {
-            Ok(c) => c,
-            Err(e) => return fail(diag::api_error("set up the PolarDB-X client", &e)),
+        let (region, client) = match arguments::polardbx_client(provider, &config) {
+            Ok(found) => found,
+            Err(d) => return fail(d),
         };
         let found = describe_backup_set_links(&client, &region, instance, set_id).await;
         let (set, links) = match found {

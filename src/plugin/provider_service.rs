@@ -403,7 +403,7 @@ impl Provider for ProviderService {
                         let out = if prior.is_null() {
                             r.imp.create(&ctx, planned, config).await
                         } else {
-                            r.imp.update(&ctx, prior, planned, config).await
+                            r.imp.update(&ctx, prior, planned).await
                         };
                         diags.extend(out.diagnostics);
                         (out.new_state, out.private)

@@ -187,18 +187,28 @@ pub fn endpoint_env(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<
     })
 }
 
+/// Test helper: the provider configured from the block `pairs` with the keys `AK` / `SK`
+/// added, without environment or home directory.
+#[cfg(test)]
+pub(crate) fn configured(pairs: &[(&str, Value)]) -> ProviderData {
+    let mut all = vec![
+        ("access_key", Value::string("AK")),
+        ("secret_key", Value::string("SK")),
+    ];
+    all.extend(pairs.iter().cloned());
+    let (data, _) = configure_with(&schema().config_with(&all), &|_| None, None)
+        .expect("a test configuration configures");
+    data
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn config(pairs: &[(&str, Value)]) -> Value {
-        schema().config_with(pairs)
-    }
-
     /// Keys in the block and an endpoint override configure both clients; nothing leaks.
     #[test]
     fn configures_clients_with_overrides() {
-        let cfg = config(&[
+        let cfg = schema().config_with(&[
             ("region", Value::string("cn-hangzhou")),
             ("access_key", Value::string("AKID")),
             ("secret_key", Value::string("s3cr3t-never-shown")),
@@ -237,7 +247,7 @@ mod tests {
             "ALICLOUD_SECRET_KEY" => Some("s".to_string()),
             _ => None,
         };
-        let cfg = config(&[("region", Value::string("cn-hangzhou"))]);
+        let cfg = schema().config_with(&[("region", Value::string("cn-hangzhou"))]);
         let (data, _) = configure_with(&cfg, &env, None).unwrap();
         assert_eq!(data.polardb.config().endpoint, "http://127.0.0.1:7");
         assert_eq!(data.polardbx.config().endpoint, "http://127.0.0.1:9");
@@ -254,12 +264,7 @@ mod tests {
     /// A region that is not a region ID never reaches a host name, whatever its source.
     #[test]
     fn other_region_is_checked() {
-        let cfg = config(&[
-            ("region", Value::string("cn-hangzhou")),
-            ("access_key", Value::string("AKID")),
-            ("secret_key", Value::string("s")),
-        ]);
-        let (data, _) = configure_with(&cfg, &|_| None, None).unwrap();
+        let data = configured(&[("region", Value::string("cn-hangzhou"))]);
         for bad in ["evil.com/x", "cn-hangzhou.attacker.net", "cn-beijing:443"] {
             let e = data.polardbx_in(bad).expect_err(bad);
             assert_eq!(e.code, "InvalidRegionId");
@@ -270,7 +275,7 @@ mod tests {
     /// No credentials anywhere gives one diagnostic saying where the provider looked.
     #[test]
     fn no_credentials_is_one_diagnostic() {
-        let cfg = config(&[("region", Value::string("cn-hangzhou"))]);
+        let cfg = schema().config_with(&[("region", Value::string("cn-hangzhou"))]);
         let err = configure_with(&cfg, &|_| None, None).unwrap_err();
         assert_eq!(err.len(), 1);
         assert!(err[0].summary.contains("credentials"));

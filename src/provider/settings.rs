@@ -41,31 +41,9 @@ pub struct Settings {
     pub polardbx_endpoint: Option<String>,
 }
 
-/// Every top-level argument of the provider block (for the unknown check).
-const STRING_ARGS: &[&str] = &[
-    "region",
-    "access_key",
-    "secret_key",
-    "security_token",
-    "profile",
-    "shared_credentials_file",
-    "ecs_role_name",
-    "signature_version",
-    "max_retry_timeout",
-    "connect_timeout",
-    "read_timeout",
-    "insecure",
-    "skip_region_validation",
-    "client_read_timeout",
-    "client_connect_timeout",
-    "configuration_source",
-];
-
 /// Checks the formats of every known argument; unknown and null values pass.
 pub fn validate(config: &Value) -> Diagnostics {
     let mut diags = Vec::new();
-    let known = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
-
     if let Some(region) = known(config.get("region")) {
         if let Err(problem) = check_region(&region) {
             diags.push(invalid_at(
@@ -139,62 +117,53 @@ pub fn validate(config: &Value) -> Diagnostics {
         }
     }
     if let Some(role) = config.get("assume_role_with_oidc").filter(|r| !r.is_null()) {
-        let at = |name: &str| AttributePath::attr("assume_role_with_oidc").then(name);
-        if let Some(arn) = known(role.get("role_arn")) {
-            if !is_role_arn(&arn) {
-                diags.push(invalid_at(
-                    at("role_arn"),
-                    &format!("\"{arn}\" is not a RAM role ARN."),
-                    "Use the form \"acs:ram::<account id>:role/<role name>\".",
-                ));
-            }
-        }
+        check_role("assume_role_with_oidc", role, &mut diags);
         if let Some(arn) = known(role.get("oidc_provider_arn")) {
             if !arn.starts_with("acs:ram::") || !arn.contains(":oidc-provider/") {
                 diags.push(invalid_at(
-                    at("oidc_provider_arn"),
+                    AttributePath::attr("assume_role_with_oidc").then("oidc_provider_arn"),
                     &format!("\"{arn}\" is not an OIDC provider ARN."),
                     "Use the form \"acs:ram::<account id>:oidc-provider/<provider name>\".",
                 ));
             }
         }
-        if let Some(v) = role
-            .get("session_expiration")
-            .filter(|v| !v.is_null() && !v.is_unknown())
-        {
-            if !v.as_i64().is_some_and(|s| (900..=43_200).contains(&s)) {
-                diags.push(invalid_at(
-                    at("session_expiration"),
-                    "The session lifetime is out of range.",
-                    "Use a whole number of seconds from 900 to 43200.",
-                ));
-            }
-        }
     }
     if let Some(role) = config.get("assume_role").filter(|r| !r.is_null()) {
-        if let Some(arn) = known(role.get("role_arn")) {
-            if !is_role_arn(&arn) {
-                diags.push(invalid_at(
-                    AttributePath::attr("assume_role").then("role_arn"),
-                    &format!("\"{arn}\" is not a RAM role ARN."),
-                    "Use the form \"acs:ram::<account id>:role/<role name>\".",
-                ));
-            }
-        }
-        if let Some(v) = role
-            .get("session_expiration")
-            .filter(|v| !v.is_null() && !v.is_unknown())
-        {
-            if !v.as_i64().is_some_and(|s| (900..=43_200).contains(&s)) {
-                diags.push(invalid_at(
-                    AttributePath::attr("assume_role").then("session_expiration"),
-                    "The session lifetime is out of range.",
-                    "Use a whole number of seconds from 900 to 43200.",
-                ));
-            }
-        }
+        check_role("assume_role", role, &mut diags);
     }
     diags
+}
+
+/// A known string value.
+fn known(v: Option<&Value>) -> Option<String> {
+    v.and_then(Value::as_str).map(str::to_string)
+}
+
+/// What both role blocks (`block`: `assume_role` or `assume_role_with_oidc`) check alike: a
+/// known `role_arn` is a RAM role ARN, a known `session_expiration` is in range.
+fn check_role(block: &str, role: &Value, diags: &mut Diagnostics) {
+    let at = |name: &str| AttributePath::attr(block).then(name);
+    if let Some(arn) = known(role.get("role_arn")) {
+        if !is_role_arn(&arn) {
+            diags.push(invalid_at(
+                at("role_arn"),
+                &format!("\"{arn}\" is not a RAM role ARN."),
+                "Use the form \"acs:ram::<account id>:role/<role name>\".",
+            ));
+        }
+    }
+    if let Some(v) = role
+        .get("session_expiration")
+        .filter(|v| !v.is_null() && !v.is_unknown())
+    {
+        if !v.as_i64().is_some_and(|s| (900..=43_200).contains(&s)) {
+            diags.push(invalid_at(
+                at("session_expiration"),
+                "The session lifetime is out of range.",
+                "Use a whole number of seconds from 900 to 43200.",
+            ));
+        }
+    }
 }
 
 /// `max_retry_timeout`: a whole number of seconds, as the official provider's (TypeInt) takes
@@ -230,14 +199,13 @@ pub fn settings(
     home: Option<&Path>,
 ) -> Result<(Settings, Diagnostics), Diagnostics> {
     let mut diags = validate(config);
-    for name in STRING_ARGS {
-        if config.get(name).is_some_and(Value::is_unknown) {
+    // Every argument and block of the schema must be known to configure.
+    let block = super::schema::schema().block;
+    let names =
+        (block.attributes.iter().map(|a| &a.name)).chain(block.blocks.iter().map(|b| &b.type_name));
+    for name in names {
+        if config.get(name).is_some_and(|v| !v.is_wholly_known()) {
             diags.push(diag::unknown_provider_argument(name));
-        }
-    }
-    for block in ["assume_role", "assume_role_with_oidc", "endpoints"] {
-        if config.get(block).is_some_and(|b| !b.is_wholly_known()) {
-            diags.push(diag::unknown_provider_argument(block));
         }
     }
     if diag::has_errors(&diags) {

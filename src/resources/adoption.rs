@@ -49,16 +49,7 @@ mod tests {
     /// A key is claimed once per configured provider; another provider starts afresh.
     #[test]
     fn claims_once_per_provider() {
-        let cfg = crate::provider::schema().config_with(&[
-            ("region", Value::string("cn-hangzhou")),
-            ("access_key", Value::string("AK")),
-            ("secret_key", Value::string("SK")),
-        ]);
-        let configure = || {
-            crate::provider::configure_with(&cfg, &|_| None, None)
-                .unwrap()
-                .0
-        };
+        let configure = || crate::provider::configured(&[("region", Value::string("cn-hangzhou"))]);
         let (one, two) = (configure(), configure());
         assert!(claim(&one, "pxc-a:1"));
         assert!(!claim(&one, "pxc-a:1"));

@@ -1,8 +1,9 @@
 //! The arguments the resources, data sources and the ephemeral resource share, written once:
 //! their schema attributes and their checks (which name the attribute and the fix).
 
-use super::check_attr;
 use super::ids::{check_cluster_id, check_instance_name, check_region};
+use super::{check_attr, one_of};
+use crate::alicloud::Client;
 use crate::diagnostics::{invalid_attribute, Diagnostic};
 use crate::provider::{regions, ProviderData};
 use crate::schema::Attribute;
@@ -37,6 +38,15 @@ pub fn region_id() -> Attribute {
     )
 }
 
+/// `size_bytes`, computed: the size of a backup set, as both resources report it.
+pub fn size_bytes() -> Attribute {
+    Attribute::computed(
+        "size_bytes",
+        Type::Number,
+        "Size of the backup set in bytes.",
+    )
+}
+
 /// Checks a known `db_cluster_id`, with `fix` (or the data sources' fix when `None`).
 pub fn check_cluster(config: &Value, fix: Option<&str>) -> Option<Diagnostic> {
     check_attr(
@@ -67,12 +77,25 @@ pub fn check_polardb_mode(config: &Value) -> Option<Diagnostic> {
     check_attr(
         config,
         "backup_mode",
-        |v| match v {
-            "Automated" | "Manual" => Ok(()),
-            other => Err(format!("\"{other}\" is not a backup mode.")),
-        },
+        one_of(&["Automated", "Manual"], "a backup mode"),
         "Use \"Automated\" or \"Manual\".",
     )
+}
+
+/// The PolarDB-X region `config` names in `region_id` (the provider's when left out), and a
+/// client for it.
+pub fn polardbx_client(
+    provider: &ProviderData,
+    config: &Value,
+) -> Result<(String, Client), Diagnostic> {
+    let region = config
+        .str_attr("region_id")
+        .unwrap_or(&provider.region)
+        .to_string();
+    let client = provider
+        .polardbx_in(&region)
+        .map_err(|e| crate::diagnostics::api_error("set up the PolarDB-X client", &e))?;
+    Ok((region, client))
 }
 
 /// A region a resource, data source or import ID names must be one the provider knows, or the

@@ -4,15 +4,28 @@
 //! Checking formats at plan time catches a pasted wrong-product ID (an `rm-` RDS ID, a `pxc-`
 //! name in a PolarDB resource) before any API call, with a message that shows the right shape.
 
+/// A product's ID prefix and what its IDs are called.
+type Kind = (&'static str, &'static str);
+
+const CLUSTER: Kind = ("pc-", "a PolarDB cluster ID");
+const INSTANCE: Kind = ("pxc-", "a PolarDB-X 2.0 instance name");
+
+/// What follows the prefix of `kind` in `id`; an ID of the `other` kind (pasted from the
+/// wrong product) is named as such.
+fn after_prefix(id: &str, kind: Kind, other: Kind) -> Result<&str, String> {
+    let ((prefix, what), (other_prefix, other_what)) = (kind, other);
+    id.strip_prefix(prefix).ok_or_else(|| {
+        if id.starts_with(other_prefix) {
+            format!("\"{id}\" is {other_what}, not {what}.")
+        } else {
+            format!("\"{id}\" is not {what}: it must start with \"{prefix}\".")
+        }
+    })
+}
+
 /// A PolarDB cluster ID: `pc-` followed by lowercase letters and digits.
 pub fn check_cluster_id(id: &str) -> Result<(), String> {
-    let rest = id.strip_prefix("pc-").ok_or_else(|| {
-        if id.starts_with("pxc-") {
-            format!("\"{id}\" is a PolarDB-X instance name, not a PolarDB cluster ID.")
-        } else {
-            format!("\"{id}\" is not a PolarDB cluster ID: it must start with \"pc-\".")
-        }
-    })?;
+    let rest = after_prefix(id, CLUSTER, INSTANCE)?;
     if rest.is_empty() || rest.len() > 60 {
         return Err(format!(
             "\"{id}\" is not a PolarDB cluster ID: \"pc-\" must be followed by 1 to 60 characters."
@@ -31,13 +44,7 @@ pub fn check_cluster_id(id: &str) -> Result<(), String> {
 
 /// A PolarDB-X 2.0 instance name: `pxc-` followed by lowercase letters, digits and inner hyphens.
 pub fn check_instance_name(name: &str) -> Result<(), String> {
-    let rest = name.strip_prefix("pxc-").ok_or_else(|| {
-        if name.starts_with("pc-") {
-            format!("\"{name}\" is a PolarDB cluster ID, not a PolarDB-X instance name.")
-        } else {
-            format!("\"{name}\" is not a PolarDB-X 2.0 instance name: it must start with \"pxc-\".")
-        }
-    })?;
+    let rest = after_prefix(name, INSTANCE, CLUSTER)?;
     let shape_ok = !rest.is_empty()
         && rest.len() <= 60
         && !rest.starts_with('-')
@@ -119,37 +126,52 @@ pub fn parse_polardbx_backup_id(id: &str) -> Result<(String, String, String), St
 mod tests {
     use super::*;
 
-    /// Real-looking cluster IDs pass; other products' IDs and bad characters are refused.
+    /// Real-looking cluster IDs and instance names pass (names with inner hyphens); the other
+    /// product's IDs are named as such; other prefixes, bad characters and dangling hyphens
+    /// are refused.
     #[test]
-    fn cluster_ids() {
-        assert!(check_cluster_id("pc-bp1abc2def3gh4ijk").is_ok());
-        assert!(check_cluster_id("pc-1").is_ok());
-        assert!(check_cluster_id("pxc-abc")
-            .unwrap_err()
-            .contains("PolarDB-X"));
-        for bad in [
-            "",
-            "pc-",
-            "rm-bp1abc",
-            "pc-ABC",
-            "pc-a_b",
-            "pc-a b",
-            " pc-abc",
-        ] {
-            assert!(check_cluster_id(bad).is_err(), "{bad:?}");
-        }
-    }
-
-    /// Instance names allow inner hyphens but not a PolarDB ID or a dangling hyphen.
-    #[test]
-    fn instance_names() {
-        assert!(check_instance_name("pxc-hzabc123").is_ok());
-        assert!(check_instance_name("pxc-xdb-abc1").is_ok());
-        assert!(check_instance_name("pc-abc")
-            .unwrap_err()
-            .contains("PolarDB cluster"));
-        for bad in ["", "pxc-", "pxc--a", "pxc-a-", "pxc-A1", "drds-abc"] {
-            assert!(check_instance_name(bad).is_err(), "{bad:?}");
+    fn cluster_ids_and_instance_names() {
+        // (check, good, the other product's ID, what its problem names, bad)
+        type Case = (
+            fn(&str) -> Result<(), String>,
+            &'static [&'static str],
+            &'static str,
+            &'static str,
+            &'static [&'static str],
+        );
+        let cases: [Case; 2] = [
+            (
+                check_cluster_id,
+                &["pc-bp1abc2def3gh4ijk", "pc-1"],
+                "pxc-abc",
+                "PolarDB-X",
+                &[
+                    "",
+                    "pc-",
+                    "rm-bp1abc",
+                    "pc-ABC",
+                    "pc-a_b",
+                    "pc-a b",
+                    " pc-abc",
+                ],
+            ),
+            (
+                check_instance_name,
+                &["pxc-hzabc123", "pxc-xdb-abc1"],
+                "pc-abc",
+                "PolarDB cluster",
+                &["", "pxc-", "pxc--a", "pxc-a-", "pxc-A1", "drds-abc"],
+            ),
+        ];
+        for (check, good, other_product, named, bad) in cases {
+            for id in good {
+                assert!(check(id).is_ok(), "{id:?}");
+            }
+            let problem = check(other_product).unwrap_err();
+            assert!(problem.contains(named), "{problem}");
+            for id in bad {
+                assert!(check(id).is_err(), "{id:?}");
+            }
         }
     }
 

@@ -20,10 +20,14 @@ use std::future::Future;
 use std::sync::Mutex;
 
 use super::null_unknowns;
+use super::timeouts::Timeouts;
 use super::waiter::WaitError;
 use crate::alicloud::{ApiError, ErrorKind};
 use crate::diagnostics::{self as diag, invalid_attribute, Diagnostic, Diagnostics};
-use crate::resource::{ApplyResponse, ImportResponse, PlanRequest, PlanResponse, ReadResponse};
+use crate::provider::ProviderData;
+use crate::resource::{
+    ApplyResponse, Ctx, ImportResponse, PlanRequest, PlanResponse, ReadResponse,
+};
 use crate::schema::Block;
 use crate::tfvalue::Value;
 
@@ -166,6 +170,21 @@ pub(super) fn planned_wait(
     Ok(state)
 }
 
+/// An in-place update: the new state as planned when no wait was planned (the update only
+/// changed how the provider behaves), else what the resource's `wait` for the unfinished
+/// backup answers (see [`planned_wait`]).
+pub(super) async fn update_in_place<F: Future<Output = ApplyResponse>>(
+    block: &Block,
+    prior: &Value,
+    planned: Value,
+    wait: impl FnOnce(Value) -> F,
+) -> ApplyResponse {
+    match planned_wait(block, prior, planned) {
+        Ok(state) => wait(state).await,
+        Err(unchanged) => unchanged,
+    }
+}
+
 /// Whether a wait runs for a new backup (a failure taints it) or for one already in state (an
 /// in-place update, which Terraform does not taint).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -188,20 +207,107 @@ pub(super) fn failed_all(diagnostics: Diagnostics) -> ApplyResponse {
     }
 }
 
-/// The ID attribute `name` a create needs, present and passing `check` (validate may have seen
-/// it unknown); otherwise the diagnostic, saying it is `missing` or how to `fix` it.
-pub(super) fn required_id(
-    planned: &Value,
-    name: &str,
-    missing: &str,
-    check: impl Fn(&str) -> Result<(), String>,
-    fix: &str,
-) -> Result<String, Diagnostic> {
+/// The ID argument a create cannot do without: its name, what to say when it is missing, its
+/// check, and how to fix a value that fails it.
+pub(super) struct IdArgument {
+    pub name: &'static str,
+    pub missing: &'static str,
+    pub check: fn(&str) -> Result<(), String>,
+    pub fix: &'static str,
+}
+
+/// The ID argument `arg` a create needs, present and passing its check (validate may have seen
+/// it unknown); otherwise the diagnostic, saying it is missing or how to fix it.
+pub(super) fn required_id(planned: &Value, arg: &IdArgument) -> Result<String, Diagnostic> {
+    let name = arg.name;
     let Some(value) = planned.str_attr(name) else {
-        return Err(invalid_attribute(name, missing, &format!("Set {name}.")));
+        return Err(invalid_attribute(
+            name,
+            arg.missing,
+            &format!("Set {name}."),
+        ));
     };
-    check(value).map_err(|problem| invalid_attribute(name, &problem, fix))?;
+    (arg.check)(value).map_err(|problem| invalid_attribute(name, &problem, arg.fix))?;
     Ok(value.to_string())
+}
+
+/// What every apply that talks to the API needs first: the configured provider and the
+/// `timeouts` of `state` (`defaults` where left out). Only the first problem is reported.
+pub(super) fn provider_and_timeouts<'c>(
+    ctx: &'c Ctx,
+    state: &Value,
+    defaults: Timeouts,
+) -> Result<(&'c ProviderData, Timeouts), Diagnostics> {
+    let provider = ctx.provider().map_err(|d| vec![d])?;
+    let timeouts = Timeouts::from_state(state, defaults)?;
+    Ok((provider, timeouts))
+}
+
+/// What a resource's create starts from: its type and the arguments a take-over must match
+/// (see the module docs), its default timeouts, and the ID argument it cannot do without.
+pub(super) struct Creation {
+    pub type_name: &'static str,
+    pub resume_keys: &'static [&'static str],
+    pub timeouts: Timeouts,
+    pub id: IdArgument,
+}
+
+/// How a create begins.
+pub(super) enum Opening<'c> {
+    /// A new backup, with the provider, the timeouts and the ID argument's value.
+    New(&'c ProviderData, Timeouts, String),
+    /// The prior state of a tainted object handed over by its replacement's delete: wait for
+    /// it, create nothing. Taken first, so from here on every answer must carry its state.
+    TakeOver(Value),
+    /// The create cannot start: the answer (nothing exists yet, so there is no state to save).
+    Failed(ApplyResponse),
+}
+
+impl Creation {
+    /// The opening of a create of `planned`: a take-over when one was handed over, else the
+    /// provider, the timeouts and the ID argument, or why not.
+    pub(super) fn open<'c>(&self, ctx: &'c Ctx, planned: &Value) -> Opening<'c> {
+        if let Some(prior) = take_over(self.type_name, planned, self.resume_keys) {
+            return Opening::TakeOver(prior);
+        }
+        let (provider, timeouts) = match provider_and_timeouts(ctx, planned, self.timeouts) {
+            Ok(found) => found,
+            Err(diagnostics) => return Opening::Failed(failed_all(diagnostics)),
+        };
+        match required_id(planned, &self.id) {
+            Ok(id) => Opening::New(provider, timeouts, id),
+            Err(d) => Opening::Failed(failed(d)),
+        }
+    }
+}
+
+/// A wait for a backup already in state (handed over, or an in-place update) that could not
+/// start: the state as it was (unknowns null), with why; after a take-over (`phase` Create)
+/// also marked unfinished, so Terraform taints it again and the next plan knows.
+pub(super) fn kept(phase: WaitFor, mut state: Value, d: Diagnostic) -> ApplyResponse {
+    null_unknowns(&mut state);
+    let mut resp = ApplyResponse {
+        new_state: state,
+        private: Vec::new(),
+        diagnostics: vec![d],
+    };
+    if phase == WaitFor::Create {
+        mark_unfinished(&mut resp);
+    }
+    resp
+}
+
+/// Sets every attribute of `block` that has a default and is null in `state` (after an
+/// import or an upgrade) to that default, so that Read reports what the configuration's
+/// defaults plan and nothing drifts. The schema is the one place a default is written.
+pub(super) fn schema_defaults(block: &Block, state: &mut Value) {
+    for a in &block.attributes {
+        if let Some(default) = &a.default {
+            if state.get(&a.name).is_none_or(Value::is_null) {
+                state.set(&a.name, default.clone());
+            }
+        }
+    }
 }
 
 /// The rest of a create once the API named the new backup (`state` already holds its IDs), or
@@ -277,43 +383,62 @@ pub(super) fn read_failed(current: Value, private: Vec<u8>, d: Diagnostic) -> Re
     }
 }
 
-/// What Read answers for one lookup of the backup.
+/// What Read answers for one lookup of the backup `what` `id` names.
 ///
-/// Found, it is `update`d into the state. Not listed, or NotFound (its cluster or instance is
-/// gone too), it leaves the state: `log_gone` says so, given the error in the second case.
-/// Any other error keeps the state and reports the failure to `action`.
+/// Found, it is `update`d into the state, and every attribute of `block` left null gets its
+/// default (after an import or an upgrade). Not listed, or NotFound (its cluster or instance is
+/// gone too), it leaves the state, and the log says so. Any other error keeps the state and
+/// reports the failure.
 pub(super) fn read_answer<T>(
     current: Value,
     private: Vec<u8>,
     found: Result<Option<T>, ApiError>,
-    action: &str,
+    (what, id): (&str, &str),
+    block: &Block,
     update: impl FnOnce(&mut Value, T),
-    log_gone: impl FnOnce(Option<&ApiError>),
 ) -> ReadResponse {
-    let gone = |private| ReadResponse {
-        new_state: Value::Null,
-        private,
-        diagnostics: Vec::new(),
+    let gone = |private, code: Option<&str>| {
+        tracing::info!(id, code, "{what} is gone; removing it from state");
+        ReadResponse {
+            new_state: Value::Null,
+            private,
+            diagnostics: Vec::new(),
+        }
     };
     match found {
         Ok(Some(backup)) => {
             let mut state = current;
             update(&mut state, backup);
+            schema_defaults(block, &mut state);
             ReadResponse {
                 new_state: state,
                 private,
                 diagnostics: Vec::new(),
             }
         }
-        Ok(None) => {
-            log_gone(None);
-            gone(private)
-        }
-        Err(e) if e.kind == ErrorKind::NotFound => {
-            log_gone(Some(&e));
-            gone(private)
-        }
-        Err(e) => read_failed(current, private, diag::api_error(action, &e)),
+        Ok(None) => gone(private, None),
+        Err(e) if e.kind == ErrorKind::NotFound => gone(private, Some(&e.code)),
+        Err(e) => read_failed(
+            current,
+            private,
+            diag::api_error(&format!("read {what} {id}"), &e),
+        ),
+    }
+}
+
+/// After a Read that kept a backup whose create was marked unfinished (Terraform tainted it):
+/// tells the plan-time checks that its replacement takes it over and creates nothing (see
+/// `quota`).
+pub(super) fn note_unfinished(
+    provider: &ProviderData,
+    type_name: &'static str,
+    read: &ReadResponse,
+) {
+    if is_unfinished(&read.private) && !read.new_state.is_null() {
+        provider
+            .extensions
+            .get::<super::quota::Checks>()
+            .saw_unfinished(type_name, &read.new_state);
     }
 }
 
@@ -343,30 +468,71 @@ mod tests {
     /// NotFound and "not listed" drop the state; any other error keeps it with a diagnostic.
     #[test]
     fn read_answer_gone_or_kept() {
+        let answer = |private: Vec<u8>, found: Result<Option<()>, ApiError>| {
+            read_answer(
+                state(),
+                private,
+                found,
+                ("backup", "pc-a:1"),
+                &Block::default(),
+                |_, _| {},
+            )
+        };
         let not_found = ApiError::local(ErrorKind::NotFound, "DescribeBackups", "NotFound", "x");
-        let r = read_answer::<()>(state(), vec![7], Err(not_found), "read", |_, _| {}, |_| {});
+        let r = answer(vec![7], Err(not_found));
         assert!(r.new_state.is_null() && r.diagnostics.is_empty());
         assert_eq!(r.private, vec![7]);
-        let r = read_answer::<()>(state(), vec![], Ok(None), "read", |_, _| {}, |_| {});
-        assert!(r.new_state.is_null());
+        assert!(answer(vec![], Ok(None)).new_state.is_null());
         let auth = ApiError::local(ErrorKind::Auth, "DescribeBackups", "Forbidden", "x");
-        let r = read_answer::<()>(state(), vec![], Err(auth), "read it", |_, _| {}, |_| {});
+        let r = answer(vec![], Err(auth));
         assert_eq!(r.new_state, state());
-        assert!(diag::has_errors(&r.diagnostics));
+        assert!(
+            r.diagnostics[0].summary.contains("pc-a:1"),
+            "{:?}",
+            r.diagnostics
+        );
     }
 
     /// A missing ID says to set it; a bad one names the problem and the fix; a good one passes.
     #[test]
     fn required_id_checks() {
-        let check = |v: &str| v.starts_with("pc-").then_some(()).ok_or(format!("{v}?"));
-        let d = required_id(&state(), "db_cluster_id", "Missing.", check, "Fix.").unwrap_err();
+        let arg = IdArgument {
+            name: "db_cluster_id",
+            missing: "Missing.",
+            check: |v| v.starts_with("pc-").then_some(()).ok_or(format!("{v}?")),
+            fix: "Fix.",
+        };
+        let d = required_id(&state(), &arg).unwrap_err();
         assert!(d.summary.contains("db_cluster_id") && d.detail.contains("Set db_cluster_id."));
         let planned = Value::object([("db_cluster_id", Value::string("pxc-a"))]);
-        let d = required_id(&planned, "db_cluster_id", "Missing.", check, "Fix.").unwrap_err();
+        let d = required_id(&planned, &arg).unwrap_err();
         assert!(d.detail.contains("pxc-a?") && d.detail.contains("Fix."));
         let planned = Value::object([("db_cluster_id", Value::string("pc-a"))]);
-        let id = required_id(&planned, "db_cluster_id", "Missing.", check, "Fix.");
-        assert_eq!(id.ok().as_deref(), Some("pc-a"));
+        assert_eq!(required_id(&planned, &arg).ok().as_deref(), Some("pc-a"));
+    }
+
+    /// Only attributes with a schema default that are null get it; set values stay.
+    #[test]
+    fn schema_defaults_fill_nulls_only() {
+        let block = Block {
+            attributes: vec![
+                crate::schema::Attribute::optional("a", crate::tfvalue::Type::Bool, "a")
+                    .default(Value::Bool(true)),
+                crate::schema::Attribute::optional("b", crate::tfvalue::Type::String, "b")
+                    .default(Value::string("d")),
+                crate::schema::Attribute::optional("c", crate::tfvalue::Type::String, "c"),
+            ],
+            ..Block::default()
+        };
+        let mut state = Value::object([
+            ("a", Value::Null),
+            ("b", Value::string("set")),
+            ("c", Value::Null),
+        ]);
+        schema_defaults(&block, &mut state);
+        assert_eq!(state.bool_attr("a"), Some(true));
+        assert_eq!(state.str_attr("b"), Some("set"));
+        assert_eq!(state.get("c"), Some(&Value::Null));
     }
 
     /// With wait_for_completion false the wait never runs and the state is wholly known.

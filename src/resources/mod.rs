@@ -40,8 +40,24 @@ pub fn resources() -> Vec<Arc<dyn Resource>> {
     ]
 }
 
-use crate::diagnostics::{invalid_attribute, Diagnostic};
+use crate::diagnostics::{invalid_attribute, Diagnostic, Diagnostics};
 use crate::tfvalue::Value;
+
+/// A validate's answer: what its `checks` of the arguments found (each [`check_attr`] or the
+/// like, `None` where all is well).
+pub(crate) fn all_checks(checks: impl IntoIterator<Item = Option<Diagnostic>>) -> Diagnostics {
+    checks.into_iter().flatten().collect()
+}
+
+/// A resource's validate: [`all_checks`], then what is wrong in its `timeouts` block.
+fn checked_with_timeouts(
+    config: &Value,
+    checks: impl IntoIterator<Item = Option<Diagnostic>>,
+) -> Diagnostics {
+    let mut diags = all_checks(checks);
+    diags.extend(timeouts::Timeouts::validate(config));
+    diags
+}
 
 /// Checks the known string attribute `name` of `config` with `check`; null and unknown pass
 /// (an unknown value is checked once it is known, at apply).
@@ -57,6 +73,21 @@ pub(crate) fn check_attr(
         .map(|problem| invalid_attribute(name, &problem, fix))
 }
 
+/// A check for [`check_attr`]: the value is one of `allowed` (matched exactly), else the problem
+/// says it is not `what` (e.g. "a backup mode").
+pub(crate) fn one_of(
+    allowed: &'static [&'static str],
+    what: &'static str,
+) -> impl Fn(&str) -> Result<(), String> {
+    move |v| {
+        if allowed.contains(&v) {
+            Ok(())
+        } else {
+            Err(format!("\"{v}\" is not {what}."))
+        }
+    }
+}
+
 /// Replaces every unknown left in a state by null: a state after apply must be wholly known.
 fn null_unknowns(value: &mut Value) {
     match value {
@@ -67,11 +98,17 @@ fn null_unknowns(value: &mut Value) {
     }
 }
 
-/// Sets attribute `name` to `default` when it is null (after import or an upgrade), so that
-/// Read reports what the configuration's defaults plan and nothing drifts.
-fn default_if_null(state: &mut Value, name: &str, default: Value) {
-    if state.get(name).is_none_or(Value::is_null) {
-        state.set(name, default);
+/// Test helper: each configuration (attribute pairs) gets exactly one diagnostic from `r`'s
+/// validate, naming the attribute at its path.
+#[cfg(test)]
+pub(crate) fn assert_each_names(
+    r: &dyn Resource,
+    cases: &[(&[(&str, Value)], crate::diagnostics::AttributePath)],
+) {
+    for (pairs, path) in cases {
+        let d = r.validate(&r.schema().config_with(pairs));
+        assert_eq!(d.len(), 1, "{path}: {d:?}");
+        assert_eq!(d[0].attribute.as_ref(), Some(path));
     }
 }
 

@@ -8,17 +8,18 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 
+use super::arguments;
 use super::ids::{check_cluster_id, parse_polardb_backup_id, polardb_backup_id};
 use super::lifecycle::{
-    failed, failed_all, finish_wait, hand_over, invalid_import_id, is_unfinished, mark_unfinished,
-    plan_wait, planned_wait, read_answer, read_failed, required_id, take_over, unique_client_token,
-    WaitFor,
+    failed, finish_wait, hand_over, invalid_import_id, kept, mark_unfinished, note_unfinished,
+    plan_wait, provider_and_timeouts, read_answer, read_failed, schema_defaults,
+    unique_client_token, update_in_place, Creation, IdArgument, Opening, WaitFor,
 };
 use super::mapping::{self, text};
 use super::polardb_job::{self, Job, Lookup, RUNNING};
 use super::timeouts::{self, Timeouts};
 use super::waiter::{self, Poll, Schedule, WaitError};
-use super::{check_attr, default_if_null};
+use super::{check_attr, checked_with_timeouts, one_of};
 use crate::alicloud::polardb::{self, Backup};
 use crate::alicloud::polardb_detached::{describe_page, Listing};
 use crate::alicloud::{ApiError, ErrorKind};
@@ -48,6 +49,19 @@ const GONE_GRACE: Duration = Duration::from_secs(60);
 const DEFAULT_TIMEOUTS: Timeouts = Timeouts {
     create: Duration::from_secs(2 * 3600),
     delete: Duration::from_secs(20 * 60),
+};
+
+/// What a create starts from: the cluster it backs up (see `lifecycle::Creation`).
+const CREATION: Creation = Creation {
+    type_name: TYPE,
+    resume_keys: RESUME_KEYS,
+    timeouts: DEFAULT_TIMEOUTS,
+    id: IdArgument {
+        name: "db_cluster_id",
+        missing: "The cluster ID is missing.",
+        check: check_cluster_id,
+        fix: "Use a PolarDB cluster ID (pc-...).",
+    },
 };
 
 /// How far back a refresh looks when the backup's start time is not known (after an import):
@@ -127,11 +141,7 @@ fn schema() -> Schema {
     .attribute(computed("backups_level", "`Level-1` or `Level-2`."))
     .attribute(computed("start_time", "When the backup started (UTC)."))
     .attribute(computed("end_time", "When the backup ended (UTC)."))
-    .attribute(Attribute::computed(
-        "size_bytes",
-        Type::Number,
-        "Size of the backup set in bytes.",
-    ))
+    .attribute(arguments::size_bytes())
     .attribute(computed(
         "consistent_time",
         "The point in time the backup is consistent with.",
@@ -148,7 +158,9 @@ impl Resource for PolardbBackup {
     // ----- validate -----
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let mut diags: Diagnostics = [
+        checked_with_timeouts(
+            config,
+            [
             check_attr(
                 config,
                 "db_cluster_id",
@@ -171,18 +183,11 @@ impl Resource for PolardbBackup {
             check_attr(
                 config,
                 "deletion_policy",
-                |v| match v {
-                    "Delete" | "Retain" => Ok(()),
-                    other => Err(format!("\"{other}\" is not a deletion policy.")),
-                },
+                one_of(&["Delete", "Retain"], "a deletion policy"),
                 "Use \"Delete\" (the default) or \"Retain\".",
             ),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        diags.extend(Timeouts::validate(config));
-        diags
+        ],
+        )
     }
 
     // ----- plan -----
@@ -223,43 +228,10 @@ impl Resource for PolardbBackup {
     /// A create whose answer saves the backup with an error is marked unfinished (see
     /// `lifecycle::mark_unfinished`), so the next plan knows its replacement creates nothing.
     async fn create(&self, ctx: &Ctx, planned: Value, _config: Value) -> ApplyResponse {
-        // A handed-over backup is taken first: from then on every answer carries its state.
-        if let Some(prior) = take_over(TYPE, &planned, RESUME_KEYS) {
-            let state = resumed(prior, planned);
-            let provider = match ctx.provider() {
-                Ok(p) => p,
-                Err(d) => return unfinished(state, d),
-            };
-            let timeouts = match Timeouts::from_state(&state, DEFAULT_TIMEOUTS) {
-                Ok(t) => t,
-                Err(mut d) => return unfinished(state, d.remove(0)),
-            };
-            let Some(job) = job_of(&state) else {
-                return unfinished(state, corrupt_state());
-            };
-            tracing::info!(
-                job_id = job.job_id.as_str(),
-                "resuming the tainted backup instead of creating another"
-            );
-            return wait_and_finish(WaitFor::Create, provider, state, job, timeouts, ctx).await;
-        }
-        let provider = match ctx.provider() {
-            Ok(p) => p,
-            Err(d) => return failed(d),
-        };
-        let timeouts = match Timeouts::from_state(&planned, DEFAULT_TIMEOUTS) {
-            Ok(t) => t,
-            Err(diagnostics) => return failed_all(diagnostics),
-        };
-        let cluster = match required_id(
-            &planned,
-            "db_cluster_id",
-            "The cluster ID is missing.",
-            check_cluster_id,
-            "Use a PolarDB cluster ID (pc-...).",
-        ) {
-            Ok(c) => c,
-            Err(d) => return failed(d),
+        let (provider, timeouts, cluster) = match CREATION.open(ctx, &planned) {
+            Opening::New(provider, timeouts, cluster) => (provider, timeouts, cluster),
+            Opening::TakeOver(prior) => return resume(ctx, prior, planned).await,
+            Opening::Failed(answer) => return answer,
         };
         let token = planned
             .str_attr("client_token")
@@ -339,8 +311,7 @@ impl Resource for PolardbBackup {
             }
             other => other,
         };
-        let (cluster, job_id) = (job.cluster.clone(), job.job_id.clone());
-        let noted = is_unfinished(&private);
+        let id = format!("{}:{}", job.cluster, job.job_id);
         let resp = read_answer(
             current,
             private,
@@ -348,41 +319,20 @@ impl Resource for PolardbBackup {
                 Lookup::Gone => None,
                 other => Some(other),
             }),
-            &format!("read backup {cluster}:{job_id}"),
-            |state, lookup| {
-                match lookup {
-                    Lookup::Listed(b) => fill(state, &b),
-                    Lookup::Running { job_start, .. } => {
-                        state.set("status", Value::string(RUNNING));
-                        if let Some(start) = job_start {
-                            state.set("start_time", Value::string(start));
-                        }
+            (WHAT, &id),
+            &self.schema.block,
+            |state, lookup| match lookup {
+                Lookup::Listed(b) => fill(state, &b),
+                Lookup::Running { job_start, .. } => {
+                    state.set("status", Value::string(RUNNING));
+                    if let Some(start) = job_start {
+                        state.set("start_time", Value::string(start));
                     }
-                    Lookup::Gone => {}
                 }
-                default_if_null(state, "wait_for_completion", Value::Bool(true));
-                default_if_null(state, "deletion_policy", Value::string("Delete"));
-            },
-            |error| match error {
-                None => tracing::info!(
-                    cluster = cluster.as_str(),
-                    job_id = job_id.as_str(),
-                    "backup is gone; removing it from state"
-                ),
-                Some(e) => tracing::info!(
-                    cluster = cluster.as_str(),
-                    code = e.code.as_str(),
-                    "cluster is gone; removing the backup from state"
-                ),
+                Lookup::Gone => {}
             },
         );
-        // Tainted by a failed create: its replacement's plan must not count a new backup.
-        if noted && !resp.new_state.is_null() {
-            provider
-                .extensions
-                .get::<super::quota::Checks>()
-                .saw_unfinished(TYPE, &resp.new_state);
-        }
+        note_unfinished(provider, TYPE, &resp);
         resp
     }
 
@@ -390,29 +340,9 @@ impl Resource for PolardbBackup {
 
     /// An in-place update only changes how the provider behaves, except the wait that
     /// [`plan_wait`] plans for an unfinished backup: that waits for it.
-    async fn update(
-        &self,
-        ctx: &Ctx,
-        prior: Value,
-        planned: Value,
-        _config: Value,
-    ) -> ApplyResponse {
-        let state = match planned_wait(&self.schema.block, &prior, planned) {
-            Ok(state) => state,
-            Err(unchanged) => return unchanged,
-        };
-        let provider = match ctx.provider() {
-            Ok(p) => p,
-            Err(d) => return kept(state, d),
-        };
-        let timeouts = match Timeouts::from_state(&state, DEFAULT_TIMEOUTS) {
-            Ok(t) => t,
-            Err(mut d) => return kept(state, d.remove(0)),
-        };
-        let Some(job) = job_of(&state) else {
-            return kept(state, corrupt_state());
-        };
-        wait_and_finish(WaitFor::Update, provider, state, job, timeouts, ctx).await
+    async fn update(&self, ctx: &Ctx, prior: Value, planned: Value) -> ApplyResponse {
+        let wait = |state| wait_for_state(ctx, state, WaitFor::Update);
+        update_in_place(&self.schema.block, &prior, planned, wait).await
     }
 
     // ----- delete -----
@@ -434,12 +364,8 @@ impl Resource for PolardbBackup {
             hand_over(TYPE, prior);
             return Vec::new();
         }
-        let provider = match ctx.provider() {
-            Ok(p) => p,
-            Err(d) => return vec![d],
-        };
-        let timeouts = match Timeouts::from_state(&prior, DEFAULT_TIMEOUTS) {
-            Ok(t) => t,
+        let (provider, timeouts) = match provider_and_timeouts(ctx, &prior, DEFAULT_TIMEOUTS) {
+            Ok(found) => found,
             Err(d) => return d,
         };
         let deadline = std::time::Instant::now() + timeouts.delete;
@@ -539,8 +465,7 @@ impl Resource for PolardbBackup {
         state.set("db_cluster_id", Value::string(cluster));
         state.set("backup_id", Value::string(&backup_id));
         state.set("backup_job_id", Value::string(backup_id));
-        state.set("wait_for_completion", Value::Bool(true));
-        state.set("deletion_policy", Value::string("Delete"));
+        schema_defaults(&self.schema.block, &mut state);
         ImportResponse {
             state,
             ..ImportResponse::default()
@@ -558,26 +483,9 @@ fn corrupt_state() -> Diagnostic {
     )
 }
 
-/// An update that could not wait: the state as it was (unknowns null), with why.
-fn kept(mut state: Value, d: Diagnostic) -> ApplyResponse {
-    super::null_unknowns(&mut state);
-    ApplyResponse {
-        new_state: state,
-        private: Vec::new(),
-        diagnostics: vec![d],
-    }
-}
-
-/// A take-over that could not wait: the handed-over backup stays in state (tainted again, and
-/// marked unfinished), with why.
-fn unfinished(state: Value, d: Diagnostic) -> ApplyResponse {
-    let mut resp = kept(state, d);
-    mark_unfinished(&mut resp);
-    resp
-}
-
-/// The handed-over state of a tainted backup, under the arguments planned now.
-fn resumed(prior: Value, planned: Value) -> Value {
+/// The create half of a tainted backup's replacement: the handed-over backup, waited for under
+/// the arguments planned now. Every answer carries its state.
+async fn resume(ctx: &Ctx, prior: Value, planned: Value) -> ApplyResponse {
     let mut state = planned;
     for name in [
         "id",
@@ -589,7 +497,24 @@ fn resumed(prior: Value, planned: Value) -> Value {
     ] {
         state.set(name, prior.get(name).cloned().unwrap_or(Value::Null));
     }
-    state
+    tracing::info!(
+        id = state.str_attr("id").unwrap_or_default(),
+        "resuming the tainted backup instead of creating another"
+    );
+    wait_for_state(ctx, state, WaitFor::Create).await
+}
+
+/// Waits for the backup `state` names (handed over, or already in state), within
+/// `timeouts.create`; whatever fails, the answer keeps `state`.
+async fn wait_for_state(ctx: &Ctx, state: Value, phase: WaitFor) -> ApplyResponse {
+    let Some(job) = job_of(&state) else {
+        return kept(phase, state, corrupt_state());
+    };
+    let (provider, timeouts) = match provider_and_timeouts(ctx, &state, DEFAULT_TIMEOUTS) {
+        Ok(found) => found,
+        Err(mut d) => return kept(phase, state, d.remove(0)),
+    };
+    wait_and_finish(phase, provider, state, job, timeouts, ctx).await
 }
 
 /// The job a state follows: its cluster, job and (when known) backup IDs, from its attributes
@@ -881,60 +806,52 @@ fn check_client_token(token: &str) -> Result<(), String> {
 mod tests {
     use super::*;
     use crate::diagnostics::AttributePath;
-
-    fn config(pairs: &[(&str, Value)]) -> Value {
-        schema().config_with(pairs)
-    }
+    use crate::resources::assert_each_names;
 
     /// A wrong-product ID, a bad policy, a long token and a bad timeout each name their attribute.
     #[test]
     fn validate_names_attributes() {
-        let r = PolardbBackup::new();
-        let cases = [
-            (
-                config(&[("db_cluster_id", Value::string("pxc-abc"))]),
-                AttributePath::attr("db_cluster_id"),
-            ),
-            (
-                config(&[("db_cluster_id", Value::string(""))]),
-                AttributePath::attr("db_cluster_id"),
-            ),
-            (
-                config(&[("deletion_policy", Value::string("Keep"))]),
-                AttributePath::attr("deletion_policy"),
-            ),
-            (
-                config(&[("client_token", Value::string("x".repeat(65)))]),
-                AttributePath::attr("client_token"),
-            ),
-            (
-                config(&[(
-                    "timeouts",
-                    Value::object([
-                        ("create", Value::string("2 hours")),
-                        ("delete", Value::Null),
-                    ]),
-                )]),
-                AttributePath::attr("timeouts").then("create"),
-            ),
-        ];
-        for (cfg, path) in cases {
-            let d = r.validate(&cfg);
-            assert_eq!(d.len(), 1, "{path}: {d:?}");
-            assert_eq!(d[0].attribute.as_ref(), Some(&path));
-        }
+        let timeouts = Value::object([
+            ("create", Value::string("2 hours")),
+            ("delete", Value::Null),
+        ]);
+        assert_each_names(
+            &PolardbBackup::new(),
+            &[
+                (
+                    &[("db_cluster_id", Value::string("pxc-abc"))],
+                    AttributePath::attr("db_cluster_id"),
+                ),
+                (
+                    &[("db_cluster_id", Value::string(""))],
+                    AttributePath::attr("db_cluster_id"),
+                ),
+                (
+                    &[("deletion_policy", Value::string("Keep"))],
+                    AttributePath::attr("deletion_policy"),
+                ),
+                (
+                    &[("client_token", Value::string("x".repeat(65)))],
+                    AttributePath::attr("client_token"),
+                ),
+                (
+                    &[("timeouts", timeouts)],
+                    AttributePath::attr("timeouts").then("create"),
+                ),
+            ],
+        );
     }
 
     /// Unknown values pass validation; a good configuration has no diagnostics.
     #[test]
     fn validate_unknown_and_good() {
         let r = PolardbBackup::new();
-        let cfg = config(&[
+        let cfg = schema().config_with(&[
             ("db_cluster_id", Value::Unknown),
             ("deletion_policy", Value::Unknown),
         ]);
         assert!(r.validate(&cfg).is_empty());
-        let cfg = config(&[
+        let cfg = schema().config_with(&[
             ("db_cluster_id", Value::string("pc-abc123")),
             ("deletion_policy", Value::string("Retain")),
         ]);
@@ -981,7 +898,7 @@ mod tests {
     /// The refresh window starts a day before the known start time.
     #[test]
     fn window_from_start_time() {
-        let state = config(&[("start_time", Value::string("2025-01-02T03:04:05Z"))]);
+        let state = schema().config_with(&[("start_time", Value::string("2025-01-02T03:04:05Z"))]);
         let start = timefmt::unix_secs(window_start(&state));
         assert_eq!(
             start,

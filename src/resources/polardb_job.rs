@@ -188,32 +188,38 @@ mod tests {
     }
 
     /// Automated backups, other comments, and backups begun long before the job are never
-    /// candidates; the exact comment comes first, then the nearest start.
+    /// candidates; the exact comment comes first, then the nearest start. Without a comment,
+    /// only backups without a reported comment are candidates.
     #[test]
     fn candidates_by_mode_comment_and_start() {
         let anchor = timefmt::parse_iso8601("2025-03-01T10:00:00Z").unwrap();
-        let listed = vec![
-            backup("auto", "Automated", "2025-03-01T10:00:05Z", "nightly"),
-            backup("other", "Manual", "2025-03-01T10:00:05Z", "weekly"),
-            backup("old", "Manual", "2025-03-01T09:00:00Z", "nightly"),
-            backup("far", "Manual", "2025-03-01T10:30:00Z", "nightly"),
-            backup("near", "Manual", "2025-03-01T10:00:02Z", "nightly"),
-            backup("silent", "Manual", "2025-03-01T10:00:01Z", ""),
-            backup("skewed", "", "2025-03-01T09:58:00Z", "nightly"),
-            backup("untimed", "Manual", "", "nightly"),
+        let cases = [
+            (
+                vec![
+                    backup("auto", "Automated", "2025-03-01T10:00:05Z", "nightly"),
+                    backup("other", "Manual", "2025-03-01T10:00:05Z", "weekly"),
+                    backup("old", "Manual", "2025-03-01T09:00:00Z", "nightly"),
+                    backup("far", "Manual", "2025-03-01T10:30:00Z", "nightly"),
+                    backup("near", "Manual", "2025-03-01T10:00:02Z", "nightly"),
+                    backup("silent", "Manual", "2025-03-01T10:00:01Z", ""),
+                    backup("skewed", "", "2025-03-01T09:58:00Z", "nightly"),
+                    backup("untimed", "Manual", "", "nightly"),
+                ],
+                "nightly",
+                vec!["near", "skewed", "far", "silent"],
+            ),
+            (
+                vec![
+                    backup("named", "Manual", "2025-03-01T10:00:01Z", "x"),
+                    backup("plain", "Manual", "2025-03-01T10:00:09Z", ""),
+                ],
+                "",
+                vec!["plain"],
+            ),
         ];
-        let found = candidates(listed, anchor, "nightly");
-        assert_eq!(ids(&found), vec!["near", "skewed", "far", "silent"]);
-    }
-
-    /// Without a comment, only backups without a reported comment are candidates.
-    #[test]
-    fn candidates_without_comment() {
-        let anchor = timefmt::parse_iso8601("2025-03-01T10:00:00Z").unwrap();
-        let listed = vec![
-            backup("named", "Manual", "2025-03-01T10:00:01Z", "x"),
-            backup("plain", "Manual", "2025-03-01T10:00:09Z", ""),
-        ];
-        assert_eq!(ids(&candidates(listed, anchor, "")), vec!["plain"]);
+        for (listed, comment, expected) in cases {
+            let found = candidates(listed, anchor, comment);
+            assert_eq!(ids(&found), expected, "comment {comment:?}");
+        }
     }
 }

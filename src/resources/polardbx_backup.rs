@@ -13,14 +13,15 @@ use async_trait::async_trait;
 use super::arguments::{self, check_region_in_use};
 use super::ids::{check_instance_name, parse_polardbx_backup_id, polardbx_backup_id};
 use super::lifecycle::{
-    failed, failed_all, finish_wait, hand_over, invalid_import_id, is_unfinished, mark_unfinished,
-    plan_wait, planned_wait, read_answer, read_failed, required_id, take_over, WaitFor,
+    failed, finish_wait, hand_over, invalid_import_id, kept, mark_unfinished, note_unfinished,
+    plan_wait, provider_and_timeouts, read_answer, read_failed, schema_defaults, update_in_place,
+    Creation, IdArgument, Opening, WaitFor,
 };
 use super::mapping::{self, status_name};
 use super::polardbx_create::create_exactly_once;
 use super::timeouts::{self, Timeouts};
 use super::waiter::{self, Poll, Schedule, WaitError};
-use super::{check_attr, default_if_null};
+use super::{check_attr, checked_with_timeouts, one_of};
 use crate::alicloud::polardbx::{self, BackupSet};
 use crate::alicloud::{Client, ErrorKind};
 use crate::diagnostics::{self as diag, Diagnostic, Diagnostics};
@@ -41,6 +42,19 @@ pub(super) const RESUME_KEYS: &[&str] = &["db_instance_name", "region_id", "back
 const DEFAULT_TIMEOUTS: Timeouts = Timeouts {
     create: Duration::from_secs(2 * 3600),
     delete: Duration::from_secs(60),
+};
+
+/// What a create starts from: the instance it backs up (see `lifecycle::Creation`).
+const CREATION: Creation = Creation {
+    type_name: TYPE,
+    resume_keys: RESUME_KEYS,
+    timeouts: DEFAULT_TIMEOUTS,
+    id: IdArgument {
+        name: "db_instance_name",
+        missing: "The instance name is missing.",
+        check: check_instance_name,
+        fix: "Use a PolarDB-X instance name (pxc-...).",
+    },
 };
 
 /// The computed values an unfinished set does not have yet: unknown in its in-place wait's plan.
@@ -94,49 +108,35 @@ fn schema() -> Schema {
     ))
     .attribute(computed("begin_time", "When the backup began (UTC)."))
     .attribute(computed("end_time", "When the backup ended (UTC)."))
-    .attribute(Attribute::computed(
-        "size_bytes",
-        Type::Number,
-        "Size of the backup set in bytes.",
-    ))
+    .attribute(arguments::size_bytes())
     .block(timeouts::block(false, "2h", ""));
     Schema::new(0, block)
 }
 
 #[async_trait]
 impl Resource for PolardbxBackup {
-    crate::schema::type_name_and_schema!("alicloud_polardbx_backup");
+    crate::schema::type_name_and_schema!(TYPE);
 
     // ----- validate -----
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let mut diags: Diagnostics = [
-            arguments::check_instance(
-                config,
-                "Use the name of a PolarDB-X 2.0 instance, e.g. \"pxc-hzabc123\" (for PolarDB \
+        checked_with_timeouts(
+            config,
+            [
+                arguments::check_instance(
+                    config,
+                    "Use the name of a PolarDB-X 2.0 instance, e.g. \"pxc-hzabc123\" (for PolarDB \
                  clusters use alicloud_polardb_backup).",
-            ),
-            arguments::check_region_id(config),
-            check_attr(
-                config,
-                "backup_type",
-                |v| {
-                    if BACKUP_TYPES.contains(&v) {
-                        Ok(())
-                    } else {
-                        Err(format!(
-                            "\"{v}\" is not a backup type the PolarDB-X API accepts."
-                        ))
-                    }
-                },
-                "Valid values: \"0\" (fast backup). Leave it out to use \"0\".",
-            ),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        diags.extend(Timeouts::validate(config));
-        diags
+                ),
+                arguments::check_region_id(config),
+                check_attr(
+                    config,
+                    "backup_type",
+                    one_of(BACKUP_TYPES, "a backup type the PolarDB-X API accepts"),
+                    "Valid values: \"0\" (fast backup). Leave it out to use \"0\".",
+                ),
+            ],
+        )
     }
 
     // ----- plan -----
@@ -177,28 +177,10 @@ impl Resource for PolardbxBackup {
     // ----- create -----
 
     async fn create(&self, ctx: &Ctx, planned: Value, _config: Value) -> ApplyResponse {
-        // A tainted set handed over by its replacement's delete is waited for, not made again.
-        // Taken first: from here on every failure answers with its state, so it stays saved.
-        if let Some(prior) = take_over(TYPE, &planned, RESUME_KEYS) {
-            return self.resume(ctx, prior, planned).await;
-        }
-        let provider = match ctx.provider() {
-            Ok(p) => p,
-            Err(d) => return failed(d),
-        };
-        let timeouts = match Timeouts::from_state(&planned, DEFAULT_TIMEOUTS) {
-            Ok(t) => t,
-            Err(diagnostics) => return failed_all(diagnostics),
-        };
-        let instance = match required_id(
-            &planned,
-            "db_instance_name",
-            "The instance name is missing.",
-            check_instance_name,
-            "Use a PolarDB-X instance name (pxc-...).",
-        ) {
-            Ok(i) => i,
-            Err(d) => return failed(d),
+        let (provider, timeouts, instance) = match CREATION.open(ctx, &planned) {
+            Opening::New(provider, timeouts, instance) => (provider, timeouts, instance),
+            Opening::TakeOver(prior) => return resume(ctx, prior, planned).await,
+            Opening::Failed(answer) => return answer,
         };
         let region = planned
             .str_attr("region_id")
@@ -253,25 +235,6 @@ impl Resource for PolardbxBackup {
         resp
     }
 
-    // ----- update -----
-
-    /// An in-place update only changes how the provider behaves, except the wait that
-    /// [`plan_wait`] plans for an unfinished set (e.g. after Ctrl-C stopped the create's
-    /// wait): that waits for it, within `timeouts.create`.
-    async fn update(
-        &self,
-        ctx: &Ctx,
-        prior: Value,
-        planned: Value,
-        _config: Value,
-    ) -> ApplyResponse {
-        let state = match planned_wait(&self.schema.block, &prior, planned) {
-            Ok(state) => state,
-            Err(unchanged) => return unchanged,
-        };
-        self.wait_for_state(ctx, state, WaitFor::Update).await
-    }
-
     // ----- read -----
 
     async fn read(&self, ctx: &Ctx, current: Value, private: Vec<u8>) -> ReadResponse {
@@ -290,39 +253,32 @@ impl Resource for PolardbxBackup {
             }
         };
         let found = polardbx::describe_backup_set(&client, &region, &instance, &set_id).await;
-        let noted = is_unfinished(&private);
+        let id = polardbx_backup_id(&region, &instance, &set_id);
         let resp = read_answer(
             current,
             private,
             found,
-            &format!("read backup set {instance}:{set_id}"),
+            (WHAT, &id),
+            &self.schema.block,
             |state, set| {
                 fill(state, &set);
-                default_if_null(state, "region_id", Value::string(&region));
-                default_if_null(state, "backup_type", Value::string("0"));
-                default_if_null(state, "wait_for_completion", Value::Bool(true));
-            },
-            |error| match error {
-                None => tracing::info!(
-                    instance = instance.as_str(),
-                    set_id = set_id.as_str(),
-                    "backup set is gone; removing it from state"
-                ),
-                Some(e) => tracing::info!(
-                    instance = instance.as_str(),
-                    code = e.code.as_str(),
-                    "instance or backup set is gone; removing it from state"
-                ),
+                if state.get("region_id").is_none_or(Value::is_null) {
+                    state.set("region_id", Value::string(&region));
+                }
             },
         );
-        // Tainted by a failed create: its replacement's plan checks nothing of a create.
-        if noted && !resp.new_state.is_null() {
-            provider
-                .extensions
-                .get::<super::quota::Checks>()
-                .saw_unfinished(TYPE, &resp.new_state);
-        }
+        note_unfinished(provider, TYPE, &resp);
         resp
+    }
+
+    // ----- update -----
+
+    /// An in-place update only changes how the provider behaves, except the wait that
+    /// [`plan_wait`] plans for an unfinished set (e.g. after Ctrl-C stopped the create's
+    /// wait): that waits for it, within `timeouts.create`.
+    async fn update(&self, ctx: &Ctx, prior: Value, planned: Value) -> ApplyResponse {
+        let wait = |state| wait_for_state(ctx, state, WaitFor::Update);
+        update_in_place(&self.schema.block, &prior, planned, wait).await
     }
 
     // ----- delete -----
@@ -390,8 +346,7 @@ impl Resource for PolardbxBackup {
         state.set("region_id", Value::string(region));
         state.set("db_instance_name", Value::string(instance));
         state.set("backup_set_id", Value::string(set_id));
-        state.set("backup_type", Value::string("0"));
-        state.set("wait_for_completion", Value::Bool(true));
+        schema_defaults(&self.schema.block, &mut state);
         fill(&mut state, &set);
         ImportResponse {
             state,
@@ -402,76 +357,58 @@ impl Resource for PolardbxBackup {
 
 // ----- helpers -----
 
-impl PolardbxBackup {
-    /// The create half of a tainted set's replacement: the handed-over set, waited for under
-    /// the arguments planned now. Every answer carries its state.
-    async fn resume(&self, ctx: &Ctx, prior: Value, planned: Value) -> ApplyResponse {
-        let mut state = planned;
-        for name in ["id", "region_id", "backup_set_id", "status"] {
+/// The create half of a tainted set's replacement: the handed-over set, waited for under
+/// the arguments planned now. Every answer carries its state.
+async fn resume(ctx: &Ctx, prior: Value, planned: Value) -> ApplyResponse {
+    let mut state = planned;
+    for name in ["id", "region_id", "backup_set_id", "status"] {
+        state.set(name, prior.get(name).cloned().unwrap_or(Value::Null));
+    }
+    for name in FILLED_WHEN_DONE {
+        if state.get(name) == Some(&Value::Unknown) {
             state.set(name, prior.get(name).cloned().unwrap_or(Value::Null));
         }
-        for name in FILLED_WHEN_DONE {
-            if state.get(name) == Some(&Value::Unknown) {
-                state.set(name, prior.get(name).cloned().unwrap_or(Value::Null));
-            }
-        }
-        tracing::info!(
-            id = state.str_attr("id").unwrap_or_default(),
-            "resuming the tainted backup set instead of creating another"
-        );
-        self.wait_for_state(ctx, state, WaitFor::Create).await
     }
+    tracing::info!(
+        id = state.str_attr("id").unwrap_or_default(),
+        "resuming the tainted backup set instead of creating another"
+    );
+    wait_for_state(ctx, state, WaitFor::Create).await
+}
 
-    /// Waits for the set `state` names (already in state or handed over), within
-    /// `timeouts.create`; whatever fails, the answer keeps `state`.
-    async fn wait_for_state(&self, ctx: &Ctx, mut state: Value, phase: WaitFor) -> ApplyResponse {
-        let kept = |mut state: Value, d: Diagnostic| {
-            super::null_unknowns(&mut state);
-            let mut resp = ApplyResponse {
-                new_state: state,
-                private: Vec::new(),
-                diagnostics: vec![d],
-            };
-            if phase == WaitFor::Create {
-                mark_unfinished(&mut resp);
-            }
-            resp
-        };
-        let Some((region, instance, set_id)) = ids_of(&state) else {
-            return kept(state, corrupt_state());
-        };
-        state.set(
-            "id",
-            Value::string(polardbx_backup_id(&region, &instance, &set_id)),
-        );
-        state.set("region_id", Value::string(&region));
-        state.set("backup_set_id", Value::string(&set_id));
-        let provider = match ctx.provider() {
-            Ok(p) => p,
-            Err(d) => return kept(state, d),
-        };
-        let timeouts = match Timeouts::from_state(&state, DEFAULT_TIMEOUTS) {
-            Ok(t) => t,
-            Err(mut d) => return kept(state, d.remove(0)),
-        };
-        let client = match provider.polardbx_in(&region) {
-            Ok(c) => c,
-            Err(e) => return kept(state, diag::api_error("set up the PolarDB-X client", &e)),
-        };
-        let id = polardbx_backup_id(&region, &instance, &set_id);
-        let set = SetRef {
-            client: &client,
-            region: &region,
-            instance: &instance,
-            set_id: &set_id,
-        };
-        let wait = wait_for_set(set, timeouts.create, false, ctx, Instant::now());
-        let mut resp = finish_wait(phase, state, WHAT, &id, wait, fill, |s| s.status == 2).await;
-        if phase == WaitFor::Create {
-            mark_unfinished(&mut resp);
+/// Waits for the set `state` names (handed over, or already in state), within
+/// `timeouts.create`; whatever fails, the answer keeps `state`.
+async fn wait_for_state(ctx: &Ctx, mut state: Value, phase: WaitFor) -> ApplyResponse {
+    let Some((region, instance, set_id)) = ids_of(&state) else {
+        return kept(phase, state, corrupt_state());
+    };
+    let id = polardbx_backup_id(&region, &instance, &set_id);
+    state.set("id", Value::string(&id));
+    state.set("region_id", Value::string(&region));
+    state.set("backup_set_id", Value::string(&set_id));
+    let (provider, timeouts) = match provider_and_timeouts(ctx, &state, DEFAULT_TIMEOUTS) {
+        Ok(found) => found,
+        Err(mut d) => return kept(phase, state, d.remove(0)),
+    };
+    let client = match provider.polardbx_in(&region) {
+        Ok(c) => c,
+        Err(e) => {
+            let d = diag::api_error("set up the PolarDB-X client", &e);
+            return kept(phase, state, d);
         }
-        resp
+    };
+    let set = SetRef {
+        client: &client,
+        region: &region,
+        instance: &instance,
+        set_id: &set_id,
+    };
+    let wait = wait_for_set(set, timeouts.create, false, ctx, Instant::now());
+    let mut resp = finish_wait(phase, state, WHAT, &id, wait, fill, |s| s.status == 2).await;
+    if phase == WaitFor::Create {
+        mark_unfinished(&mut resp);
     }
+    resp
 }
 
 /// The backup set a wait polls.
@@ -597,36 +534,38 @@ fn fill(state: &mut Value, s: &BackupSet) {
 mod tests {
     use super::*;
     use crate::diagnostics::AttributePath;
+    use crate::resources::assert_each_names;
 
-    fn config(pairs: &[(&str, Value)]) -> Value {
-        schema().config_with(pairs)
-    }
-
-    /// An unknown backup_type is refused with the valid values; wrong-product names too.
+    /// An unknown backup_type, a wrong-product name, a misspelt region and a bad timeout each
+    /// name their attribute; the backup_type's names the valid values.
     #[test]
     fn validate_names_attributes() {
         let r = PolardbxBackup::new();
-        let d = r.validate(&config(&[("backup_type", Value::string("1"))]));
-        assert_eq!(d.len(), 1);
-        assert_eq!(d[0].attribute, Some(AttributePath::attr("backup_type")));
+        assert_each_names(
+            &r,
+            &[
+                (
+                    &[("backup_type", Value::string("1"))],
+                    AttributePath::attr("backup_type"),
+                ),
+                (
+                    &[("db_instance_name", Value::string("pc-abc"))],
+                    AttributePath::attr("db_instance_name"),
+                ),
+                (
+                    &[("region_id", Value::string("hangzhou"))],
+                    AttributePath::attr("region_id"),
+                ),
+                (
+                    &[("timeouts", Value::object([("create", Value::string("1x"))]))],
+                    AttributePath::attr("timeouts").then("create"),
+                ),
+            ],
+        );
+        let d = r.validate(&schema().config_with(&[("backup_type", Value::string("1"))]));
         assert!(d[0].detail.contains("Valid values: \"0\""));
-        let d = r.validate(&config(&[("db_instance_name", Value::string("pc-abc"))]));
-        assert_eq!(
-            d[0].attribute,
-            Some(AttributePath::attr("db_instance_name"))
-        );
-        let d = r.validate(&config(&[("region_id", Value::string("hangzhou"))]));
-        assert_eq!(d[0].attribute, Some(AttributePath::attr("region_id")));
-        let d = r.validate(&config(&[(
-            "timeouts",
-            Value::object([("create", Value::string("1x"))]),
-        )]));
-        assert_eq!(
-            d[0].attribute,
-            Some(AttributePath::attr("timeouts").then("create"))
-        );
         assert!(r
-            .validate(&config(&[
+            .validate(&schema().config_with(&[
                 ("db_instance_name", Value::Unknown),
                 ("backup_type", Value::Unknown)
             ]))
@@ -638,18 +577,11 @@ mod tests {
     #[tokio::test]
     async fn plan_defaults_region_only_when_left_out() {
         let r = PolardbxBackup::new();
-        let (data, _) = crate::provider::configure_with(
-            &crate::provider::schema().config_with(&[
-                ("region", Value::string("cn-beijing")),
-                ("access_key", Value::string("AK")),
-                ("secret_key", Value::string("SK")),
-                // The plan's instance check calls the API: offline, give up at once.
-                ("max_retry_timeout", Value::string("1s")),
-            ]),
-            &|_| None,
-            None,
-        )
-        .unwrap();
+        let data = crate::provider::configured(&[
+            ("region", Value::string("cn-beijing")),
+            // The plan's instance check calls the API: offline, give up at once.
+            ("max_retry_timeout", Value::string("1s")),
+        ]);
         let ctx = Ctx {
             provider: Some(std::sync::Arc::new(data)),
             stop: crate::resource::StopSignal::never(),
@@ -659,7 +591,7 @@ mod tests {
             (Value::Unknown, Value::Unknown),
             (Value::string("cn-shanghai"), Value::string("cn-shanghai")),
         ] {
-            let cfg = config(&[
+            let cfg = schema().config_with(&[
                 ("db_instance_name", Value::string("pxc-a")),
                 ("region_id", configured.clone()),
             ]);
@@ -690,7 +622,7 @@ mod tests {
         let d = r
             .delete(
                 &ctx,
-                config(&[("id", Value::string("cn-hangzhou:pxc-a:1"))]),
+                schema().config_with(&[("id", Value::string("cn-hangzhou:pxc-a:1"))]),
             )
             .await;
         assert_eq!(d.len(), 1);
@@ -718,23 +650,14 @@ mod tests {
     /// naming the attribute and the provider's region.
     #[test]
     fn regions_in_use() {
-        let (data, _) = crate::provider::configure_with(
-            &crate::provider::schema().config_with(&[
-                ("region", Value::string("cn-newregion")),
-                ("access_key", Value::string("AK")),
-                ("secret_key", Value::string("SK")),
-                (
-                    "endpoints",
-                    crate::provider::schema().nested_config_with(
-                        "endpoints",
-                        &[("polardbx", Value::string("http://127.0.0.1:9"))],
-                    ),
-                ),
-            ]),
-            &|_| None,
-            None,
-        )
-        .unwrap();
+        let endpoints = crate::provider::schema().nested_config_with(
+            "endpoints",
+            &[("polardbx", Value::string("http://127.0.0.1:9"))],
+        );
+        let data = crate::provider::configured(&[
+            ("region", Value::string("cn-newregion")),
+            ("endpoints", endpoints),
+        ]);
         assert!(check_region_in_use(&data, "cn-beijing", "region_id").is_ok());
         assert!(check_region_in_use(&data, "cn-newregion", "region_id").is_ok());
         let d = check_region_in_use(&data, "cn-hangzou", "region_id").unwrap_err();
@@ -764,7 +687,7 @@ mod tests {
     /// Backup set times render as UTC timestamps and statuses as words.
     #[test]
     fn fill_renders_times() {
-        let mut state = config(&[]);
+        let mut state = schema().config_with(&[]);
         fill(
             &mut state,
             &BackupSet {

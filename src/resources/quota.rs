@@ -239,11 +239,7 @@ impl Checks {
             resp.planned_private = Vec::new();
         }
         // Unknown until apply: the apply phase's plan checks it then.
-        let Some(cluster) = resp
-            .planned_state
-            .str_attr("db_cluster_id")
-            .map(str::to_string)
-        else {
+        let Some(cluster) = planned_text(resp, "db_cluster_id") else {
             return;
         };
         if replaces.is_none() && !prior_private.is_empty() {
@@ -395,11 +391,7 @@ impl Checks {
         if !creating || resp.planned_state.is_null() || diag::has_errors(&resp.diagnostics) {
             return;
         }
-        let Some(instance) = resp
-            .planned_state
-            .str_attr("db_instance_name")
-            .map(str::to_string)
-        else {
+        let Some(instance) = planned_text(resp, "db_instance_name") else {
             return;
         };
         // A tainted set's replacement that will take it over creates nothing.
@@ -507,6 +499,11 @@ async fn manual_backups(client: &Client, cluster: &str) -> Result<Vec<Backup>, A
         .collect())
 }
 
+/// The planned string `name`: `None` while it is unknown (the apply phase's plan checks it).
+fn planned_text(resp: &PlanResponse, name: &str) -> Option<String> {
+    resp.planned_state.str_attr(name).map(str::to_string)
+}
+
 fn request_id(e: &ApiError) -> String {
     e.request_id.clone().unwrap_or_else(|| "none".into())
 }
@@ -603,20 +600,29 @@ mod tests {
         assert!(!d.detail.contains("  "), "no runs of spaces: {}", d.detail);
     }
 
-    /// A destroy plan and an unchanged resource make no call (no provider is even needed).
-    #[tokio::test]
-    async fn nothing_created_nothing_called() {
+    /// The checks of a plan of backup pc-a:9 kept as it is, but for `requires_replace`,
+    /// without a configured provider.
+    async fn plan_of_prior(requires_replace: Vec<AttributePath>) -> (Checks, PlanResponse) {
         let checks = Checks::default();
-        let ctx = Ctx::unconfigured();
         let prior = Value::object([
             ("db_cluster_id", Value::string("pc-a")),
             ("backup_id", Value::string("9")),
         ]);
         let mut resp = PlanResponse {
             planned_state: prior.clone(),
+            requires_replace,
             ..PlanResponse::default()
         };
-        checks.check_polardb(&ctx, &prior, &[], &mut resp).await;
+        checks
+            .check_polardb(&Ctx::unconfigured(), &prior, &[], &mut resp)
+            .await;
+        (checks, resp)
+    }
+
+    /// A destroy plan and an unchanged resource make no call (no provider is even needed).
+    #[tokio::test]
+    async fn nothing_created_nothing_called() {
+        let (checks, resp) = plan_of_prior(Vec::new()).await;
         assert!(resp.diagnostics.is_empty());
         assert!(checks.is_managed("pc-a", "9"));
         assert!(lock(&checks.clusters).is_empty());
@@ -625,18 +631,7 @@ mod tests {
     /// A replacement's first plan marks the replaced backup for the create's plan.
     #[tokio::test]
     async fn replacement_marks_private() {
-        let checks = Checks::default();
-        let ctx = Ctx::unconfigured();
-        let prior = Value::object([
-            ("db_cluster_id", Value::string("pc-a")),
-            ("backup_id", Value::string("9")),
-        ]);
-        let mut resp = PlanResponse {
-            planned_state: prior.clone(),
-            requires_replace: vec![AttributePath::attr("comment")],
-            ..PlanResponse::default()
-        };
-        checks.check_polardb(&ctx, &prior, &[], &mut resp).await;
+        let (_, resp) = plan_of_prior(vec![AttributePath::attr("comment")]).await;
         assert_eq!(resp.planned_private, b"quota-replaces:9".to_vec());
     }
 }

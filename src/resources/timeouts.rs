@@ -76,15 +76,17 @@ mod tests {
     /// The forms users write parse to the right durations.
     #[test]
     fn parses_common_forms() {
-        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
-        assert_eq!(parse_duration("20m"), Ok(Duration::from_secs(1200)));
-        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(
-            parse_duration("1m30s250ms"),
-            Ok(Duration::from_millis(90_250))
-        );
+        let ms = Duration::from_millis;
+        for (text, expected) in [
+            ("2h", ms(7_200_000)),
+            ("20m", ms(1_200_000)),
+            ("90s", ms(90_000)),
+            ("1h30m", ms(5_400_000)),
+            ("500ms", ms(500)),
+            ("1m30s250ms", ms(90_250)),
+        ] {
+            assert_eq!(parse_duration(text), Ok(expected), "{text}");
+        }
     }
 
     /// Garbage, zero, missing units, unknown units and absurd sizes are refused with a reason.

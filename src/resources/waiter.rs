@@ -178,27 +178,18 @@ mod tests {
     #[test]
     fn default_schedule_shape() {
         let s = Schedule::default();
-        assert_eq!(s.interval(1, Duration::ZERO), Duration::from_millis(500));
-        assert_eq!(
-            s.interval(2, Duration::from_secs(1)),
-            Duration::from_secs(1)
-        );
-        assert_eq!(
-            s.interval(3, Duration::from_secs(2)),
-            Duration::from_secs(2)
-        );
-        assert_eq!(
-            s.interval(9, Duration::from_secs(100)),
-            Duration::from_millis(2500)
-        );
-        assert_eq!(
-            s.interval(9, Duration::from_secs(300)),
-            Duration::from_secs(30)
-        );
-        assert_eq!(
-            s.interval(99, Duration::from_secs(3600)),
-            Duration::from_secs(60)
-        );
+        let secs = Duration::from_secs;
+        // (poll, time waited so far, pause before the next poll)
+        for (poll, waited, pause) in [
+            (1, Duration::ZERO, Duration::from_millis(500)),
+            (2, secs(1), secs(1)),
+            (3, secs(2), secs(2)),
+            (9, secs(100), Duration::from_millis(2500)),
+            (9, secs(300), secs(30)),
+            (99, secs(3600), secs(60)),
+        ] {
+            assert_eq!(s.interval(poll, waited), pause, "poll {poll} at {waited:?}");
+        }
     }
 
     /// Worst case (every pause jittered to 80 %), a 2-hour backup costs at most 222 polls, and
