@@ -76,7 +76,7 @@ pub const GROWTH: Growth = Growth {
     additive: 0.1,
     probe: 0.05,
     doubling: Duration::from_secs(2),
-    most: 0.25,
+    most: 0.1,
 };
 
 /// The slow start: `window` requests of an action may be in flight at once at its start, one
@@ -876,10 +876,11 @@ mod tests {
             on.share(),
             off.share()
         );
-        // The first process to start has the bucket to itself for a while; the rest share.
+        // The first process to start has the bucket to itself for a while; the rest share. A
+        // cut once a second whatever the rate finished them between 4 and 28 s.
         let mut finished = on.finished.clone();
         finished.sort_by(f64::total_cmp);
-        assert!(finished[7] - finished[1] < 10.0, "{finished:?}");
+        assert!(finished[7] - finished[1] < 12.0, "{finished:?}");
     }
 
     /// Eight processes with endless work against one 10/s limit: paced, the limit is used and
