@@ -67,29 +67,6 @@ pub struct BackupSetPage {
     pub total: u64,
 }
 
-/// The backup sets of one page of DescribeBackupSetList (see [`describe_backup_set_page`]).
-pub async fn describe_backup_set_list(
-    client: &Client,
-    region_id: &str,
-    db_instance_name: &str,
-    start_ms: i64,
-    end_ms: i64,
-    page_number: u32,
-    page_size: u32,
-) -> Result<Vec<BackupSet>, ApiError> {
-    let page = describe_backup_set_page(
-        client,
-        region_id,
-        db_instance_name,
-        start_ms,
-        end_ms,
-        page_number,
-        page_size,
-    )
-    .await?;
-    Ok(page.sets)
-}
-
 /// The page size [`list_backup_sets`] asks for.
 const PAGE_SIZE: u32 = 100;
 

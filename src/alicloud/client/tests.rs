@@ -554,6 +554,18 @@ fn stop_after(after: Duration) -> crate::resource::StopSignal {
     signal
 }
 
+/// A create on a client stopped 300 ms in: it must fail as Stopped well before its 20 s backoff
+/// or 60 s read timeout would end (within 2 s, generous on a loaded machine; the time is printed).
+async fn create_backup_stopped(c: &Client, when: &str) -> ApiError {
+    let started = std::time::Instant::now();
+    let e = create_backup(c).await.expect_err("stopped");
+    let took = started.elapsed();
+    eprintln!("stopped {when}: returned {took:?} after start, stop at 300 ms");
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    assert_eq!(e.kind, ErrorKind::Stopped);
+    e
+}
+
 /// Ctrl-C while throttled: the backoff sleep ends at once with a Stopped error that says no
 /// request was in flight.
 #[tokio::test]
@@ -566,18 +578,7 @@ async fn stop_ends_backoff_at_once() {
         .with_backoff(Duration::from_secs(20), Duration::from_secs(20));
     let stop = stop_after(Duration::from_millis(300));
     let c = c.with_stop(&stop);
-    let started = std::time::Instant::now();
-    let e = create_backup(&c).await.expect_err("stopped");
-    eprintln!(
-        "stopped during backoff: returned {:?} after start, stop at 300 ms",
-        started.elapsed()
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "took {:?}",
-        started.elapsed()
-    );
-    assert_eq!(e.kind, ErrorKind::Stopped);
+    let e = create_backup_stopped(&c, "during backoff").await;
     assert_eq!(e.code, codes::STOPPED_BEFORE_SEND);
     let again = create_backup(&c).await.expect_err("still stopped");
     assert_eq!(again.code, codes::STOPPED_BEFORE_SEND);
@@ -595,18 +596,7 @@ async fn stop_ends_attempt_in_flight() {
     config.read_timeout = Duration::from_secs(60);
     let stop = stop_after(Duration::from_millis(300));
     let c = Client::new(config).expect("client").with_stop(&stop);
-    let started = std::time::Instant::now();
-    let e = create_backup(&c).await.expect_err("stopped");
-    eprintln!(
-        "stopped in flight: returned {:?} after start, stop at 300 ms",
-        started.elapsed()
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "took {:?}",
-        started.elapsed()
-    );
-    assert_eq!(e.kind, ErrorKind::Stopped);
+    let e = create_backup_stopped(&c, "in flight").await;
     assert_eq!(e.code, codes::STOPPED);
     assert!(e.message.contains("may have reached"), "{}", e.message);
 }
@@ -761,11 +751,8 @@ async fn stop_ends_a_wait_outside_the_client() {
         .await
         .map(|_| ())
         .expect_err("stopped while waiting for the turn");
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "took {:?}",
-        started.elapsed()
-    );
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(5), "took {took:?}");
     assert_eq!(e.kind, ErrorKind::Stopped);
     assert_eq!(e.code, codes::STOPPED_BEFORE_SEND);
     let waited = tokio::time::timeout(

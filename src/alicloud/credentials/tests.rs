@@ -197,31 +197,18 @@ async fn cli_profiles() {
         Some("s-token")
     );
 
-    let missing = CredentialSettings {
-        profile: Some("nope".into()),
-        ..Default::default()
-    };
-    let e = resolve(&missing, &env_of(&[]), Some(&home)).expect_err("missing profile");
-    assert!(
-        e.problem
-            .as_deref()
-            .unwrap_or("")
-            .contains("\"nope\" does not exist"),
-        "{e:?}"
-    );
-
-    let odd = CredentialSettings {
-        profile: Some("odd".into()),
-        ..Default::default()
-    };
-    let e = resolve(&odd, &env_of(&[]), Some(&home)).expect_err("unsupported mode");
-    assert!(
-        e.problem
-            .as_deref()
-            .unwrap_or("")
-            .contains("supported modes"),
-        "{e:?}"
-    );
+    for (profile, problem) in [
+        ("nope", "\"nope\" does not exist"),
+        ("odd", "supported modes"),
+    ] {
+        let settings = CredentialSettings {
+            profile: Some(profile.into()),
+            ..Default::default()
+        };
+        let e = resolve(&settings, &env_of(&[]), Some(&home)).expect_err(profile);
+        let said = e.problem.as_deref().unwrap_or("");
+        assert!(said.contains(problem), "profile {profile}: {e:?}");
+    }
 }
 
 /// A named profile with no config file at all is a problem.
