@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use super::jsontext::{self, Json};
-use super::{number, typejson, CodecError, Seg, Type, Value, MAX_DEPTH};
+use super::{encode, number, typejson, CodecError, Seg, Type, Value};
 
 /// Decodes JSON of type `ty`; an object attribute the type does not have is an error.
 pub fn from_json(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
@@ -143,11 +143,7 @@ fn dynamic(members: &[(String, Json)], lenient: bool) -> Result<Value, CodecErro
 }
 
 fn write(out: &mut String, value: &Value, ty: &Type, depth: usize) -> Result<(), CodecError> {
-    if depth >= MAX_DEPTH {
-        return Err(CodecError::invalid(format!(
-            "value nested deeper than {MAX_DEPTH} levels"
-        )));
-    }
+    encode::check_depth(depth)?;
     match (value, ty) {
         (Value::Null, _) => out.push_str("null"),
         (Value::Unknown, _) => {
@@ -173,15 +169,8 @@ fn write(out: &mut String, value: &Value, ty: &Type, depth: usize) -> Result<(),
             out.push(']');
         }
         (Value::Tuple(items), Type::Tuple(tys)) => {
-            if items.len() != tys.len() {
-                return Err(CodecError::invalid(format!(
-                    "a tuple of {} elements, found {}",
-                    tys.len(),
-                    items.len()
-                )));
-            }
             out.push('[');
-            for (i, (item, ety)) in items.iter().zip(tys).enumerate() {
+            for (i, (item, ety)) in encode::tuple_items(items, tys)?.enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
@@ -202,18 +191,9 @@ fn write(out: &mut String, value: &Value, ty: &Type, depth: usize) -> Result<(),
             out.push('}');
         }
         (Value::Object(fields), Type::Object(attrs)) => {
-            if let Some(extra) = fields.keys().find(|k| !attrs.contains_key(*k)) {
-                return Err(CodecError::invalid(format!(
-                    "unsupported attribute {extra:?}"
-                )));
-            }
             out.push('{');
-            for (i, (name, aty)) in attrs.iter().enumerate() {
-                let Some(item) = fields.get(name) else {
-                    return Err(CodecError::invalid(format!(
-                        "attribute {name:?} is missing"
-                    )));
-                };
+            for (i, attr) in encode::object_items(fields, attrs)?.enumerate() {
+                let (name, item, aty) = attr?;
                 if i > 0 {
                     out.push(',');
                 }
@@ -231,13 +211,7 @@ fn write(out: &mut String, value: &Value, ty: &Type, depth: usize) -> Result<(),
             out.push_str(&inner_ty.to_json());
             out.push('}');
         }
-        (other, Type::Dynamic) => {
-            return Err(CodecError::mismatch(
-                "a dynamic value (Value::Dynamic with its type)",
-                other.kind(),
-            ))
-        }
-        (other, _) => return Err(CodecError::mismatch(ty.kind(), other.kind())),
+        (other, _) => return Err(encode::mismatch(other, ty)),
     }
     Ok(())
 }
