@@ -159,49 +159,28 @@ fn write(out: &mut String, value: &Value, ty: &Type, depth: usize) -> Result<(),
         }
         (Value::String(s), Type::String) => jsontext::write_string(out, s),
         (Value::List(items), Type::List(el)) | (Value::Set(items), Type::Set(el)) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write(out, item, el, depth + 1).map_err(|e| e.at(Seg::Index(i)))?;
-            }
-            out.push(']');
+            jsontext::write_array(out, items.iter().enumerate(), |out, (i, item)| {
+                write(out, item, el, depth + 1).map_err(|e| e.at(Seg::Index(i)))
+            })?;
         }
         (Value::Tuple(items), Type::Tuple(tys)) => {
-            out.push('[');
-            for (i, (item, ety)) in encode::tuple_items(items, tys)?.enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write(out, item, ety, depth + 1).map_err(|e| e.at(Seg::Index(i)))?;
-            }
-            out.push(']');
+            let items_and_types = encode::tuple_items(items, tys)?.enumerate();
+            jsontext::write_array(out, items_and_types, |out, (i, (item, ety))| {
+                write(out, item, ety, depth + 1).map_err(|e| e.at(Seg::Index(i)))
+            })?;
         }
         (Value::Map(entries), Type::Map(el)) => {
-            out.push('{');
-            for (i, (key, item)) in entries.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                jsontext::write_string(out, key);
-                out.push(':');
-                write(out, item, el, depth + 1).map_err(|e| e.at(Seg::Key(key)))?;
-            }
-            out.push('}');
+            let entries = entries.iter().map(|(key, item)| (key.as_str(), item));
+            jsontext::write_object(out, entries, |out, key, item| {
+                write(out, item, el, depth + 1).map_err(|e| e.at(Seg::Key(key)))
+            })?;
         }
         (Value::Object(fields), Type::Object(attrs)) => {
-            out.push('{');
-            for (i, attr) in encode::object_items(fields, attrs)?.enumerate() {
-                let (name, item, aty) = attr?;
-                if i > 0 {
-                    out.push(',');
-                }
-                jsontext::write_string(out, name);
-                out.push(':');
-                write(out, item, aty, depth + 1).map_err(|e| e.at(Seg::Attr(name)))?;
-            }
-            out.push('}');
+            let attrs = encode::object_items(fields, attrs)?;
+            jsontext::write_object(out, attrs, |out, name, attr| {
+                let (item, aty) = attr?;
+                write(out, item, aty, depth + 1).map_err(|e| e.at(Seg::Attr(name)))
+            })?;
         }
         // A typed null keeps its type (`{"value":null,"type":...}`), as cty writes it.
         (Value::Dynamic(inner_ty, inner), Type::Dynamic) => {

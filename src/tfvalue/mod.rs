@@ -114,23 +114,28 @@ pub(crate) mod encode {
         Ok(items.iter().zip(tys))
     }
 
-    /// An object's attributes in its type's order, each with its value and type; refuses an
-    /// attribute the type lacks at once, and a missing one when the walk reaches it.
+    /// One attribute of an object to write: its value and type, or why it cannot be written.
+    pub(crate) type Attribute<'a> = Result<(&'a Value, &'a Type), CodecError>;
+
+    /// An object's attributes in its type's order, each name with its value and type; refuses
+    /// an attribute the type lacks at once, and a missing one when the walk reaches it.
     pub(crate) fn object_items<'a>(
         fields: &'a BTreeMap<String, Value>,
         attrs: &'a BTreeMap<String, Type>,
-    ) -> Result<impl Iterator<Item = Result<(&'a str, &'a Value, &'a Type), CodecError>>, CodecError>
-    {
+    ) -> Result<impl Iterator<Item = (&'a str, Attribute<'a>)>, CodecError> {
         if let Some(extra) = fields.keys().find(|k| !attrs.contains_key(*k)) {
             return Err(CodecError::invalid(format!(
                 "unsupported attribute {extra:?}"
             )));
         }
-        Ok(attrs.iter().map(|(name, aty)| match fields.get(name) {
-            Some(item) => Ok((name.as_str(), item, aty)),
-            None => Err(CodecError::invalid(format!(
-                "attribute {name:?} is missing"
-            ))),
+        Ok(attrs.iter().map(|(name, aty)| {
+            let attr = match fields.get(name) {
+                Some(item) => Ok((item, aty)),
+                None => Err(CodecError::invalid(format!(
+                    "attribute {name:?} is missing"
+                ))),
+            };
+            (name.as_str(), attr)
         }))
     }
 

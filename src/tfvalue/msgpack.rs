@@ -385,8 +385,8 @@ fn write(out: &mut Vec<u8>, value: &Value, ty: &Type, depth: usize) -> Result<()
         (Value::Object(fields), Type::Object(attrs)) => {
             let walk = encode::object_items(fields, attrs)?;
             enc::write_map_len(out, len_u32(attrs.len())?).map_err(io_error)?;
-            for attr in walk {
-                let (name, item, aty) = attr?;
+            for (name, attr) in walk {
+                let (item, aty) = attr?;
                 write_str(out, name)?;
                 write(out, item, aty, depth + 1).map_err(|e| e.at(Seg::Attr(name)))?;
             }
