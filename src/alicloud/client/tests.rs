@@ -322,25 +322,44 @@ async fn budget_exhaustion() {
     assert_eq!(e.request_id, Some(format!("R{}", seen - 1)));
 }
 
-/// No answer is Ambiguous for a non-idempotent call, returned at once; an idempotent call (a
-/// read) retries, and its final error is "unreachable", never a write's "may have happened".
+/// No answer to a non-idempotent call (the server hangs past the read timeout, or drops the
+/// connection) is Ambiguous, returned after the one attempt.
 #[tokio::test]
-async fn read_timeout_is_ambiguous_only_for_writes() {
+async fn no_answer_to_a_write_is_ambiguous() {
+    for (what, hang, timeout_ms) in [("hang", true, 500), ("drop", false, 100)] {
+        let server = Server::start(Arc::new(
+            move |_, _| {
+                if hang {
+                    Reply::Hang
+                } else {
+                    Reply::Drop
+                }
+            },
+        ))
+        .await;
+        let timeout = Duration::from_millis(timeout_ms);
+        let c = client(&server.url, SignatureVersion::V2, timeout);
+        let e = c
+            .call("CreateBackup", &[], opts(false))
+            .await
+            .expect_err(what);
+        assert_eq!(e.kind, ErrorKind::Ambiguous, "{what}: {e:?}");
+        assert_eq!(e.attempts, 1, "{what}");
+        assert!(!e.budget_exhausted, "{what}");
+        assert_eq!(server.seen().len(), 1, "{what}");
+    }
+}
+
+/// No answer to an idempotent call (a read) is retried, and its final error is "unreachable",
+/// never a write's "may have happened".
+#[tokio::test]
+async fn no_answer_to_a_read_is_unreachable() {
     let server = Server::start(Arc::new(|_, _| Reply::Hang)).await;
     let c = client(
         &server.url,
         SignatureVersion::V2,
         Duration::from_millis(500),
     );
-    let e = c
-        .call("CreateBackup", &[], opts(false))
-        .await
-        .expect_err("times out");
-    assert_eq!(e.kind, ErrorKind::Ambiguous);
-    assert_eq!(e.attempts, 1);
-    assert!(!e.budget_exhausted);
-    assert_eq!(server.seen().len(), 1);
-
     let e = c
         .call("DescribeBackups", &[], opts(true))
         .await
@@ -349,23 +368,6 @@ async fn read_timeout_is_ambiguous_only_for_writes() {
     assert!(e.attempts >= 2, "idempotent call retried: {}", e.attempts);
     let d = crate::diagnostics::api_error("read the PolarDB backup", &e);
     assert!(!d.detail.contains("may or may not"), "{}", d.detail);
-}
-
-/// A connection closed before any answer is Ambiguous too.
-#[tokio::test]
-async fn dropped_connection_is_ambiguous() {
-    let server = Server::start(Arc::new(|_, _| Reply::Drop)).await;
-    let c = client(
-        &server.url,
-        SignatureVersion::V2,
-        Duration::from_millis(100),
-    );
-    let e = c
-        .call("CreateBackup", &[], opts(false))
-        .await
-        .expect_err("dropped");
-    assert_eq!(e.kind, ErrorKind::Ambiguous, "{e:?}");
-    assert_eq!(server.seen().len(), 1);
 }
 
 /// Nothing listening is a Connect error that names the endpoint, the region and the setting,

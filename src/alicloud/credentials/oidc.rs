@@ -156,7 +156,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::alicloud::credentials::tests::{temp_creds_body, temp_home};
+    use crate::alicloud::credentials::tests::{self, temp_home};
     use crate::alicloud::credentials::CredentialsProvider;
     use crate::alicloud::test_server::{parse_pairs, Reply, Server};
 
@@ -171,15 +171,10 @@ mod tests {
         }
     }
 
+    /// STS's n-th answer: the first expires within the refresh margin, the later ones do not.
     fn sts_ok(n: usize) -> Reply {
-        Reply::Respond(
-            200,
-            vec![],
-            format!(
-                r#"{{"RequestId":"R","Credentials":{}}}"#,
-                temp_creds_body(&format!("oidc-id-{n}"), if n == 0 { 3 } else { 60 })
-            ),
-        )
+        let minutes_valid = if n == 0 { 3 } else { 60 };
+        tests::sts_ok(&format!("oidc-id-{n}"), minutes_valid)
     }
 
     /// The call is anonymous, with the query and form fields credentials-go sends.

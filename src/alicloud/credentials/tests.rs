@@ -235,6 +235,18 @@ pub fn temp_creds_body(id: &str, minutes_valid: i64) -> String {
     )
 }
 
+/// STS's answer with temporary keys for `id`, valid `minutes_valid` more minutes.
+pub fn sts_ok(id: &str, minutes_valid: i64) -> Reply {
+    Reply::Respond(
+        200,
+        vec![],
+        format!(
+            r#"{{"RequestId":"R","Credentials":{}}}"#,
+            temp_creds_body(id, minutes_valid)
+        ),
+    )
+}
+
 /// The ECS role is fetched from the (overridden) metadata endpoint and cached.
 #[tokio::test]
 async fn ecs_role_from_metadata() {
@@ -298,14 +310,7 @@ async fn assume_role_via_sts() {
                 r#"{"Code":"SignatureDoesNotMatch","Message":"m","RequestId":"R"}"#.into(),
             );
         }
-        Reply::Respond(
-            200,
-            vec![],
-            format!(
-                r#"{{"RequestId":"R","Credentials":{}}}"#,
-                temp_creds_body("sts-id", 60)
-            ),
-        )
+        sts_ok("sts-id", 60)
     }))
     .await;
     let settings = CredentialSettings {
@@ -425,17 +430,7 @@ async fn oidc_from_environment() {
     let home = temp_home("rrsa");
     let token = home.join("token");
     std::fs::write(&token, "eyJ.rrsa.jwt").expect("token");
-    let server = Server::start(Arc::new(|_, _| {
-        Reply::Respond(
-            200,
-            vec![],
-            format!(
-                r#"{{"RequestId":"R","Credentials":{}}}"#,
-                temp_creds_body("rrsa-id", 60)
-            ),
-        )
-    }))
-    .await;
+    let server = Server::start(Arc::new(|_, _| sts_ok("rrsa-id", 60))).await;
     let env = env_of(&[
         (
             "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
