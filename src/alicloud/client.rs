@@ -118,6 +118,14 @@ pub struct CallOptions {
     pub finish_in_flight: bool,
 }
 
+impl CallOptions {
+    /// A read: repeating it is harmless, and a stop ends it at once.
+    pub const READ: CallOptions = CallOptions {
+        idempotent: true,
+        finish_in_flight: false,
+    };
+}
+
 /// A client for one product. Cheap to clone.
 #[derive(Clone)]
 pub struct Client {

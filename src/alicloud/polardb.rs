@@ -140,14 +140,7 @@ pub async fn describe_backups(
 ) -> Result<BackupPage, ApiError> {
     let params = q.params();
     let body = client
-        .call(
-            "DescribeBackups",
-            &params,
-            CallOptions {
-                idempotent: true,
-                ..CallOptions::default()
-            },
-        )
+        .call("DescribeBackups", &params, CallOptions::READ)
         .await?;
     Ok(parse_backup_page(&body))
 }
@@ -224,14 +217,7 @@ pub async fn describe_backup_tasks(
         params.push(("BackupJobId", id.to_string()));
     }
     let body = client
-        .call(
-            "DescribeBackupTasks",
-            &params,
-            CallOptions {
-                idempotent: true,
-                ..CallOptions::default()
-            },
-        )
+        .call("DescribeBackupTasks", &params, CallOptions::READ)
         .await?;
     Ok(parse_backup_tasks(&body))
 }
@@ -266,14 +252,7 @@ pub async fn delete_backup(
         ("BackupId", backup_id.to_string()),
     ];
     client
-        .call(
-            "DeleteBackup",
-            &params,
-            CallOptions {
-                idempotent: true,
-                ..CallOptions::default()
-            },
-        )
+        .call("DeleteBackup", &params, CallOptions::READ)
         .await?;
     Ok(())
 }

@@ -115,14 +115,7 @@ pub async fn describe_backup_set_page(
         ("PageSize", page_size.max(1).to_string()),
     ];
     let body = client
-        .call(
-            "DescribeBackupSetList",
-            &params,
-            CallOptions {
-                idempotent: true,
-                ..CallOptions::default()
-            },
-        )
+        .call("DescribeBackupSetList", &params, CallOptions::READ)
         .await?;
     Ok(BackupSetPage {
         sets: parse_backup_sets(&body),
@@ -159,10 +152,7 @@ pub async fn describe_backup_set_answer(
         ("DBInstanceName", db_instance_name.to_string()),
         ("BackupSetId", backup_set_id.to_string()),
     ];
-    let options = CallOptions {
-        idempotent: true,
-        ..CallOptions::default()
-    };
+    let options = CallOptions::READ;
     match client.call("DescribeBackupSet", &params, options).await {
         Ok(body) => Ok(Some(body)),
         Err(e) if e.kind == ErrorKind::NotFound => Ok(None),

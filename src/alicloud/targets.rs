@@ -15,14 +15,7 @@ pub async fn polardb_cluster_status(
 ) -> Result<String, ApiError> {
     let params = [("DBClusterId", db_cluster_id.to_string())];
     let body = client
-        .call(
-            "DescribeDBClusterAttribute",
-            &params,
-            CallOptions {
-                idempotent: true,
-                ..CallOptions::default()
-            },
-        )
+        .call("DescribeDBClusterAttribute", &params, CallOptions::READ)
         .await?;
     parse_cluster_status(&body)
         .ok_or_else(|| lenient::missing("DescribeDBClusterAttribute", &body, "DBClusterStatus"))
@@ -44,14 +37,7 @@ pub async fn polardbx_instance_status(
         ("DBInstanceName", db_instance_name.to_string()),
     ];
     let body = client
-        .call(
-            "DescribeDBInstanceAttribute",
-            &params,
-            CallOptions {
-                idempotent: true,
-                ..CallOptions::default()
-            },
-        )
+        .call("DescribeDBInstanceAttribute", &params, CallOptions::READ)
         .await?;
     parse_instance_status(&body)
         .ok_or_else(|| lenient::missing("DescribeDBInstanceAttribute", &body, "DBInstance.Status"))
