@@ -366,6 +366,20 @@ impl Client {
         }
     }
 
+    /// [`Client::call`], then `parse` of the answer: an answer it finds nothing in is an error
+    /// saying the response has no `field` (with the answer's RequestId).
+    pub async fn call_for<T>(
+        &self,
+        action: &str,
+        params: &[(&str, String)],
+        opts: CallOptions,
+        field: &str,
+        parse: fn(&serde_json::Value) -> Option<T>,
+    ) -> Result<T, ApiError> {
+        let body = self.call(action, params, opts).await?;
+        parse(&body).ok_or_else(|| super::lenient::missing(action, &body, field))
+    }
+
     /// Calls `action` with `params` (besides the common ones), pacing and retrying per the
     /// policy, and returns the parsed JSON body of the successful response.
     pub async fn call(

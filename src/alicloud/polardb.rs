@@ -91,17 +91,19 @@ pub async fn create_backup_with_comment(
         params.push(("Comment", c.to_string()));
     }
     // Idempotent thanks to ClientToken: a retry after a lost answer returns the same job.
-    let body = client
-        .call(
+    let opts = CallOptions {
+        idempotent: true,
+        finish_in_flight: true,
+    };
+    client
+        .call_for(
             "CreateBackup",
             &params,
-            CallOptions {
-                idempotent: true,
-                finish_in_flight: true,
-            },
+            opts,
+            "BackupJobId",
+            parse_create_backup,
         )
-        .await?;
-    parse_create_backup(&body).ok_or_else(|| lenient::missing("CreateBackup", &body, "BackupJobId"))
+        .await
 }
 
 /// `BackupJobId` of a CreateBackup answer, string or number.

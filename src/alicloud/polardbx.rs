@@ -36,18 +36,19 @@ pub async fn create_backup(
         ("BackupType", backup_type.to_string()),
     ];
     // PolarDB-X CreateBackup has no ClientToken: a blind retry could create a second backup.
-    let body = client
-        .call(
+    let opts = CallOptions {
+        idempotent: false,
+        finish_in_flight: true,
+    };
+    client
+        .call_for(
             "CreateBackup",
             &params,
-            CallOptions {
-                idempotent: false,
-                finish_in_flight: true,
-            },
+            opts,
+            "Data.BackupSetId",
+            parse_create_backup,
         )
-        .await?;
-    parse_create_backup(&body)
-        .ok_or_else(|| lenient::missing("CreateBackup", &body, "Data.BackupSetId"))
+        .await
 }
 
 /// `Data.BackupSetId` of a CreateBackup answer, with `Data` an object or an array.

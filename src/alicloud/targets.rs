@@ -14,11 +14,15 @@ pub async fn polardb_cluster_status(
     db_cluster_id: &str,
 ) -> Result<String, ApiError> {
     let params = [("DBClusterId", db_cluster_id.to_string())];
-    let body = client
-        .call("DescribeDBClusterAttribute", &params, CallOptions::READ)
-        .await?;
-    parse_cluster_status(&body)
-        .ok_or_else(|| lenient::missing("DescribeDBClusterAttribute", &body, "DBClusterStatus"))
+    client
+        .call_for(
+            "DescribeDBClusterAttribute",
+            &params,
+            CallOptions::READ,
+            "DBClusterStatus",
+            parse_cluster_status,
+        )
+        .await
 }
 
 /// `DBClusterStatus` of a DescribeDBClusterAttribute answer.
@@ -36,11 +40,15 @@ pub async fn polardbx_instance_status(
         ("RegionId", region_id.to_string()),
         ("DBInstanceName", db_instance_name.to_string()),
     ];
-    let body = client
-        .call("DescribeDBInstanceAttribute", &params, CallOptions::READ)
-        .await?;
-    parse_instance_status(&body)
-        .ok_or_else(|| lenient::missing("DescribeDBInstanceAttribute", &body, "DBInstance.Status"))
+    client
+        .call_for(
+            "DescribeDBInstanceAttribute",
+            &params,
+            CallOptions::READ,
+            "DBInstance.Status",
+            parse_instance_status,
+        )
+        .await
 }
 
 /// `DBInstance.Status` of a DescribeDBInstanceAttribute answer (`DBInstance` an object, or a
