@@ -184,18 +184,17 @@ async fn cli_profiles() {
     let e = resolve(&CredentialSettings::default(), &env_of(&[]), Some(&home))
         .expect_err("the current profile is not used");
     assert_eq!(e.problem, None);
-    let env = env_of(&[("ALIBABA_CLOUD_PROFILE", "main")]);
-    let p = resolve(&CredentialSettings::default(), &env, Some(&home)).expect("named");
-    assert_eq!(creds_of(&p).await.access_key_id, "p-id");
-
-    let env = env_of(&[("ALICLOUD_PROFILE", "sts")]);
-    let p = resolve(&CredentialSettings::default(), &env, Some(&home)).expect("named");
-    let c = creds_of(&p).await;
-    assert_eq!(c.access_key_id, "s-id");
-    assert_eq!(
-        c.security_token.as_ref().map(Secret::expose),
-        Some("s-token")
-    );
+    for (variable, profile, id, token) in [
+        ("ALIBABA_CLOUD_PROFILE", "main", "p-id", None),
+        ("ALICLOUD_PROFILE", "sts", "s-id", Some("s-token")),
+    ] {
+        let env = env_of(&[(variable, profile)]);
+        let p = resolve(&CredentialSettings::default(), &env, Some(&home)).expect(variable);
+        let c = creds_of(&p).await;
+        assert_eq!(c.access_key_id, id, "{variable}={profile}");
+        let got = c.security_token.as_ref().map(Secret::expose);
+        assert_eq!(got, token, "{variable}={profile}");
+    }
 
     for (profile, problem) in [
         ("nope", "\"nope\" does not exist"),
