@@ -305,15 +305,7 @@ async fn budget_exhaustion() {
         )
     }))
     .await;
-    let c = client(
-        &server.url,
-        SignatureVersion::V2,
-        Duration::from_millis(600),
-    );
-    let e = c
-        .call("DescribeBackups", &[], opts(true))
-        .await
-        .expect_err("fails");
+    let e = failed_call(&server, Duration::from_millis(600), "DescribeBackups", true).await;
     assert!(e.budget_exhausted);
     assert_eq!(e.kind, ErrorKind::ServerError);
     let seen = server.seen().len();
@@ -338,11 +330,7 @@ async fn no_answer_to_a_write_is_ambiguous() {
         ))
         .await;
         let timeout = Duration::from_millis(timeout_ms);
-        let c = client(&server.url, SignatureVersion::V2, timeout);
-        let e = c
-            .call("CreateBackup", &[], opts(false))
-            .await
-            .expect_err(what);
+        let e = failed_call(&server, timeout, "CreateBackup", false).await;
         assert_eq!(e.kind, ErrorKind::Ambiguous, "{what}: {e:?}");
         assert_eq!(e.attempts, 1, "{what}");
         assert!(!e.budget_exhausted, "{what}");
@@ -355,15 +343,7 @@ async fn no_answer_to_a_write_is_ambiguous() {
 #[tokio::test]
 async fn no_answer_to_a_read_is_unreachable() {
     let server = Server::start(Arc::new(|_, _| Reply::Hang)).await;
-    let c = client(
-        &server.url,
-        SignatureVersion::V2,
-        Duration::from_millis(500),
-    );
-    let e = c
-        .call("DescribeBackups", &[], opts(true))
-        .await
-        .expect_err("times out");
+    let e = failed_call(&server, Duration::from_millis(500), "DescribeBackups", true).await;
     assert_eq!(e.kind, ErrorKind::Connect);
     assert!(e.attempts >= 2, "idempotent call retried: {}", e.attempts);
     let d = crate::diagnostics::api_error("read the PolarDB backup", &e);
@@ -544,6 +524,20 @@ async fn http_client_is_lazy_and_shared() {
     other.read_timeout = Duration::from_secs(9);
     let c = Client::new(other).unwrap().sharing_http_with(&a);
     assert!(!Arc::ptr_eq(&a.http, &c.http) && c.http.get().is_none());
+}
+
+/// `action` (a read if `idempotent`), signed V2, against `server` with `budget` to retry in: the
+/// call must fail, and its error is returned.
+async fn failed_call(
+    server: &Server,
+    budget: Duration,
+    action: &str,
+    idempotent: bool,
+) -> ApiError {
+    let c = client(&server.url, SignatureVersion::V2, budget);
+    c.call(action, &[], opts(idempotent))
+        .await
+        .expect_err("the call fails")
 }
 
 /// A stop signal that fires after `after`.
