@@ -366,17 +366,18 @@ impl Client {
         }
     }
 
-    /// [`Client::call`], then `field` read from the answer: an answer without it is an error
-    /// saying the response has no such field (with the answer's RequestId).
+    /// [`Client::call`], then `parse` of the answer: an answer it finds nothing in is an error
+    /// saying the response has no `field` (with the answer's RequestId).
     pub async fn call_for<T>(
         &self,
         action: &str,
         params: &[(&str, String)],
         opts: CallOptions,
-        field: super::lenient::Field<T>,
+        field: &str,
+        parse: fn(&serde_json::Value) -> Option<T>,
     ) -> Result<T, ApiError> {
         let body = self.call(action, params, opts).await?;
-        (field.read)(&body).ok_or_else(|| super::lenient::missing(action, &body, field.name))
+        parse(&body).ok_or_else(|| super::lenient::missing(action, &body, field))
     }
 
     /// Calls `action` with `params` (besides the common ones), pacing and retrying per the

@@ -38,13 +38,6 @@ pub fn list(v: &Value) -> Vec<&Value> {
     }
 }
 
-/// A value a call needs from its answer: its name as an error about its absence says it, and
-/// how to read it (`None` when the answer lacks it). One place for both, so they agree.
-pub struct Field<T> {
-    pub name: &'static str,
-    pub read: fn(&Value) -> Option<T>,
-}
-
 /// The error for a successful answer that lacks what the call needs.
 pub fn missing(action: &str, body: &Value, what: &str) -> ApiError {
     let mut e = ApiError::local(

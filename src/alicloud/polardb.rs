@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::client::{CallOptions, Client};
 use super::error::ApiError;
-use super::lenient::{self, Field};
+use super::lenient;
 
 /// A backup as DescribeBackups returns it. Strings as the API sends them; absent fields empty.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -96,15 +96,15 @@ pub async fn create_backup_with_comment(
         finish_in_flight: true,
     };
     client
-        .call_for("CreateBackup", &params, opts, BACKUP_JOB_ID)
+        .call_for(
+            "CreateBackup",
+            &params,
+            opts,
+            "BackupJobId",
+            parse_create_backup,
+        )
         .await
 }
-
-/// The job ID a CreateBackup answer carries.
-const BACKUP_JOB_ID: Field<String> = Field {
-    name: "BackupJobId",
-    read: parse_create_backup,
-};
 
 /// `BackupJobId` of a CreateBackup answer, string or number.
 pub fn parse_create_backup(body: &Value) -> Option<String> {

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::client::{CallOptions, Client};
 use super::error::{ApiError, ErrorKind};
-use super::lenient::{self, Field};
+use super::lenient;
 
 /// A backup set. Times are epoch milliseconds; `status` 0 running, 1 success, 2 failed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -41,15 +41,15 @@ pub async fn create_backup(
         finish_in_flight: true,
     };
     client
-        .call_for("CreateBackup", &params, opts, BACKUP_SET_ID)
+        .call_for(
+            "CreateBackup",
+            &params,
+            opts,
+            "Data.BackupSetId",
+            parse_create_backup,
+        )
         .await
 }
-
-/// The backup set ID a CreateBackup answer carries.
-const BACKUP_SET_ID: Field<String> = Field {
-    name: "Data.BackupSetId",
-    read: parse_create_backup,
-};
 
 /// `Data.BackupSetId` of a CreateBackup answer, with `Data` an object or an array.
 pub fn parse_create_backup(body: &Value) -> Option<String> {

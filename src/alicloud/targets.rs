@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::client::{CallOptions, Client};
 use super::error::ApiError;
-use super::lenient::{self, Field};
+use super::lenient;
 
 /// The status of PolarDB cluster `db_cluster_id` (e.g. `Running`), or a not-found error.
 pub async fn polardb_cluster_status(
@@ -19,16 +19,11 @@ pub async fn polardb_cluster_status(
             "DescribeDBClusterAttribute",
             &params,
             CallOptions::READ,
-            CLUSTER_STATUS,
+            "DBClusterStatus",
+            parse_cluster_status,
         )
         .await
 }
-
-/// The cluster status a DescribeDBClusterAttribute answer carries.
-const CLUSTER_STATUS: Field<String> = Field {
-    name: "DBClusterStatus",
-    read: parse_cluster_status,
-};
 
 /// `DBClusterStatus` of a DescribeDBClusterAttribute answer.
 pub fn parse_cluster_status(body: &Value) -> Option<String> {
@@ -50,16 +45,11 @@ pub async fn polardbx_instance_status(
             "DescribeDBInstanceAttribute",
             &params,
             CallOptions::READ,
-            INSTANCE_STATUS,
+            "DBInstance.Status",
+            parse_instance_status,
         )
         .await
 }
-
-/// The instance status a DescribeDBInstanceAttribute answer carries.
-const INSTANCE_STATUS: Field<String> = Field {
-    name: "DBInstance.Status",
-    read: parse_instance_status,
-};
 
 /// `DBInstance.Status` of a DescribeDBInstanceAttribute answer (`DBInstance` an object, or a
 /// one-item array as some list-shaped answers are).
