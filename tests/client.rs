@@ -97,7 +97,7 @@ async fn typed_calls_round_trip() {
             .unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(set.map(|s| s.backup_set_id), Some(id.clone()));
         let now = timefmt::unix_millis(SystemTime::now());
-        let list = polardbx::describe_backup_set_list(
+        let page = polardbx::describe_backup_set_page(
             &x,
             "cn-hangzhou",
             INSTANCE,
@@ -108,6 +108,7 @@ async fn typed_calls_round_trip() {
         )
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
+        let list = page.sets;
         assert!(list.iter().any(|s| s.backup_set_id == id), "{list:?}");
     }
 }

@@ -118,6 +118,14 @@ pub struct CallOptions {
     pub finish_in_flight: bool,
 }
 
+impl CallOptions {
+    /// A read: repeating it is harmless, and a stop ends it at once.
+    pub const READ: CallOptions = CallOptions {
+        idempotent: true,
+        finish_in_flight: false,
+    };
+}
+
 /// A client for one product. Cheap to clone.
 #[derive(Clone)]
 pub struct Client {
@@ -356,6 +364,20 @@ impl Client {
                 _ = stop.stopped() => Err(stopped(action, false)),
             },
         }
+    }
+
+    /// [`Client::call`], then `parse` of the answer: an answer it finds nothing in is an error
+    /// saying the response has no `field` (with the answer's RequestId).
+    pub async fn call_for<T>(
+        &self,
+        action: &str,
+        params: &[(&str, String)],
+        opts: CallOptions,
+        field: &str,
+        parse: fn(&serde_json::Value) -> Option<T>,
+    ) -> Result<T, ApiError> {
+        let body = self.call(action, params, opts).await?;
+        parse(&body).ok_or_else(|| super::lenient::missing(action, &body, field))
     }
 
     /// Calls `action` with `params` (besides the common ones), pacing and retrying per the

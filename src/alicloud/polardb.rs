@@ -91,17 +91,19 @@ pub async fn create_backup_with_comment(
         params.push(("Comment", c.to_string()));
     }
     // Idempotent thanks to ClientToken: a retry after a lost answer returns the same job.
-    let body = client
-        .call(
+    let opts = CallOptions {
+        idempotent: true,
+        finish_in_flight: true,
+    };
+    client
+        .call_for(
             "CreateBackup",
             &params,
-            CallOptions {
-                idempotent: true,
-                finish_in_flight: true,
-            },
+            opts,
+            "BackupJobId",
+            parse_create_backup,
         )
-        .await?;
-    parse_create_backup(&body).ok_or_else(|| lenient::missing("CreateBackup", &body, "BackupJobId"))
+        .await
 }
 
 /// `BackupJobId` of a CreateBackup answer, string or number.
@@ -140,14 +142,7 @@ pub async fn describe_backups(
 ) -> Result<BackupPage, ApiError> {
     let params = q.params();
     let body = client
-        .call(
-            "DescribeBackups",
-            &params,
-            CallOptions {
-                idempotent: true,
-                ..CallOptions::default()
-            },
-        )
+        .call("DescribeBackups", &params, CallOptions::READ)
         .await?;
     Ok(parse_backup_page(&body))
 }
@@ -224,14 +219,7 @@ pub async fn describe_backup_tasks(
         params.push(("BackupJobId", id.to_string()));
     }
     let body = client
-        .call(
-            "DescribeBackupTasks",
-            &params,
-            CallOptions {
-                idempotent: true,
-                ..CallOptions::default()
-            },
-        )
+        .call("DescribeBackupTasks", &params, CallOptions::READ)
         .await?;
     Ok(parse_backup_tasks(&body))
 }
@@ -266,14 +254,7 @@ pub async fn delete_backup(
         ("BackupId", backup_id.to_string()),
     ];
     client
-        .call(
-            "DeleteBackup",
-            &params,
-            CallOptions {
-                idempotent: true,
-                ..CallOptions::default()
-            },
-        )
+        .call("DeleteBackup", &params, CallOptions::READ)
         .await?;
     Ok(())
 }

@@ -30,16 +30,7 @@ pub async fn describe_page(
         Listing::Attached => "DescribeBackups",
         Listing::Detached => "DescribeDetachedBackups",
     };
-    let body = client
-        .call(
-            action,
-            &params,
-            CallOptions {
-                idempotent: true,
-                ..CallOptions::default()
-            },
-        )
-        .await?;
+    let body = client.call(action, &params, CallOptions::READ).await?;
     Ok((parse_backup_page(&body), comments(&body)))
 }
 

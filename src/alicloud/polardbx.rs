@@ -36,18 +36,19 @@ pub async fn create_backup(
         ("BackupType", backup_type.to_string()),
     ];
     // PolarDB-X CreateBackup has no ClientToken: a blind retry could create a second backup.
-    let body = client
-        .call(
+    let opts = CallOptions {
+        idempotent: false,
+        finish_in_flight: true,
+    };
+    client
+        .call_for(
             "CreateBackup",
             &params,
-            CallOptions {
-                idempotent: false,
-                finish_in_flight: true,
-            },
+            opts,
+            "Data.BackupSetId",
+            parse_create_backup,
         )
-        .await?;
-    parse_create_backup(&body)
-        .ok_or_else(|| lenient::missing("CreateBackup", &body, "Data.BackupSetId"))
+        .await
 }
 
 /// `Data.BackupSetId` of a CreateBackup answer, with `Data` an object or an array.
@@ -65,29 +66,6 @@ pub struct BackupSetPage {
     /// `TotalRecordCount` (or `TotalNumber`, which Apsara Stack's answers carry) when the answer
     /// has one (the public SDK's model has neither), else 0.
     pub total: u64,
-}
-
-/// The backup sets of one page of DescribeBackupSetList (see [`describe_backup_set_page`]).
-pub async fn describe_backup_set_list(
-    client: &Client,
-    region_id: &str,
-    db_instance_name: &str,
-    start_ms: i64,
-    end_ms: i64,
-    page_number: u32,
-    page_size: u32,
-) -> Result<Vec<BackupSet>, ApiError> {
-    let page = describe_backup_set_page(
-        client,
-        region_id,
-        db_instance_name,
-        start_ms,
-        end_ms,
-        page_number,
-        page_size,
-    )
-    .await?;
-    Ok(page.sets)
 }
 
 /// The page size [`list_backup_sets`] asks for.
@@ -138,14 +116,7 @@ pub async fn describe_backup_set_page(
         ("PageSize", page_size.max(1).to_string()),
     ];
     let body = client
-        .call(
-            "DescribeBackupSetList",
-            &params,
-            CallOptions {
-                idempotent: true,
-                ..CallOptions::default()
-            },
-        )
+        .call("DescribeBackupSetList", &params, CallOptions::READ)
         .await?;
     Ok(BackupSetPage {
         sets: parse_backup_sets(&body),
@@ -182,10 +153,7 @@ pub async fn describe_backup_set_answer(
         ("DBInstanceName", db_instance_name.to_string()),
         ("BackupSetId", backup_set_id.to_string()),
     ];
-    let options = CallOptions {
-        idempotent: true,
-        ..CallOptions::default()
-    };
+    let options = CallOptions::READ;
     match client.call("DescribeBackupSet", &params, options).await {
         Ok(body) => Ok(Some(body)),
         Err(e) if e.kind == ErrorKind::NotFound => Ok(None),

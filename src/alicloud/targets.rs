@@ -14,18 +14,15 @@ pub async fn polardb_cluster_status(
     db_cluster_id: &str,
 ) -> Result<String, ApiError> {
     let params = [("DBClusterId", db_cluster_id.to_string())];
-    let body = client
-        .call(
+    client
+        .call_for(
             "DescribeDBClusterAttribute",
             &params,
-            CallOptions {
-                idempotent: true,
-                ..CallOptions::default()
-            },
+            CallOptions::READ,
+            "DBClusterStatus",
+            parse_cluster_status,
         )
-        .await?;
-    parse_cluster_status(&body)
-        .ok_or_else(|| lenient::missing("DescribeDBClusterAttribute", &body, "DBClusterStatus"))
+        .await
 }
 
 /// `DBClusterStatus` of a DescribeDBClusterAttribute answer.
@@ -43,18 +40,15 @@ pub async fn polardbx_instance_status(
         ("RegionId", region_id.to_string()),
         ("DBInstanceName", db_instance_name.to_string()),
     ];
-    let body = client
-        .call(
+    client
+        .call_for(
             "DescribeDBInstanceAttribute",
             &params,
-            CallOptions {
-                idempotent: true,
-                ..CallOptions::default()
-            },
+            CallOptions::READ,
+            "DBInstance.Status",
+            parse_instance_status,
         )
-        .await?;
-    parse_instance_status(&body)
-        .ok_or_else(|| lenient::missing("DescribeDBInstanceAttribute", &body, "DBInstance.Status"))
+        .await
 }
 
 /// `DBInstance.Status` of a DescribeDBInstanceAttribute answer (`DBInstance` an object, or a

@@ -128,7 +128,6 @@ pub(super) async fn read_sets(
         ));
     };
     let (region, client) = arguments::polardbx_client(provider, config)?;
-    arguments::check_region_in_use(provider, &region, "region_id")?;
     let (default_start, default_end) = default_window(SystemTime::now());
     let ms = |name: &str, default: SystemTime| {
         config

@@ -226,55 +226,34 @@ mod tests {
         }
     }
 
+    /// A POST to the admin API's `route`: its status and JSON answer.
+    fn post(e: &Emulator, route: &str, body: &str) -> (u16, Value) {
+        handle(e, "POST", &format!("{PREFIX}{route}"), body.as_bytes())
+    }
+
     /// Settings merge key by key; an unknown key or a wrong type is refused.
     #[test]
     fn settings_merge() {
         let e = emu();
-        let (st, v) = handle(
-            &e,
-            "POST",
-            "/_emulator/settings",
-            br#"{"backup_duration_ms":50}"#,
-        );
+        let (st, v) = post(&e, "settings", r#"{"backup_duration_ms":50}"#);
         assert_eq!(st, 200);
         assert_eq!(v["backup_duration_ms"], 50);
         assert_eq!(v["polardbx_data_as_object"], true);
-        assert_eq!(
-            handle(&e, "POST", "/_emulator/settings", br#"{"nope":1}"#).0,
-            400
-        );
-        assert_eq!(
-            handle(
-                &e,
-                "POST",
-                "/_emulator/settings",
-                br#"{"fail_next_backups":"x"}"#
-            )
-            .0,
-            400
-        );
+        for refused in [r#"{"nope":1}"#, r#"{"fail_next_backups":"x"}"#] {
+            assert_eq!(post(&e, "settings", refused).0, 400, "{refused}");
+        }
     }
 
     /// A cluster's status can be changed, and reset brings back the configured world.
     #[test]
     fn clusters_and_reset() {
         let e = emu();
-        let (st, _) = handle(
-            &e,
-            "POST",
-            "/_emulator/clusters",
-            br#"{"id":"pc-1","status":"Locked"}"#,
-        );
+        let status = || e.with_state(|s| s.clusters["pc-1"].status.clone());
+        let (st, _) = post(&e, "clusters", r#"{"id":"pc-1","status":"Locked"}"#);
         assert_eq!(st, 200);
-        assert_eq!(
-            e.with_state(|s| s.clusters["pc-1"].status.clone()),
-            "Locked"
-        );
-        handle(&e, "POST", "/_emulator/reset", b"");
-        assert_eq!(
-            e.with_state(|s| s.clusters["pc-1"].status.clone()),
-            "Running"
-        );
+        assert_eq!(status(), "Locked");
+        post(&e, "reset", "");
+        assert_eq!(status(), "Running");
         assert_eq!(handle(&e, "DELETE", "/_emulator/backups/42", b"").0, 404);
         assert_eq!(handle(&e, "GET", "/_emulator/nothing", b"").0, 404);
     }

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use subtle::ConstantTimeEq;
+
 use super::error::ApiFailure;
 use super::request::ApiRequest;
 
@@ -217,7 +219,7 @@ fn authenticate_v3(
 
 /// Compares without stopping at the first difference.
 fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.ct_eq(b).into()
 }
 
 /// The expected signatures, computed with the client's signer (`alicloud::sign`): the crate has

@@ -127,16 +127,20 @@ impl ProviderService {
         }
     }
 
-    fn resource(&self, name: &str) -> Result<&Typed<dyn Resource>, Diagnostics> {
+    /// The resource type an RPC names; logs the request.
+    fn resource(&self, rpc: &str, name: &str) -> Result<&Typed<dyn Resource>, Diagnostic> {
+        tracing::debug!(rpc, type_name = %name, "request");
         self.resources
             .get(name)
-            .ok_or_else(|| vec![unknown_type("resource", name)])
+            .ok_or_else(|| unknown_type("resource", name))
     }
 
-    fn data_source(&self, name: &str) -> Result<&Typed<dyn DataSource>, Diagnostics> {
+    /// The data source type an RPC names; logs the request.
+    fn data_source(&self, rpc: &str, name: &str) -> Result<&Typed<dyn DataSource>, Diagnostic> {
+        tracing::debug!(rpc, type_name = %name, "request");
         self.data_sources
             .get(name)
-            .ok_or_else(|| vec![unknown_type("data source", name)])
+            .ok_or_else(|| unknown_type("data source", name))
     }
 }
 
@@ -146,19 +150,214 @@ impl Default for ProviderService {
     }
 }
 
-/// Runs `f`; a list of diagnostics as the error short-circuits into the response's diagnostics.
-macro_rules! try_diags {
-    ($e:expr, $diags:ident) => {
-        match $e {
-            Ok(v) => v,
-            Err(d) => {
-                $diags.extend(d);
-                None
+/// An RPC answer that carries diagnostics.
+trait Answer: Default {
+    fn set_diagnostics(&mut self, diagnostics: Vec<pb::Diagnostic>);
+}
+
+macro_rules! answers {
+    ($($rpc:ident),*) => {
+        $(impl Answer for pb::$rpc::Response {
+            fn set_diagnostics(&mut self, diagnostics: Vec<pb::Diagnostic>) {
+                self.diagnostics = diagnostics;
             }
-        }
+        })*
     };
 }
 
+answers!(
+    validate_resource_config,
+    validate_data_resource_config,
+    upgrade_resource_state,
+    read_resource,
+    plan_resource_change,
+    apply_resource_change,
+    import_resource_state,
+    read_data_source
+);
+
+/// The RPC's response: `answer` (or, if it failed, an empty answer) with every diagnostic
+/// gathered on the way, the failure's last.
+fn reply<A: Answer>(
+    answer: Result<A, Diagnostic>,
+    mut diags: Diagnostics,
+) -> Result<Response<A>, Status> {
+    let mut answer = answer.unwrap_or_else(|d| {
+        diags.push(d);
+        A::default()
+    });
+    answer.set_diagnostics(diagnostics_to_proto(&diags));
+    Ok(Response::new(answer))
+}
+
+/// The RPCs on one resource or data source type, without the wire's envelope: each adds the
+/// diagnostics that come with its answer to `diags`, and fails with the one that ends it (an
+/// unknown type, a value that does not decode).
+impl ProviderService {
+    fn validate_resource(
+        &self,
+        req: pb::validate_resource_config::Request,
+        diags: &mut Diagnostics,
+    ) -> Result<pb::validate_resource_config::Response, Diagnostic> {
+        let r = self.resource("ValidateResourceConfig", &req.type_name)?;
+        let config = decode(req.config.as_ref(), &r.ty, "resource config")?;
+        diags.extend(r.imp.validate(&config));
+        Ok(Default::default())
+    }
+
+    fn validate_data_source(
+        &self,
+        req: pb::validate_data_resource_config::Request,
+        diags: &mut Diagnostics,
+    ) -> Result<pb::validate_data_resource_config::Response, Diagnostic> {
+        let ds = self.data_source("ValidateDataResourceConfig", &req.type_name)?;
+        let config = decode(req.config.as_ref(), &ds.ty, "data source config")?;
+        diags.extend(ds.imp.validate(&config));
+        Ok(Default::default())
+    }
+
+    fn upgrade(
+        &self,
+        req: pb::upgrade_resource_state::Request,
+        diags: &mut Diagnostics,
+    ) -> Result<pb::upgrade_resource_state::Response, Diagnostic> {
+        let r = self.resource("UpgradeResourceState", &req.type_name)?;
+        let raw = req.raw_state.unwrap_or_default();
+        if raw.json.is_empty() {
+            return Err(flatmap_unsupported(!raw.flatmap.is_empty()));
+        }
+        let upgraded_state = match r.imp.upgrade_state(req.version, &raw.json) {
+            Ok(v) => encode_into(&v, &r.ty, "upgraded state", diags),
+            Err(d) => {
+                diags.extend(d);
+                None
+            }
+        };
+        Ok(pb::upgrade_resource_state::Response {
+            upgraded_state,
+            ..Default::default()
+        })
+    }
+
+    async fn read(
+        &self,
+        req: pb::read_resource::Request,
+        diags: &mut Diagnostics,
+    ) -> Result<pb::read_resource::Response, Diagnostic> {
+        let r = self.resource("ReadResource", &req.type_name)?;
+        let current = decode(req.current_state.as_ref(), &r.ty, "current state")?;
+        let out = r.imp.read(&self.ctx(), current, req.private).await;
+        diags.extend(out.diagnostics);
+        Ok(pb::read_resource::Response {
+            new_state: encode_into(&out.new_state, &r.ty, "new state", diags),
+            private: out.private,
+            ..Default::default()
+        })
+    }
+
+    async fn plan(
+        &self,
+        req: pb::plan_resource_change::Request,
+        diags: &mut Diagnostics,
+    ) -> Result<pb::plan_resource_change::Response, Diagnostic> {
+        let r = self.resource("PlanResourceChange", &req.type_name)?;
+        let plan = PlanRequest {
+            prior_state: decode(req.prior_state.as_ref(), &r.ty, "prior state")?,
+            proposed_new_state: decode(
+                req.proposed_new_state.as_ref(),
+                &r.ty,
+                "proposed new state",
+            )?,
+            config: decode(req.config.as_ref(), &r.ty, "config")?,
+            prior_private: req.prior_private,
+        };
+        let out = r.imp.plan(&self.ctx(), plan).await;
+        diags.extend(out.diagnostics);
+        Ok(pb::plan_resource_change::Response {
+            planned_state: encode_into(&out.planned_state, &r.ty, "planned state", diags),
+            requires_replace: out.requires_replace.iter().map(path_to_proto).collect(),
+            planned_private: out.planned_private,
+            ..Default::default()
+        })
+    }
+
+    async fn apply(
+        &self,
+        req: pb::apply_resource_change::Request,
+        diags: &mut Diagnostics,
+    ) -> Result<pb::apply_resource_change::Response, Diagnostic> {
+        let r = self.resource("ApplyResourceChange", &req.type_name)?;
+        let prior = decode(req.prior_state.as_ref(), &r.ty, "prior state")?;
+        let planned = decode(req.planned_state.as_ref(), &r.ty, "planned state")?;
+        let config = decode(req.config.as_ref(), &r.ty, "config")?;
+        let ctx = self.ctx();
+        let (new_state, private) = if planned.is_null() {
+            let out = r
+                .imp
+                .delete_planned(&ctx, prior.clone(), &req.planned_private)
+                .await;
+            let failed = crate::diagnostics::has_errors(&out);
+            diags.extend(out);
+            // A failed delete keeps the object in state.
+            let kept = if failed { prior } else { Value::Null };
+            (kept, req.planned_private)
+        } else {
+            let out = if prior.is_null() {
+                r.imp.create(&ctx, planned, config).await
+            } else {
+                r.imp.update(&ctx, prior, planned).await
+            };
+            diags.extend(out.diagnostics);
+            (out.new_state, out.private)
+        };
+        // Always returned, even with errors: a created object is never forgotten.
+        Ok(pb::apply_resource_change::Response {
+            new_state: encode_into(&new_state, &r.ty, "new state", diags),
+            private,
+            ..Default::default()
+        })
+    }
+
+    async fn import(
+        &self,
+        req: pb::import_resource_state::Request,
+        diags: &mut Diagnostics,
+    ) -> Result<pb::import_resource_state::Response, Diagnostic> {
+        let r = self.resource("ImportResourceState", &req.type_name)?;
+        let out = r.imp.import(&self.ctx(), &req.id).await;
+        diags.extend(out.diagnostics);
+        let mut resp = pb::import_resource_state::Response::default();
+        if !out.state.is_null() {
+            if let Some(state) = encode_into(&out.state, &r.ty, "imported state", diags) {
+                resp.imported_resources
+                    .push(pb::import_resource_state::ImportedResource {
+                        type_name: req.type_name,
+                        state: Some(state),
+                        private: out.private,
+                    });
+            }
+        }
+        Ok(resp)
+    }
+
+    async fn read_data(
+        &self,
+        req: pb::read_data_source::Request,
+        diags: &mut Diagnostics,
+    ) -> Result<pb::read_data_source::Response, Diagnostic> {
+        let ds = self.data_source("ReadDataSource", &req.type_name)?;
+        let config = decode(req.config.as_ref(), &ds.ty, "data source config")?;
+        let out = ds.imp.read(&self.ctx(), config).await;
+        diags.extend(out.diagnostics);
+        Ok(pb::read_data_source::Response {
+            state: encode_into(&out.new_state, &ds.ty, "data source state", diags),
+            ..Default::default()
+        })
+    }
+}
+
+/// The wire's envelope: each RPC that can reach the API counts as in flight (SIGTERM waits for
+/// it), and every answer carries its diagnostics.
 #[tonic::async_trait]
 impl Provider for ProviderService {
     async fn get_metadata(
@@ -211,66 +410,27 @@ impl Provider for ProviderService {
         &self,
         req: Request<pb::validate_resource_config::Request>,
     ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
-        let req = req.into_inner();
-        tracing::debug!(rpc = "ValidateResourceConfig", type_name = %req.type_name, "request");
-        let diagnostics = match self.resource(&req.type_name) {
-            Err(d) => d,
-            Ok(r) => match decode(req.config.as_ref(), &r.ty, "resource config") {
-                Ok(config) => r.imp.validate(&config),
-                Err(d) => vec![d],
-            },
-        };
-        Ok(Response::new(pb::validate_resource_config::Response {
-            diagnostics: diagnostics_to_proto(&diagnostics),
-        }))
+        let mut diags = Vec::new();
+        reply(self.validate_resource(req.into_inner(), &mut diags), diags)
     }
 
     async fn validate_data_resource_config(
         &self,
         req: Request<pb::validate_data_resource_config::Request>,
     ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
-        let req = req.into_inner();
-        tracing::debug!(rpc = "ValidateDataResourceConfig", type_name = %req.type_name, "request");
-        let diagnostics = match self.data_source(&req.type_name) {
-            Err(d) => d,
-            Ok(ds) => match decode(req.config.as_ref(), &ds.ty, "data source config") {
-                Ok(config) => ds.imp.validate(&config),
-                Err(d) => vec![d],
-            },
-        };
-        Ok(Response::new(pb::validate_data_resource_config::Response {
-            diagnostics: diagnostics_to_proto(&diagnostics),
-        }))
+        let mut diags = Vec::new();
+        reply(
+            self.validate_data_source(req.into_inner(), &mut diags),
+            diags,
+        )
     }
 
     async fn upgrade_resource_state(
         &self,
         req: Request<pb::upgrade_resource_state::Request>,
     ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
-        let req = req.into_inner();
-        tracing::debug!(rpc = "UpgradeResourceState", type_name = %req.type_name, "request");
         let mut diags = Vec::new();
-        let upgraded_state = try_diags!(
-            self.resource(&req.type_name).map(|r| {
-                let raw = req.raw_state.unwrap_or_default();
-                if raw.json.is_empty() {
-                    diags.push(flatmap_unsupported(!raw.flatmap.is_empty()));
-                    return None;
-                }
-                match r.imp.upgrade_state(req.version, &raw.json) {
-                    Ok(v) => encode_into(&v, &r.ty, "upgraded state", &mut diags),
-                    Err(d) => {
-                        diags.extend(d);
-                        None
-                    }
-                }
-            }),
-            diags
-        );
-        Ok(Response::new(pb::upgrade_resource_state::Response {
-            upgraded_state,
-            diagnostics: diagnostics_to_proto(&diags),
-        }))
+        reply(self.upgrade(req.into_inner(), &mut diags), diags)
     }
 
     async fn configure_provider(
@@ -311,23 +471,8 @@ impl Provider for ProviderService {
         req: Request<pb::read_resource::Request>,
     ) -> Result<Response<pb::read_resource::Response>, Status> {
         let _in_flight = self.operations.enter();
-        let req = req.into_inner();
-        tracing::debug!(rpc = "ReadResource", type_name = %req.type_name, "request");
         let mut diags = Vec::new();
-        let mut resp = pb::read_resource::Response::default();
-        if let Some(r) = try_diags!(self.resource(&req.type_name).map(Some), diags) {
-            match decode(req.current_state.as_ref(), &r.ty, "current state") {
-                Err(d) => diags.push(d),
-                Ok(current) => {
-                    let out = r.imp.read(&self.ctx(), current, req.private).await;
-                    diags.extend(out.diagnostics);
-                    resp.new_state = encode_into(&out.new_state, &r.ty, "new state", &mut diags);
-                    resp.private = out.private;
-                }
-            }
-        }
-        resp.diagnostics = diagnostics_to_proto(&diags);
-        Ok(Response::new(resp))
+        reply(self.read(req.into_inner(), &mut diags).await, diags)
     }
 
     async fn plan_resource_change(
@@ -335,37 +480,8 @@ impl Provider for ProviderService {
         req: Request<pb::plan_resource_change::Request>,
     ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
         let _in_flight = self.operations.enter();
-        let req = req.into_inner();
-        tracing::debug!(rpc = "PlanResourceChange", type_name = %req.type_name, "request");
         let mut diags = Vec::new();
-        let mut resp = pb::plan_resource_change::Response::default();
-        if let Some(r) = try_diags!(self.resource(&req.type_name).map(Some), diags) {
-            let decoded = decode(req.prior_state.as_ref(), &r.ty, "prior state").and_then(|p| {
-                let n = decode(req.proposed_new_state.as_ref(), &r.ty, "proposed new state")?;
-                let c = decode(req.config.as_ref(), &r.ty, "config")?;
-                Ok((p, n, c))
-            });
-            match decoded {
-                Err(d) => diags.push(d),
-                Ok((prior_state, proposed_new_state, config)) => {
-                    let plan = PlanRequest {
-                        prior_state,
-                        proposed_new_state,
-                        config,
-                        prior_private: req.prior_private,
-                    };
-                    let out = r.imp.plan(&self.ctx(), plan).await;
-                    diags.extend(out.diagnostics);
-                    resp.planned_state =
-                        encode_into(&out.planned_state, &r.ty, "planned state", &mut diags);
-                    resp.requires_replace =
-                        out.requires_replace.iter().map(path_to_proto).collect();
-                    resp.planned_private = out.planned_private;
-                }
-            }
-        }
-        resp.diagnostics = diagnostics_to_proto(&diags);
-        Ok(Response::new(resp))
+        reply(self.plan(req.into_inner(), &mut diags).await, diags)
     }
 
     async fn apply_resource_change(
@@ -373,49 +489,8 @@ impl Provider for ProviderService {
         req: Request<pb::apply_resource_change::Request>,
     ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
         let _in_flight = self.operations.enter();
-        let req = req.into_inner();
-        tracing::debug!(rpc = "ApplyResourceChange", type_name = %req.type_name, "request");
         let mut diags = Vec::new();
-        let mut resp = pb::apply_resource_change::Response::default();
-        if let Some(r) = try_diags!(self.resource(&req.type_name).map(Some), diags) {
-            let decoded = decode(req.prior_state.as_ref(), &r.ty, "prior state").and_then(|p| {
-                let n = decode(req.planned_state.as_ref(), &r.ty, "planned state")?;
-                let c = decode(req.config.as_ref(), &r.ty, "config")?;
-                Ok((p, n, c))
-            });
-            match decoded {
-                Err(d) => diags.push(d),
-                Ok((prior, planned, config)) => {
-                    let ctx = self.ctx();
-                    let (new_state, private) = if planned.is_null() {
-                        let out = r
-                            .imp
-                            .delete_planned(&ctx, prior.clone(), &req.planned_private)
-                            .await;
-                        let failed = crate::diagnostics::has_errors(&out);
-                        diags.extend(out);
-                        // A failed delete keeps the object in state.
-                        (
-                            if failed { prior } else { Value::Null },
-                            req.planned_private,
-                        )
-                    } else {
-                        let out = if prior.is_null() {
-                            r.imp.create(&ctx, planned, config).await
-                        } else {
-                            r.imp.update(&ctx, prior, planned).await
-                        };
-                        diags.extend(out.diagnostics);
-                        (out.new_state, out.private)
-                    };
-                    // Always returned, even with errors: a created object is never forgotten.
-                    resp.new_state = encode_into(&new_state, &r.ty, "new state", &mut diags);
-                    resp.private = private;
-                }
-            }
-        }
-        resp.diagnostics = diagnostics_to_proto(&diags);
-        Ok(Response::new(resp))
+        reply(self.apply(req.into_inner(), &mut diags).await, diags)
     }
 
     async fn import_resource_state(
@@ -423,26 +498,8 @@ impl Provider for ProviderService {
         req: Request<pb::import_resource_state::Request>,
     ) -> Result<Response<pb::import_resource_state::Response>, Status> {
         let _in_flight = self.operations.enter();
-        let req = req.into_inner();
-        tracing::debug!(rpc = "ImportResourceState", type_name = %req.type_name, "request");
         let mut diags = Vec::new();
-        let mut resp = pb::import_resource_state::Response::default();
-        if let Some(r) = try_diags!(self.resource(&req.type_name).map(Some), diags) {
-            let out = r.imp.import(&self.ctx(), &req.id).await;
-            diags.extend(out.diagnostics);
-            if !out.state.is_null() {
-                if let Some(state) = encode_into(&out.state, &r.ty, "imported state", &mut diags) {
-                    resp.imported_resources
-                        .push(pb::import_resource_state::ImportedResource {
-                            type_name: req.type_name.clone(),
-                            state: Some(state),
-                            private: out.private,
-                        });
-                }
-            }
-        }
-        resp.diagnostics = diagnostics_to_proto(&diags);
-        Ok(Response::new(resp))
+        reply(self.import(req.into_inner(), &mut diags).await, diags)
     }
 
     async fn move_resource_state(
@@ -459,23 +516,8 @@ impl Provider for ProviderService {
         req: Request<pb::read_data_source::Request>,
     ) -> Result<Response<pb::read_data_source::Response>, Status> {
         let _in_flight = self.operations.enter();
-        let req = req.into_inner();
-        tracing::debug!(rpc = "ReadDataSource", type_name = %req.type_name, "request");
         let mut diags = Vec::new();
-        let mut resp = pb::read_data_source::Response::default();
-        if let Some(ds) = try_diags!(self.data_source(&req.type_name).map(Some), diags) {
-            match decode(req.config.as_ref(), &ds.ty, "data source config") {
-                Err(d) => diags.push(d),
-                Ok(config) => {
-                    let out = ds.imp.read(&self.ctx(), config).await;
-                    diags.extend(out.diagnostics);
-                    resp.state =
-                        encode_into(&out.new_state, &ds.ty, "data source state", &mut diags);
-                }
-            }
-        }
-        resp.diagnostics = diagnostics_to_proto(&diags);
-        Ok(Response::new(resp))
+        reply(self.read_data(req.into_inner(), &mut diags).await, diags)
     }
 
     async fn validate_ephemeral_resource_config(

@@ -53,39 +53,44 @@ async fn bind(range: PortRange) -> std::io::Result<Listener> {
 
 /// Run by Terraform: the go-plugin handshake, then serve until Shutdown or SIGTERM.
 pub async fn managed() -> ExitCode {
-    let checked = handshake::check_cookie(env(handshake::MAGIC_COOKIE_KEY).as_deref())
-        .and_then(|()| handshake::negotiate(env("PLUGIN_PROTOCOL_VERSIONS").as_deref()));
-    if let Err(e) = checked {
-        eprintln!("{e}");
-        return ExitCode::FAILURE;
-    }
-    let range = match port_range() {
-        Ok(r) => r,
+    exit(serve_managed().await)
+}
+
+/// `--debug`: serve plaintext for Terraform to reattach to, until Ctrl-C or SIGTERM.
+pub async fn debug() -> ExitCode {
+    exit(serve_debug().await)
+}
+
+/// The exit code of a run; a failure is said on stderr.
+fn exit(run: Result<(), String>) -> ExitCode {
+    match run {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("terraform-provider-alicloud: {e}");
-            return ExitCode::FAILURE;
+            eprintln!("{e}");
+            ExitCode::FAILURE
         }
-    };
-    let server_tls = match env("PLUGIN_CLIENT_CERT") {
-        None => None,
-        Some(pem) => match tls::server_tls(&pem) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                eprintln!("terraform-provider-alicloud: {e}");
-                return ExitCode::FAILURE;
-            }
-        },
-    };
-    let (shutdown, provider, listener) = match start(range, managed_signals).await {
-        Ok(started) => started,
-        Err(code) => return code,
-    };
+    }
+}
+
+/// A failure as the binary says it on stderr.
+fn failed(e: impl std::fmt::Display) -> String {
+    format!("terraform-provider-alicloud: {e}")
+}
+
+async fn serve_managed() -> Result<(), String> {
+    handshake::check_cookie(env(handshake::MAGIC_COOKIE_KEY).as_deref())
+        .and_then(|()| handshake::negotiate(env("PLUGIN_PROTOCOL_VERSIONS").as_deref()))
+        .map_err(|e| e.to_string())?;
+    let range = port_range().map_err(failed)?;
+    let server_tls = env("PLUGIN_CLIENT_CERT")
+        .map(|pem| tls::server_tls(&pem))
+        .transpose()
+        .map_err(failed)?;
+    let (shutdown, provider, listener) = start(range, managed_signals).await?;
     let (network, addr) = listener.announce();
     let line = handshake::line(network, &addr, server_tls.as_ref().map(|t| &t.cert_der[..]));
-    if let Err(e) = handshake::announce(&line) {
-        eprintln!("terraform-provider-alicloud: cannot write the handshake: {e}");
-        return ExitCode::FAILURE;
-    }
+    handshake::announce(&line)
+        .map_err(|e| failed(format_args!("cannot write the handshake: {e}")))?;
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
         network,
@@ -99,19 +104,9 @@ pub async fn managed() -> ExitCode {
     finish(serve(listener, opts, provider, shutdown).await)
 }
 
-/// `--debug`: serve plaintext for Terraform to reattach to, until Ctrl-C or SIGTERM.
-pub async fn debug() -> ExitCode {
-    let range = match port_range() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("terraform-provider-alicloud: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let (shutdown, provider, listener) = match start(range, debug_signals).await {
-        Ok(started) => started,
-        Err(code) => return code,
-    };
+async fn serve_debug() -> Result<(), String> {
+    let range = port_range().map_err(failed)?;
+    let (shutdown, provider, listener) = start(range, debug_signals).await?;
     let (network, addr) = listener.announce();
     println!(
         "Provider started in debug mode. In the shell where you run terraform, export this \
@@ -140,34 +135,23 @@ pub fn reattach_json(pid: u32, network: &str, addr: &str) -> String {
 }
 
 /// What serving and `--debug` set up alike: the shutdown, the provider service with `signals`
-/// handled, and the listener; on failure, said on stderr, the exit code.
+/// handled, and the listener.
 async fn start(
     range: PortRange,
     signals: fn(Operations, Shutdown) -> std::io::Result<()>,
-) -> Result<(Shutdown, ProviderService, Listener), ExitCode> {
+) -> Result<(Shutdown, ProviderService, Listener), String> {
     let shutdown = Shutdown::new();
     let provider = ProviderService::new();
-    if let Err(e) = signals(provider.operations(), shutdown.clone()) {
-        eprintln!("terraform-provider-alicloud: cannot handle signals: {e}");
-        return Err(ExitCode::FAILURE);
-    }
-    match bind(range).await {
-        Ok(listener) => Ok((shutdown, provider, listener)),
-        Err(e) => {
-            eprintln!("terraform-provider-alicloud: cannot listen: {e}");
-            Err(ExitCode::FAILURE)
-        }
-    }
+    signals(provider.operations(), shutdown.clone())
+        .map_err(|e| failed(format_args!("cannot handle signals: {e}")))?;
+    let listener = bind(range)
+        .await
+        .map_err(|e| failed(format_args!("cannot listen: {e}")))?;
+    Ok((shutdown, provider, listener))
 }
 
-fn finish(result: Result<(), tonic::transport::Error>) -> ExitCode {
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("terraform-provider-alicloud: server error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+fn finish(result: Result<(), tonic::transport::Error>) -> Result<(), String> {
+    result.map_err(|e| failed(format_args!("server error: {e}")))
 }
 
 /// Stops every operation, waits (bounded) until each has returned its answer, then shuts down.

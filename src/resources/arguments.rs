@@ -82,8 +82,8 @@ pub fn check_polardb_mode(config: &Value) -> Option<Diagnostic> {
     )
 }
 
-/// The PolarDB-X region `config` names in `region_id` (the provider's when left out), and a
-/// client for it.
+/// The PolarDB-X region `config` names in `region_id` (the provider's when left out), once it
+/// passed [`check_region_in_use`], and a client for it.
 pub fn polardbx_client(
     provider: &ProviderData,
     config: &Value,
@@ -92,6 +92,7 @@ pub fn polardbx_client(
         .str_attr("region_id")
         .unwrap_or(&provider.region)
         .to_string();
+    check_region_in_use(provider, &region, "region_id")?;
     let client = provider
         .polardbx_in(&region)
         .map_err(|e| crate::diagnostics::api_error("set up the PolarDB-X client", &e))?;

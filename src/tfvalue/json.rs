@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use super::jsontext::{self, Json};
-use super::{number, typejson, CodecError, Seg, Type, Value, MAX_DEPTH};
+use super::{encode, number, typejson, CodecError, Seg, Type, Value};
 
 /// Decodes JSON of type `ty`; an object attribute the type does not have is an error.
 pub fn from_json(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
@@ -143,11 +143,7 @@ fn dynamic(members: &[(String, Json)], lenient: bool) -> Result<Value, CodecErro
 }
 
 fn write(out: &mut String, value: &Value, ty: &Type, depth: usize) -> Result<(), CodecError> {
-    if depth >= MAX_DEPTH {
-        return Err(CodecError::invalid(format!(
-            "value nested deeper than {MAX_DEPTH} levels"
-        )));
-    }
+    encode::check_depth(depth)?;
     match (value, ty) {
         (Value::Null, _) => out.push_str("null"),
         (Value::Unknown, _) => {
@@ -163,65 +159,28 @@ fn write(out: &mut String, value: &Value, ty: &Type, depth: usize) -> Result<(),
         }
         (Value::String(s), Type::String) => jsontext::write_string(out, s),
         (Value::List(items), Type::List(el)) | (Value::Set(items), Type::Set(el)) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write(out, item, el, depth + 1).map_err(|e| e.at(Seg::Index(i)))?;
-            }
-            out.push(']');
+            jsontext::write_array(out, items.iter().enumerate(), |out, (i, item)| {
+                write(out, item, el, depth + 1).map_err(|e| e.at(Seg::Index(i)))
+            })?;
         }
         (Value::Tuple(items), Type::Tuple(tys)) => {
-            if items.len() != tys.len() {
-                return Err(CodecError::invalid(format!(
-                    "a tuple of {} elements, found {}",
-                    tys.len(),
-                    items.len()
-                )));
-            }
-            out.push('[');
-            for (i, (item, ety)) in items.iter().zip(tys).enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write(out, item, ety, depth + 1).map_err(|e| e.at(Seg::Index(i)))?;
-            }
-            out.push(']');
+            let items_and_types = encode::tuple_items(items, tys)?.enumerate();
+            jsontext::write_array(out, items_and_types, |out, (i, (item, ety))| {
+                write(out, item, ety, depth + 1).map_err(|e| e.at(Seg::Index(i)))
+            })?;
         }
         (Value::Map(entries), Type::Map(el)) => {
-            out.push('{');
-            for (i, (key, item)) in entries.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                jsontext::write_string(out, key);
-                out.push(':');
-                write(out, item, el, depth + 1).map_err(|e| e.at(Seg::Key(key)))?;
-            }
-            out.push('}');
+            let entries = entries.iter().map(|(key, item)| (key.as_str(), item));
+            jsontext::write_object(out, entries, |out, key, item| {
+                write(out, item, el, depth + 1).map_err(|e| e.at(Seg::Key(key)))
+            })?;
         }
         (Value::Object(fields), Type::Object(attrs)) => {
-            if let Some(extra) = fields.keys().find(|k| !attrs.contains_key(*k)) {
-                return Err(CodecError::invalid(format!(
-                    "unsupported attribute {extra:?}"
-                )));
-            }
-            out.push('{');
-            for (i, (name, aty)) in attrs.iter().enumerate() {
-                let Some(item) = fields.get(name) else {
-                    return Err(CodecError::invalid(format!(
-                        "attribute {name:?} is missing"
-                    )));
-                };
-                if i > 0 {
-                    out.push(',');
-                }
-                jsontext::write_string(out, name);
-                out.push(':');
-                write(out, item, aty, depth + 1).map_err(|e| e.at(Seg::Attr(name)))?;
-            }
-            out.push('}');
+            let attrs = encode::object_items(fields, attrs)?;
+            jsontext::write_object(out, attrs, |out, name, attr| {
+                let (item, aty) = attr?;
+                write(out, item, aty, depth + 1).map_err(|e| e.at(Seg::Attr(name)))
+            })?;
         }
         // A typed null keeps its type (`{"value":null,"type":...}`), as cty writes it.
         (Value::Dynamic(inner_ty, inner), Type::Dynamic) => {
@@ -231,13 +190,7 @@ fn write(out: &mut String, value: &Value, ty: &Type, depth: usize) -> Result<(),
             out.push_str(&inner_ty.to_json());
             out.push('}');
         }
-        (other, Type::Dynamic) => {
-            return Err(CodecError::mismatch(
-                "a dynamic value (Value::Dynamic with its type)",
-                other.kind(),
-            ))
-        }
-        (other, _) => return Err(CodecError::mismatch(ty.kind(), other.kind())),
+        (other, _) => return Err(encode::mismatch(other, ty)),
     }
     Ok(())
 }

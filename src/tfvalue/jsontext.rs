@@ -221,60 +221,99 @@ impl Parser<'_> {
     }
 
     fn array(&mut self, depth: usize) -> Result<Json, CodecError> {
-        self.pos += 1;
         let mut items = Vec::new();
-        self.skip_ws();
-        if self.peek()? == b']' {
-            self.pos += 1;
-            return Ok(Json::Array(items));
-        }
-        loop {
-            self.skip_ws();
-            items.push(self.value(depth + 1)?);
-            self.skip_ws();
-            match self.peek()? {
-                b',' => self.pos += 1,
-                b']' => {
-                    self.pos += 1;
-                    return Ok(Json::Array(items));
-                }
-                _ => return Err(self.error("expected ',' or ']'")),
-            }
-        }
+        self.items(b']', |p| {
+            items.push(p.value(depth + 1)?);
+            Ok(())
+        })?;
+        Ok(Json::Array(items))
     }
 
     fn object(&mut self, depth: usize) -> Result<Json, CodecError> {
-        self.pos += 1;
         let mut members = Vec::new();
+        self.items(b'}', |p| {
+            if p.peek()? != b'"' {
+                return Err(p.error("expected a string key"));
+            }
+            let key = p.string()?;
+            p.skip_ws();
+            if p.peek()? != b':' {
+                return Err(p.error("expected ':'"));
+            }
+            p.pos += 1;
+            p.skip_ws();
+            members.push((key, p.value(depth + 1)?));
+            Ok(())
+        })?;
+        Ok(Json::Object(members))
+    }
+
+    /// The elements of an array or the members of an object, from its opening bracket: each
+    /// read by `item` (from its first byte), separated by commas, up to `close`.
+    fn items(
+        &mut self,
+        close: u8,
+        mut item: impl FnMut(&mut Self) -> Result<(), CodecError>,
+    ) -> Result<(), CodecError> {
+        self.pos += 1;
         self.skip_ws();
-        if self.peek()? == b'}' {
+        if self.peek()? == close {
             self.pos += 1;
-            return Ok(Json::Object(members));
+            return Ok(());
         }
         loop {
             self.skip_ws();
-            if self.peek()? != b'"' {
-                return Err(self.error("expected a string key"));
-            }
-            let key = self.string()?;
-            self.skip_ws();
-            if self.peek()? != b':' {
-                return Err(self.error("expected ':'"));
-            }
-            self.pos += 1;
-            self.skip_ws();
-            members.push((key, self.value(depth + 1)?));
+            item(self)?;
             self.skip_ws();
             match self.peek()? {
                 b',' => self.pos += 1,
-                b'}' => {
+                c if c == close => {
                     self.pos += 1;
-                    return Ok(Json::Object(members));
+                    return Ok(());
                 }
-                _ => return Err(self.error("expected ',' or '}'")),
+                _ => {
+                    let expected = format!("expected ',' or '{}'", char::from(close));
+                    return Err(self.error(&expected));
+                }
             }
         }
     }
+}
+
+/// Appends a JSON array: `items`, each written by `item`.
+pub(super) fn write_array<T, E>(
+    out: &mut String,
+    items: impl IntoIterator<Item = T>,
+    mut item: impl FnMut(&mut String, T) -> Result<(), E>,
+) -> Result<(), E> {
+    out.push('[');
+    for (i, it) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        item(out, it)?;
+    }
+    out.push(']');
+    Ok(())
+}
+
+/// Appends a JSON object: each of `members`' names, then its value written by `value`.
+pub(super) fn write_object<'a, T, E>(
+    out: &mut String,
+    members: impl IntoIterator<Item = (&'a str, T)>,
+    mut value: impl FnMut(&mut String, &'a str, T) -> Result<(), E>,
+) -> Result<(), E> {
+    out.push('{');
+    for (i, (name, it)) in members.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_string(out, name);
+        out.push(':');
+        value(out, name, it)?;
+    }
+    out.push('}');
+    Ok(())
 }
 
 /// Appends `s` as a JSON string literal.

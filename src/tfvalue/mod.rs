@@ -82,6 +82,75 @@ pub enum CodecError {
     Trailing(usize),
 }
 
+/// The checks both encoders (msgpack and JSON) make before they write a value, so that the two
+/// refuse the same values with the same words.
+pub(crate) mod encode {
+    use std::collections::BTreeMap;
+
+    use super::{CodecError, Type, Value, MAX_DEPTH};
+
+    /// Refuses a value nested [`MAX_DEPTH`] levels deep (`depth` is 0 at the top).
+    pub(crate) fn check_depth(depth: usize) -> Result<(), CodecError> {
+        if depth >= MAX_DEPTH {
+            return Err(CodecError::invalid(format!(
+                "value nested deeper than {MAX_DEPTH} levels"
+            )));
+        }
+        Ok(())
+    }
+
+    /// A tuple's items with their types; refuses a tuple of another length than its type's.
+    pub(crate) fn tuple_items<'a>(
+        items: &'a [Value],
+        tys: &'a [Type],
+    ) -> Result<impl Iterator<Item = (&'a Value, &'a Type)>, CodecError> {
+        if items.len() != tys.len() {
+            return Err(CodecError::invalid(format!(
+                "a tuple of {} elements, found {}",
+                tys.len(),
+                items.len()
+            )));
+        }
+        Ok(items.iter().zip(tys))
+    }
+
+    /// One attribute of an object to write: its value and type, or why it cannot be written.
+    pub(crate) type Attribute<'a> = Result<(&'a Value, &'a Type), CodecError>;
+
+    /// An object's attributes in its type's order, each name with its value and type; refuses
+    /// an attribute the type lacks at once, and a missing one when the walk reaches it.
+    pub(crate) fn object_items<'a>(
+        fields: &'a BTreeMap<String, Value>,
+        attrs: &'a BTreeMap<String, Type>,
+    ) -> Result<impl Iterator<Item = (&'a str, Attribute<'a>)>, CodecError> {
+        if let Some(extra) = fields.keys().find(|k| !attrs.contains_key(*k)) {
+            return Err(CodecError::invalid(format!(
+                "unsupported attribute {extra:?}"
+            )));
+        }
+        Ok(attrs.iter().map(|(name, aty)| {
+            let attr = match fields.get(name) {
+                Some(item) => Ok((item, aty)),
+                None => Err(CodecError::invalid(format!(
+                    "attribute {name:?} is missing"
+                ))),
+            };
+            (name.as_str(), attr)
+        }))
+    }
+
+    /// The error for a value whose kind does not fit its type.
+    pub(crate) fn mismatch(value: &Value, ty: &Type) -> CodecError {
+        match ty {
+            Type::Dynamic => CodecError::mismatch(
+                "a dynamic value (Value::Dynamic with its type)",
+                value.kind(),
+            ),
+            _ => CodecError::mismatch(ty.kind(), value.kind()),
+        }
+    }
+}
+
 /// One step of the path to a nested value, used to say where a codec error happened.
 pub(crate) enum Seg<'a> {
     Attr(&'a str),

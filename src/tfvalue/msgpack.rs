@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use rmp::encode as enc;
 use rmp::Marker;
 
-use super::{number, CodecError, Number, Seg, Type, Value, MAX_DEPTH};
+use super::{encode, number, CodecError, Number, Seg, Type, Value, MAX_DEPTH};
 
 /// Decodes a `DynamicValue.msgpack` of type `ty`. Trailing bytes are an error.
 pub fn from_msgpack(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
@@ -355,11 +355,7 @@ fn write_number(out: &mut Vec<u8>, n: &Number) -> Result<(), CodecError> {
 }
 
 fn write(out: &mut Vec<u8>, value: &Value, ty: &Type, depth: usize) -> Result<(), CodecError> {
-    if depth >= MAX_DEPTH {
-        return Err(CodecError::invalid(format!(
-            "value nested deeper than {MAX_DEPTH} levels"
-        )));
-    }
+    encode::check_depth(depth)?;
     match (value, ty) {
         (Value::Null, _) => out.push(0xc0),
         (Value::Unknown, _) => out.extend_from_slice(&[0xd4, 0, 0]),
@@ -373,15 +369,9 @@ fn write(out: &mut Vec<u8>, value: &Value, ty: &Type, depth: usize) -> Result<()
             }
         }
         (Value::Tuple(items), Type::Tuple(tys)) => {
-            if items.len() != tys.len() {
-                return Err(CodecError::invalid(format!(
-                    "a tuple of {} elements, found {}",
-                    tys.len(),
-                    items.len()
-                )));
-            }
+            let items_and_types = encode::tuple_items(items, tys)?;
             enc::write_array_len(out, len_u32(items.len())?).map_err(io_error)?;
-            for (i, (item, ety)) in items.iter().zip(tys).enumerate() {
+            for (i, (item, ety)) in items_and_types.enumerate() {
                 write(out, item, ety, depth + 1).map_err(|e| e.at(Seg::Index(i)))?;
             }
         }
@@ -393,18 +383,10 @@ fn write(out: &mut Vec<u8>, value: &Value, ty: &Type, depth: usize) -> Result<()
             }
         }
         (Value::Object(fields), Type::Object(attrs)) => {
-            if let Some(extra) = fields.keys().find(|k| !attrs.contains_key(*k)) {
-                return Err(CodecError::invalid(format!(
-                    "unsupported attribute {extra:?}"
-                )));
-            }
+            let walk = encode::object_items(fields, attrs)?;
             enc::write_map_len(out, len_u32(attrs.len())?).map_err(io_error)?;
-            for (name, aty) in attrs {
-                let Some(item) = fields.get(name) else {
-                    return Err(CodecError::invalid(format!(
-                        "attribute {name:?} is missing"
-                    )));
-                };
+            for (name, attr) in walk {
+                let (item, aty) = attr?;
                 write_str(out, name)?;
                 write(out, item, aty, depth + 1).map_err(|e| e.at(Seg::Attr(name)))?;
             }
@@ -420,13 +402,7 @@ fn write(out: &mut Vec<u8>, value: &Value, ty: &Type, depth: usize) -> Result<()
         (Value::Dynamic(..), _) => {
             return Err(CodecError::mismatch(ty.kind(), "dynamic value"));
         }
-        (other, Type::Dynamic) => {
-            return Err(CodecError::mismatch(
-                "a dynamic value (Value::Dynamic with its type)",
-                other.kind(),
-            ));
-        }
-        (other, _) => return Err(CodecError::mismatch(ty.kind(), other.kind())),
+        (other, _) => return Err(encode::mismatch(other, ty)),
     }
     Ok(())
 }

@@ -6,7 +6,9 @@
 
 use std::collections::BTreeMap;
 
-use super::{from_json, from_msgpack, number, to_json, to_msgpack, Number, Type, Value};
+use super::{
+    from_json, from_msgpack, number, to_json, to_msgpack, CodecError, Number, Type, Value,
+};
 
 use crate::rng::Rng;
 
@@ -150,41 +152,57 @@ fn mutate(rng: &mut Rng, bytes: &mut Vec<u8>) {
     }
 }
 
-/// Random (type, value) pairs with unknowns anywhere round-trip through msgpack exactly.
-#[test]
-fn msgpack_round_trips_random_values() {
-    let mut rng = Rng::new(0x9E37_79B9_7F4A_7C15);
-    for _ in 0..3000 {
-        let ty = gen_type(&mut rng, 0);
-        let v = gen_value(&mut rng, &ty, true, true);
-        let bytes = to_msgpack(&v, &ty);
-        let back = bytes.as_ref().map(|b| from_msgpack(b, &ty));
-        assert_eq!(
-            back,
-            Ok(Ok(v.clone())),
-            "type {ty:?} value {v:?} bytes {bytes:02x?}"
-        );
-    }
-}
+type Encode = fn(&Value, &Type) -> Result<Vec<u8>, CodecError>;
+type Decode = fn(&[u8], &Type) -> Result<Value, CodecError>;
 
-/// Random known (type, value) pairs round-trip through JSON.
-#[test]
-fn json_round_trips_random_values() {
-    let mut rng = Rng::new(0x2545_F491_4F6C_DD1D);
+/// 3000 random (type, value) pairs from `seed` (with unknowns if `unknowns`) encode, and decode
+/// back to `expected(value)`.
+fn round_trips(
+    seed: u64,
+    unknowns: bool,
+    encode: Encode,
+    decode: Decode,
+    expected: fn(&Value) -> Value,
+) {
+    let mut rng = Rng::new(seed);
     for _ in 0..3000 {
         let ty = gen_type(&mut rng, 0);
-        let v = gen_value(&mut rng, &ty, false, true);
-        let bytes = to_json(&v, &ty);
-        let back = bytes.as_ref().map(|b| from_json(b, &ty));
+        let v = gen_value(&mut rng, &ty, unknowns, true);
+        let bytes = encode(&v, &ty);
+        let back = bytes.as_ref().map(|b| decode(b, &ty));
         let text = bytes
             .as_ref()
             .map(|b| String::from_utf8_lossy(b).into_owned());
         assert_eq!(
             back,
-            Ok(Ok(json_canonical(&v))),
-            "type {ty:?} json {text:?}"
+            Ok(Ok(expected(&v))),
+            "type {ty:?} value {v:?} bytes {bytes:02x?} as text {text:?}"
         );
     }
+}
+
+/// Random (type, value) pairs with unknowns anywhere round-trip through msgpack exactly.
+#[test]
+fn msgpack_round_trips_random_values() {
+    round_trips(
+        0x9E37_79B9_7F4A_7C15,
+        true,
+        to_msgpack,
+        from_msgpack,
+        Value::clone,
+    );
+}
+
+/// Random known (type, value) pairs round-trip through JSON.
+#[test]
+fn json_round_trips_random_values() {
+    round_trips(
+        0x2545_F491_4F6C_DD1D,
+        false,
+        to_json,
+        from_json,
+        json_canonical,
+    );
 }
 
 /// Mutated encodings and random bytes never panic; whatever decodes re-encodes to a fixed point.

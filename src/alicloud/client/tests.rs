@@ -136,23 +136,12 @@ async fn each_action_uses_its_sdk_method() {
             .clone();
         config.product = Product::Polardbx;
         let c = Client::new(config).expect("client");
-        let list = c
-            .call(
-                "DescribeBackupSetList",
-                &[("DBInstanceName", "pxc-a".to_string())],
-                opts(true),
-            )
-            .await;
-        let create = c
-            .call(
-                "CreateBackup",
-                &[("DBInstanceName", "pxc-a".to_string())],
-                opts(false),
-            )
-            .await;
-        if sig == SignatureVersion::V2 {
-            list.expect("signed GET accepted");
-            create.expect("signed POST accepted");
+        let params = [("DBInstanceName", "pxc-a".to_string())];
+        for (action, idempotent) in [("DescribeBackupSetList", true), ("CreateBackup", false)] {
+            let answer = c.call(action, &params, opts(idempotent)).await;
+            if sig == SignatureVersion::V2 {
+                answer.unwrap_or_else(|e| panic!("signed {action} refused: {e:?}"));
+            }
         }
     }
     let methods: Vec<String> = server.seen().iter().map(|r| r.method()).collect();
@@ -305,15 +294,7 @@ async fn budget_exhaustion() {
         )
     }))
     .await;
-    let c = client(
-        &server.url,
-        SignatureVersion::V2,
-        Duration::from_millis(600),
-    );
-    let e = c
-        .call("DescribeBackups", &[], opts(true))
-        .await
-        .expect_err("fails");
+    let e = failed_call(&server, Duration::from_millis(600), "DescribeBackups", true).await;
     assert!(e.budget_exhausted);
     assert_eq!(e.kind, ErrorKind::ServerError);
     let seen = server.seen().len();
@@ -322,50 +303,40 @@ async fn budget_exhaustion() {
     assert_eq!(e.request_id, Some(format!("R{}", seen - 1)));
 }
 
-/// No answer is Ambiguous for a non-idempotent call, returned at once; an idempotent call (a
-/// read) retries, and its final error is "unreachable", never a write's "may have happened".
+/// No answer to a non-idempotent call (the server hangs past the read timeout, or drops the
+/// connection) is Ambiguous, returned after the one attempt.
 #[tokio::test]
-async fn read_timeout_is_ambiguous_only_for_writes() {
-    let server = Server::start(Arc::new(|_, _| Reply::Hang)).await;
-    let c = client(
-        &server.url,
-        SignatureVersion::V2,
-        Duration::from_millis(500),
-    );
-    let e = c
-        .call("CreateBackup", &[], opts(false))
-        .await
-        .expect_err("times out");
-    assert_eq!(e.kind, ErrorKind::Ambiguous);
-    assert_eq!(e.attempts, 1);
-    assert!(!e.budget_exhausted);
-    assert_eq!(server.seen().len(), 1);
+async fn no_answer_to_a_write_is_ambiguous() {
+    for (what, hang, timeout_ms) in [("hang", true, 500), ("drop", false, 100)] {
+        let server = Server::start(Arc::new(
+            move |_, _| {
+                if hang {
+                    Reply::Hang
+                } else {
+                    Reply::Drop
+                }
+            },
+        ))
+        .await;
+        let timeout = Duration::from_millis(timeout_ms);
+        let e = failed_call(&server, timeout, "CreateBackup", false).await;
+        assert_eq!(e.kind, ErrorKind::Ambiguous, "{what}: {e:?}");
+        assert_eq!(e.attempts, 1, "{what}");
+        assert!(!e.budget_exhausted, "{what}");
+        assert_eq!(server.seen().len(), 1, "{what}");
+    }
+}
 
-    let e = c
-        .call("DescribeBackups", &[], opts(true))
-        .await
-        .expect_err("times out");
+/// No answer to an idempotent call (a read) is retried, and its final error is "unreachable",
+/// never a write's "may have happened".
+#[tokio::test]
+async fn no_answer_to_a_read_is_unreachable() {
+    let server = Server::start(Arc::new(|_, _| Reply::Hang)).await;
+    let e = failed_call(&server, Duration::from_millis(500), "DescribeBackups", true).await;
     assert_eq!(e.kind, ErrorKind::Connect);
     assert!(e.attempts >= 2, "idempotent call retried: {}", e.attempts);
     let d = crate::diagnostics::api_error("read the PolarDB backup", &e);
     assert!(!d.detail.contains("may or may not"), "{}", d.detail);
-}
-
-/// A connection closed before any answer is Ambiguous too.
-#[tokio::test]
-async fn dropped_connection_is_ambiguous() {
-    let server = Server::start(Arc::new(|_, _| Reply::Drop)).await;
-    let c = client(
-        &server.url,
-        SignatureVersion::V2,
-        Duration::from_millis(100),
-    );
-    let e = c
-        .call("CreateBackup", &[], opts(false))
-        .await
-        .expect_err("dropped");
-    assert_eq!(e.kind, ErrorKind::Ambiguous, "{e:?}");
-    assert_eq!(server.seen().len(), 1);
 }
 
 /// Nothing listening is a Connect error that names the endpoint, the region and the setting,
@@ -544,6 +515,20 @@ async fn http_client_is_lazy_and_shared() {
     assert!(!Arc::ptr_eq(&a.http, &c.http) && c.http.get().is_none());
 }
 
+/// `action` (a read if `idempotent`), signed V2, against `server` with `budget` to retry in: the
+/// call must fail, and its error is returned.
+async fn failed_call(
+    server: &Server,
+    budget: Duration,
+    action: &str,
+    idempotent: bool,
+) -> ApiError {
+    let c = client(&server.url, SignatureVersion::V2, budget);
+    c.call(action, &[], opts(idempotent))
+        .await
+        .expect_err("the call fails")
+}
+
 /// A stop signal that fires after `after`.
 fn stop_after(after: Duration) -> crate::resource::StopSignal {
     let (handle, signal) = crate::resource::stop_channel();
@@ -552,6 +537,18 @@ fn stop_after(after: Duration) -> crate::resource::StopSignal {
         handle.stop();
     });
     signal
+}
+
+/// A create on a client stopped 300 ms in: it must fail as Stopped well before its 20 s backoff
+/// or 60 s read timeout would end (within 2 s, generous on a loaded machine; the time is printed).
+async fn create_backup_stopped(c: &Client, when: &str) -> ApiError {
+    let started = std::time::Instant::now();
+    let e = create_backup(c).await.expect_err("stopped");
+    let took = started.elapsed();
+    eprintln!("stopped {when}: returned {took:?} after start, stop at 300 ms");
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    assert_eq!(e.kind, ErrorKind::Stopped);
+    e
 }
 
 /// Ctrl-C while throttled: the backoff sleep ends at once with a Stopped error that says no
@@ -566,18 +563,7 @@ async fn stop_ends_backoff_at_once() {
         .with_backoff(Duration::from_secs(20), Duration::from_secs(20));
     let stop = stop_after(Duration::from_millis(300));
     let c = c.with_stop(&stop);
-    let started = std::time::Instant::now();
-    let e = create_backup(&c).await.expect_err("stopped");
-    eprintln!(
-        "stopped during backoff: returned {:?} after start, stop at 300 ms",
-        started.elapsed()
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "took {:?}",
-        started.elapsed()
-    );
-    assert_eq!(e.kind, ErrorKind::Stopped);
+    let e = create_backup_stopped(&c, "during backoff").await;
     assert_eq!(e.code, codes::STOPPED_BEFORE_SEND);
     let again = create_backup(&c).await.expect_err("still stopped");
     assert_eq!(again.code, codes::STOPPED_BEFORE_SEND);
@@ -595,18 +581,7 @@ async fn stop_ends_attempt_in_flight() {
     config.read_timeout = Duration::from_secs(60);
     let stop = stop_after(Duration::from_millis(300));
     let c = Client::new(config).expect("client").with_stop(&stop);
-    let started = std::time::Instant::now();
-    let e = create_backup(&c).await.expect_err("stopped");
-    eprintln!(
-        "stopped in flight: returned {:?} after start, stop at 300 ms",
-        started.elapsed()
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "took {:?}",
-        started.elapsed()
-    );
-    assert_eq!(e.kind, ErrorKind::Stopped);
+    let e = create_backup_stopped(&c, "in flight").await;
     assert_eq!(e.code, codes::STOPPED);
     assert!(e.message.contains("may have reached"), "{}", e.message);
 }
@@ -761,11 +736,8 @@ async fn stop_ends_a_wait_outside_the_client() {
         .await
         .map(|_| ())
         .expect_err("stopped while waiting for the turn");
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "took {:?}",
-        started.elapsed()
-    );
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(5), "took {took:?}");
     assert_eq!(e.kind, ErrorKind::Stopped);
     assert_eq!(e.code, codes::STOPPED_BEFORE_SEND);
     let waited = tokio::time::timeout(

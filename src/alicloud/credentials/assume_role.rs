@@ -7,8 +7,8 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 
-use super::refresh::{self, Cache, Fetched};
-use super::{AssumeRoleSettings, Credentials, CredentialsProvider};
+use super::refresh::{self, Cache, Fetched, TemporarySource};
+use super::{AssumeRoleSettings, CredentialsProvider};
 use crate::alicloud::error::{self, ApiError, ErrorKind};
 use crate::alicloud::{client, endpoints, sign};
 
@@ -110,24 +110,6 @@ impl AssumeRoleCredentials {
         }
         p
     }
-
-    async fn fetch(&self) -> Result<Fetched, ApiError> {
-        const ACTION: &str = "AssumeRole";
-        let url = sts_url(ACTION, &self.endpoint)?;
-        // The base's own refresh (and its lock) finishes before this call starts.
-        let base = self.base.credentials().await?;
-        let nonce = client::new_nonce()?;
-        let signed = sign::sign_v2(
-            "POST",
-            ACTION,
-            "2015-04-01",
-            &self.params(),
-            &base,
-            SystemTime::now(),
-            &nonce,
-        );
-        sts_exchange(ACTION, url, &signed, self.connect_timeout).await
-    }
 }
 
 /// One STS call: POSTs `form` to `url` and reads the temporary keys from the answer's
@@ -152,8 +134,26 @@ pub async fn sts_exchange(
 }
 
 #[async_trait]
-impl CredentialsProvider for AssumeRoleCredentials {
-    async fn credentials(&self) -> Result<Credentials, ApiError> {
-        self.cache.get_or_fetch(|| self.fetch()).await
+impl TemporarySource for AssumeRoleCredentials {
+    fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
+    async fn fetch(&self) -> Result<Fetched, ApiError> {
+        const ACTION: &str = "AssumeRole";
+        let url = sts_url(ACTION, &self.endpoint)?;
+        // The base's own refresh (and its lock) finishes before this call starts.
+        let base = self.base.credentials().await?;
+        let nonce = client::new_nonce()?;
+        let signed = sign::sign_v2(
+            "POST",
+            ACTION,
+            "2015-04-01",
+            &self.params(),
+            &base,
+            SystemTime::now(),
+            &nonce,
+        );
+        sts_exchange(ACTION, url, &signed, self.connect_timeout).await
     }
 }

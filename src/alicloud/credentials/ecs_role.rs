@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::refresh::{self, Cache, Fetched};
-use super::{Credentials, CredentialsProvider, Secret};
+use super::refresh::{self, Cache, Fetched, TemporarySource};
+use super::Secret;
 use crate::alicloud::error::{ApiError, ErrorKind};
 use crate::alicloud::sign;
 
@@ -123,38 +123,6 @@ impl EcsRoleCredentials {
         Ok(None)
     }
 
-    async fn fetch(&self) -> Result<Fetched, ApiError> {
-        let http = refresh::http_client(WHAT, CONNECT)?;
-        let token = self.token(&http).await?;
-        let path = format!(
-            "/latest/meta-data/ram/security-credentials/{}",
-            sign::percent_encode(&self.role)
-        );
-        let mut request = http.get(self.url(&path)?);
-        if let Some(t) = &token {
-            request = request.header(TOKEN_HEADER, t.expose());
-        }
-        let answer = refresh::exchange(WHAT, request, self.deadlines.1).await?;
-        if answer.status != 200 {
-            return Err(self.refused(answer.status));
-        }
-        let v = refresh::json_body(WHAT, "metadata", &answer.body)?;
-        if let Some(code) = v.get("Code").and_then(|c| c.as_str()) {
-            if code != "Success" {
-                return Err(ApiError::local(
-                    ErrorKind::Auth,
-                    WHAT,
-                    code,
-                    format!(
-                        "ECS RAM role {:?}: the metadata service answered Code {code:?}",
-                        self.role
-                    ),
-                ));
-            }
-        }
-        refresh::temporary_keys(WHAT, &v)
-    }
-
     /// The error for a non-200 answer: what the status means and what to do.
     fn refused(&self, status: u16) -> ApiError {
         let (message, fix) = match status {
@@ -192,9 +160,41 @@ impl EcsRoleCredentials {
 }
 
 #[async_trait]
-impl CredentialsProvider for EcsRoleCredentials {
-    async fn credentials(&self) -> Result<Credentials, ApiError> {
-        self.cache.get_or_fetch(|| self.fetch()).await
+impl TemporarySource for EcsRoleCredentials {
+    fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
+    async fn fetch(&self) -> Result<Fetched, ApiError> {
+        let http = refresh::http_client(WHAT, CONNECT)?;
+        let token = self.token(&http).await?;
+        let path = format!(
+            "/latest/meta-data/ram/security-credentials/{}",
+            sign::percent_encode(&self.role)
+        );
+        let mut request = http.get(self.url(&path)?);
+        if let Some(t) = &token {
+            request = request.header(TOKEN_HEADER, t.expose());
+        }
+        let answer = refresh::exchange(WHAT, request, self.deadlines.1).await?;
+        if answer.status != 200 {
+            return Err(self.refused(answer.status));
+        }
+        let v = refresh::json_body(WHAT, "metadata", &answer.body)?;
+        if let Some(code) = v.get("Code").and_then(|c| c.as_str()) {
+            if code != "Success" {
+                return Err(ApiError::local(
+                    ErrorKind::Auth,
+                    WHAT,
+                    code,
+                    format!(
+                        "ECS RAM role {:?}: the metadata service answered Code {code:?}",
+                        self.role
+                    ),
+                ));
+            }
+        }
+        refresh::temporary_keys(WHAT, &v)
     }
 }
 
@@ -204,6 +204,7 @@ mod tests {
 
     use super::*;
     use crate::alicloud::credentials::tests::temp_creds_body;
+    use crate::alicloud::credentials::CredentialsProvider;
     use crate::alicloud::test_server::{Reply, Server};
 
     /// Hardened mode: a PUT for the token with its TTL header, then the GET carries the token.

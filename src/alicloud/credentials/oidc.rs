@@ -14,8 +14,8 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 
 use super::assume_role::{sts_exchange, sts_url};
-use super::refresh::{Cache, Fetched};
-use super::{Credentials, CredentialsProvider, Secret};
+use super::refresh::{Cache, Fetched, TemporarySource};
+use super::Secret;
 use crate::alicloud::error::{ApiError, ErrorKind};
 use crate::alicloud::sign;
 use crate::timefmt;
@@ -110,6 +110,13 @@ impl OidcRoleCredentials {
         }
         Ok(token)
     }
+}
+
+#[async_trait]
+impl TemporarySource for OidcRoleCredentials {
+    fn cache(&self) -> &Cache {
+        &self.cache
+    }
 
     async fn fetch(&self) -> Result<Fetched, ApiError> {
         let mut url = sts_url(ACTION, &self.endpoint)?;
@@ -143,20 +150,14 @@ impl OidcRoleCredentials {
     }
 }
 
-#[async_trait]
-impl CredentialsProvider for OidcRoleCredentials {
-    async fn credentials(&self) -> Result<Credentials, ApiError> {
-        self.cache.get_or_fetch(|| self.fetch()).await
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
 
     use super::*;
-    use crate::alicloud::credentials::tests::{temp_creds_body, temp_home};
+    use crate::alicloud::credentials::tests::{self, temp_home};
+    use crate::alicloud::credentials::CredentialsProvider;
     use crate::alicloud::test_server::{parse_pairs, Reply, Server};
 
     fn role(token: OidcToken) -> OidcRole {
@@ -170,15 +171,10 @@ mod tests {
         }
     }
 
+    /// STS's n-th answer: the first expires within the refresh margin, the later ones do not.
     fn sts_ok(n: usize) -> Reply {
-        Reply::Respond(
-            200,
-            vec![],
-            format!(
-                r#"{{"RequestId":"R","Credentials":{}}}"#,
-                temp_creds_body(&format!("oidc-id-{n}"), if n == 0 { 3 } else { 60 })
-            ),
-        )
+        let minutes_valid = if n == 0 { 3 } else { 60 };
+        tests::sts_ok(&format!("oidc-id-{n}"), minutes_valid)
     }
 
     /// The call is anonymous, with the query and form fields credentials-go sends.

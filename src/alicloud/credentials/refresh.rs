@@ -11,9 +11,10 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
+use async_trait::async_trait;
 use tokio::sync::Notify;
 
-use super::{Credentials, Secret};
+use super::{Credentials, CredentialsProvider, Secret};
 use crate::alicloud::error::{ApiError, ErrorKind};
 use crate::timefmt;
 
@@ -23,6 +24,23 @@ pub const REFRESH_MARGIN: Duration = Duration::from_secs(300);
 pub const MAX_BODY: usize = 1 << 20;
 /// The metadata service's address: the one host plain HTTP may go to besides loopback.
 pub const METADATA_HOST: &str = "100.100.100.200";
+
+/// A source of temporary credentials: they are fetched through its [`Cache`], so callers share
+/// one fetch and get them again only shortly before they expire.
+#[async_trait]
+pub trait TemporarySource: Send + Sync + std::fmt::Debug {
+    fn cache(&self) -> &Cache;
+
+    /// Asks the metadata service or STS for new credentials.
+    async fn fetch(&self) -> Result<Fetched, ApiError>;
+}
+
+#[async_trait]
+impl<T: TemporarySource> CredentialsProvider for T {
+    async fn credentials(&self) -> Result<Credentials, ApiError> {
+        self.cache().get_or_fetch(|| self.fetch()).await
+    }
+}
 
 /// Cached temporary credentials and when they expire.
 #[derive(Clone, Debug)]

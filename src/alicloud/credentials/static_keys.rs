@@ -79,25 +79,25 @@ mod tests {
     /// Every name of the official provider is read, and its first name wins over the others.
     #[test]
     fn official_names_and_order() {
-        let env = env_of(&[
+        let from_env = |vars: &'static [(&'static str, &'static str)]| {
+            from_arguments_or_env(None, None, None, &env_of(vars))
+                .unwrap()
+                .unwrap()
+                .0
+        };
+        let c = from_env(&[
             ("ALIBABACLOUD_ACCESS_KEY_ID", "third"),
             ("ALIBABACLOUD_ACCESS_KEY_SECRET", "s3"),
             ("ALIBABACLOUD_SECURITY_TOKEN", "t3"),
         ]);
-        let c = from_arguments_or_env(None, None, None, &env)
-            .unwrap()
-            .unwrap();
-        assert_eq!(c.0.access_key_id, "third");
-        assert_eq!(c.0.security_token.as_ref().map(Secret::expose), Some("t3"));
-        let env = env_of(&[
+        assert_eq!(c.access_key_id, "third");
+        assert_eq!(c.security_token.as_ref().map(Secret::expose), Some("t3"));
+        let c = from_env(&[
             ("ALIBABA_CLOUD_ACCESS_KEY_ID", "second"),
             ("ALICLOUD_ACCESS_KEY", "first"),
             ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "s"),
         ]);
-        let c = from_arguments_or_env(None, None, None, &env)
-            .unwrap()
-            .unwrap();
-        assert_eq!(c.0.access_key_id, "first");
+        assert_eq!(c.access_key_id, "first");
     }
 
     /// Blank values count as unset, and a lone half is named as the problem.

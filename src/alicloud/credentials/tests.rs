@@ -184,44 +184,30 @@ async fn cli_profiles() {
     let e = resolve(&CredentialSettings::default(), &env_of(&[]), Some(&home))
         .expect_err("the current profile is not used");
     assert_eq!(e.problem, None);
-    let env = env_of(&[("ALIBABA_CLOUD_PROFILE", "main")]);
-    let p = resolve(&CredentialSettings::default(), &env, Some(&home)).expect("named");
-    assert_eq!(creds_of(&p).await.access_key_id, "p-id");
+    for (variable, profile, id, token) in [
+        ("ALIBABA_CLOUD_PROFILE", "main", "p-id", None),
+        ("ALICLOUD_PROFILE", "sts", "s-id", Some("s-token")),
+    ] {
+        let env = env_of(&[(variable, profile)]);
+        let p = resolve(&CredentialSettings::default(), &env, Some(&home)).expect(variable);
+        let c = creds_of(&p).await;
+        assert_eq!(c.access_key_id, id, "{variable}={profile}");
+        let got = c.security_token.as_ref().map(Secret::expose);
+        assert_eq!(got, token, "{variable}={profile}");
+    }
 
-    let env = env_of(&[("ALICLOUD_PROFILE", "sts")]);
-    let p = resolve(&CredentialSettings::default(), &env, Some(&home)).expect("named");
-    let c = creds_of(&p).await;
-    assert_eq!(c.access_key_id, "s-id");
-    assert_eq!(
-        c.security_token.as_ref().map(Secret::expose),
-        Some("s-token")
-    );
-
-    let missing = CredentialSettings {
-        profile: Some("nope".into()),
-        ..Default::default()
-    };
-    let e = resolve(&missing, &env_of(&[]), Some(&home)).expect_err("missing profile");
-    assert!(
-        e.problem
-            .as_deref()
-            .unwrap_or("")
-            .contains("\"nope\" does not exist"),
-        "{e:?}"
-    );
-
-    let odd = CredentialSettings {
-        profile: Some("odd".into()),
-        ..Default::default()
-    };
-    let e = resolve(&odd, &env_of(&[]), Some(&home)).expect_err("unsupported mode");
-    assert!(
-        e.problem
-            .as_deref()
-            .unwrap_or("")
-            .contains("supported modes"),
-        "{e:?}"
-    );
+    for (profile, problem) in [
+        ("nope", "\"nope\" does not exist"),
+        ("odd", "supported modes"),
+    ] {
+        let settings = CredentialSettings {
+            profile: Some(profile.into()),
+            ..Default::default()
+        };
+        let e = resolve(&settings, &env_of(&[]), Some(&home)).expect_err(profile);
+        let said = e.problem.as_deref().unwrap_or("");
+        assert!(said.contains(problem), "profile {profile}: {e:?}");
+    }
 }
 
 /// A named profile with no config file at all is a problem.
@@ -245,6 +231,18 @@ pub fn temp_creds_body(id: &str, minutes_valid: i64) -> String {
     ));
     format!(
         r#"{{"AccessKeyId":"{id}","AccessKeySecret":"tmp-secret","SecurityToken":"tmp-token","Expiration":"{exp}","Code":"Success"}}"#
+    )
+}
+
+/// STS's answer with temporary keys for `id`, valid `minutes_valid` more minutes.
+pub fn sts_ok(id: &str, minutes_valid: i64) -> Reply {
+    Reply::Respond(
+        200,
+        vec![],
+        format!(
+            r#"{{"RequestId":"R","Credentials":{}}}"#,
+            temp_creds_body(id, minutes_valid)
+        ),
     )
 }
 
@@ -311,14 +309,7 @@ async fn assume_role_via_sts() {
                 r#"{"Code":"SignatureDoesNotMatch","Message":"m","RequestId":"R"}"#.into(),
             );
         }
-        Reply::Respond(
-            200,
-            vec![],
-            format!(
-                r#"{{"RequestId":"R","Credentials":{}}}"#,
-                temp_creds_body("sts-id", 60)
-            ),
-        )
+        sts_ok("sts-id", 60)
     }))
     .await;
     let settings = CredentialSettings {
@@ -438,17 +429,7 @@ async fn oidc_from_environment() {
     let home = temp_home("rrsa");
     let token = home.join("token");
     std::fs::write(&token, "eyJ.rrsa.jwt").expect("token");
-    let server = Server::start(Arc::new(|_, _| {
-        Reply::Respond(
-            200,
-            vec![],
-            format!(
-                r#"{{"RequestId":"R","Credentials":{}}}"#,
-                temp_creds_body("rrsa-id", 60)
-            ),
-        )
-    }))
-    .await;
+    let server = Server::start(Arc::new(|_, _| sts_ok("rrsa-id", 60))).await;
     let env = env_of(&[
         (
             "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
