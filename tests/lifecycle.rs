@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::util::config::terraform;
 use crate::util::emulator::{Emulator, CLUSTER, INSTANCE};
+use crate::util::process::signal;
 use crate::util::state::{calls, emulator_backups, resources};
 use crate::util::{text, wait_until};
 
@@ -139,11 +140,7 @@ fn interrupted_wait_is_planned_again() {
         calls(&emu, "CreateBackup") > 0
     });
     std::thread::sleep(Duration::from_millis(500));
-    let signalled = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(signalled.success());
+    signal("-INT", child.id());
     let out = child.wait_with_output().expect("terraform apply ends");
     assert!(
         text(&out).contains("Stopped waiting"),
@@ -247,13 +244,7 @@ fn unwaited_backup_gets_its_id_later() {
     let emu = slow_emulator("3s");
     let tf = terraform("no-wait-id", &emu, &polardb_no_wait("2m"));
     tf.apply();
-    tf.ok(&[
-        "apply",
-        "-refresh-only",
-        "-auto-approve",
-        "-input=false",
-        "-no-color",
-    ]);
+    tf.refresh_only();
     assert_eq!(resources(&tf).len(), 1, "the running backup left the state");
     let started = Instant::now();
     while emulator_backups(&emu, "polardb")
@@ -266,13 +257,7 @@ fn unwaited_backup_gets_its_id_later() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-    tf.ok(&[
-        "apply",
-        "-refresh-only",
-        "-auto-approve",
-        "-input=false",
-        "-no-color",
-    ]);
+    tf.refresh_only();
     let values = resources(&tf)[0]["values"].clone();
     let backups = emulator_backups(&emu, "polardb");
     assert_eq!(values["backup_id"], backups[0]["id"], "{values}");

@@ -5,6 +5,7 @@
 use crate::util::config::{failed_apply, provider_block_with, terraform, POLARDB_ONE};
 use crate::util::emulator::{Emulator, CLUSTER, INSTANCE};
 use crate::util::in_process::in_process;
+use crate::util::process::signal;
 use crate::util::state::{calls, emulator_backups, polls, resources};
 use crate::util::terraform::Terraform;
 use crate::util::{stderr, wait_until};
@@ -206,11 +207,7 @@ fn interrupted_apply_keeps_the_backup() {
         || polls(&emu, "DescribeBackups") > 0,
     );
     let signalled = std::time::Instant::now();
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill -INT");
-    assert!(status.success());
+    signal("-INT", child.id());
     let out = child.wait_with_output().expect("wait for terraform");
     assert!(
         signalled.elapsed() < std::time::Duration::from_secs(15),

@@ -4,13 +4,14 @@
 //! still brings the handed-over backup back to state.
 
 use std::process::{Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::util::config::terraform;
 use crate::util::emulator::{Emulator, CLUSTER, INSTANCE};
+use crate::util::process::signal;
 use crate::util::state::{calls, emulator_backups, resources};
-use crate::util::stderr;
 use crate::util::terraform::Terraform;
+use crate::util::wait_until;
 
 /// An emulator whose backups take `duration` (e.g. "8s").
 fn slow_emulator(duration: &str) -> Emulator {
@@ -25,9 +26,7 @@ fn slow_emulator(duration: &str) -> Emulator {
 }
 
 fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(out))
-        .replace('\n', " ")
-        .replace('│', " ")
+    crate::util::text(out).replace(['\n', '│'], " ")
 }
 
 fn polardb(name: &str, create: &str) -> String {
@@ -74,19 +73,10 @@ fn polardbx_interrupted_wait_is_planned_again() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("terraform apply starts");
-    let started = Instant::now();
-    while calls(&emu, "DescribeBackupSet") == 0 {
-        assert!(
-            started.elapsed() < Duration::from_secs(180),
-            "no wait began within 180 s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let signalled = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(signalled.success());
+    wait_until("a wait to begin", Duration::from_secs(180), || {
+        calls(&emu, "DescribeBackupSet") > 0
+    });
+    signal("-INT", child.id());
     let out = child.wait_with_output().expect("terraform apply ends");
     assert!(text(&out).contains("Stopped waiting"), "{}", text(&out));
     let state = resources(&tf);

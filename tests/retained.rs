@@ -28,13 +28,7 @@ fn released_cluster_backup_stays_in_state_and_imports() {
     assert!(id.starts_with(&format!("{CLUSTER}:")), "{before:?}");
     emu.set_cluster(CLUSTER, "Released");
 
-    tf.ok(&[
-        "apply",
-        "-refresh-only",
-        "-auto-approve",
-        "-input=false",
-        "-no-color",
-    ]);
+    tf.refresh_only();
     let after = resources(&tf);
     assert_eq!(after.len(), 1, "the retained backup was dropped from state");
     assert_eq!(after[0]["values"]["id"], id.as_str());
@@ -85,13 +79,7 @@ fn released_cluster_backup_kept_whatever_the_policy() {
     let tf = terraform("retained-delete-policy", &emu, &retained("Delete"));
     tf.apply();
     emu.set_cluster(CLUSTER, "Released");
-    tf.ok(&[
-        "apply",
-        "-refresh-only",
-        "-auto-approve",
-        "-input=false",
-        "-no-color",
-    ]);
+    tf.refresh_only();
     assert_eq!(
         resources(&tf).len(),
         1,

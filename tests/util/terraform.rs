@@ -139,6 +139,17 @@ impl Terraform {
         self.ok(&["apply", "-auto-approve", "-input=false", "-no-color"])
     }
 
+    /// `terraform apply -refresh-only`: the state takes what Read finds, nothing is changed.
+    pub fn refresh_only(&self) -> Output {
+        self.ok(&[
+            "apply",
+            "-refresh-only",
+            "-auto-approve",
+            "-input=false",
+            "-no-color",
+        ])
+    }
+
     pub fn destroy(&self) -> Output {
         self.ok(&["destroy", "-auto-approve", "-input=false", "-no-color"])
     }
