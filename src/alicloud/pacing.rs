@@ -56,8 +56,6 @@ pub const CALM_AFTER: Duration = Duration::from_secs(60);
 pub const UNPACED_ABOVE: f64 = 100.0;
 /// Slots are spread by up to this fraction of the interval either way.
 pub const JITTER: f64 = 0.1;
-/// The fewest throttles in a row that pace an action never paced before (past slow start).
-pub const DENSE_MIN: u32 = FIRST_JUDGED_THROTTLES as u32;
 
 /// How a paced rate grows while calls succeed, per second: by `additive` requests per second
 /// (the same for every process, so processes sharing a limit drift towards equal shares) and
@@ -428,7 +426,7 @@ mod tests {
 
     /// Throttles enough to judge at `t`, all throttled.
     fn burst(p: &mut Pacer, t: Instant) {
-        for _ in 0..DENSE_MIN {
+        for _ in 0..FIRST_JUDGED_THROTTLES {
             p.on_throttled(t, None);
         }
     }
@@ -644,7 +642,7 @@ mod tests {
         assert_eq!(pacers.reserve("k", t0, 0.5), Duration::ZERO);
         assert_eq!(pacers.rate("k"), None);
         let on = Pacers::new(true);
-        for _ in 0..DENSE_MIN {
+        for _ in 0..FIRST_JUDGED_THROTTLES {
             on.on_throttled("k", t0, Some(secs(5.0)));
         }
         assert!(on.reserve("k", t0, 0.5) >= secs(5.0));

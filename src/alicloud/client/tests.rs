@@ -640,7 +640,7 @@ fn plain_http_needs_loopback_or_insecure() {
 /// that action.
 #[tokio::test]
 async fn throttling_paces_the_action() {
-    let dense = crate::alicloud::pacing::DENSE_MIN as usize;
+    let dense = crate::alicloud::pacing::FIRST_JUDGED_THROTTLES;
     let server = Server::start(Arc::new(move |n, _| {
         if n < dense {
             Reply::Respond(400, vec![], err_body("Throttling.User", "T"))
