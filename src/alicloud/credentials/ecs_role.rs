@@ -5,7 +5,6 @@
 //! `X-aliyun-ecs-metadata-token`. When the token cannot be had, the request goes without it
 //! (normal mode), unless `ALIBABA_CLOUD_IMDSV1_DISABLED=true`, which makes that an error.
 
-use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -14,6 +13,7 @@ use super::refresh::{self, Cache, Fetched, TemporarySource};
 use super::Secret;
 use crate::alicloud::error::{ApiError, ErrorKind};
 use crate::alicloud::sign;
+use crate::redact::debug_fields;
 
 /// The metadata token's lifetime asked for, as credentials-go asks (6 hours).
 pub const TOKEN_TTL_SECONDS: u32 = 21_600;
@@ -42,15 +42,11 @@ pub struct EcsRoleCredentials {
     cache: Cache,
 }
 
-impl fmt::Debug for EcsRoleCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EcsRoleCredentials")
-            .field("role", &self.role)
-            .field("endpoint", &self.endpoint)
-            .field("token_required", &self.token_required)
-            .finish_non_exhaustive()
-    }
-}
+debug_fields!(EcsRoleCredentials {
+    role,
+    endpoint,
+    token_required
+});
 
 impl EcsRoleCredentials {
     pub fn new(role: &str, metadata_endpoint: &str) -> EcsRoleCredentials {
