@@ -53,10 +53,7 @@ pub async fn create_backup(
 
 /// `Data.BackupSetId` of a CreateBackup answer, with `Data` an object or an array.
 pub fn parse_create_backup(body: &Value) -> Option<String> {
-    lenient::list(&body["Data"])
-        .into_iter()
-        .map(|d| lenient::string(&d["BackupSetId"]))
-        .find(|s| !s.is_empty())
+    lenient::first_string(&body["Data"], "BackupSetId")
 }
 
 /// One page of DescribeBackupSetList.

@@ -54,10 +54,7 @@ pub async fn polardbx_instance_status(
 /// `DBInstance.Status` of a DescribeDBInstanceAttribute answer (`DBInstance` an object, or a
 /// one-item array as some list-shaped answers are).
 pub fn parse_instance_status(body: &Value) -> Option<String> {
-    lenient::list(&body["DBInstance"])
-        .into_iter()
-        .map(|i| lenient::string(&i["Status"]))
-        .find(|s| !s.is_empty())
+    lenient::first_string(&body["DBInstance"], "Status")
 }
 
 #[cfg(test)]
