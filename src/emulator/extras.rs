@@ -61,10 +61,7 @@ fn released(req: &ApiRequest, state: &State) -> bool {
 
 fn cluster_attribute(req: &ApiRequest, state: &State) -> Result<Value, ApiFailure> {
     let id = req.required("DBClusterId")?;
-    let cluster = state
-        .clusters
-        .get(id)
-        .ok_or_else(ApiFailure::cluster_not_found)?;
+    let cluster = state.cluster(id)?;
     Ok(json!({
         "DBClusterId": id,
         "DBClusterStatus": cluster.status,
@@ -75,10 +72,7 @@ fn cluster_attribute(req: &ApiRequest, state: &State) -> Result<Value, ApiFailur
 
 fn instance_attribute(req: &ApiRequest, state: &State) -> Result<Value, ApiFailure> {
     let name = req.required("DBInstanceName")?;
-    let instance = state
-        .instances
-        .get(name)
-        .ok_or_else(ApiFailure::instance_not_found)?;
+    let instance = state.instance(name)?;
     Ok(json!({
         "DBInstance": {
             "Id": name,

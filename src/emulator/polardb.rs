@@ -55,9 +55,7 @@ pub fn handle(
 /// The cluster, when it exists (and, under `region-check`, is in the request's `RegionId` when one
 /// is given: PolarDB actions take the region from the endpoint and have no `RegionId` parameter).
 fn known_cluster(req: &ApiRequest, state: &State, id: &str) -> Result<(), ApiFailure> {
-    let Some(c) = state.clusters.get(id) else {
-        return Err(ApiFailure::cluster_not_found());
-    };
+    let c = state.cluster(id)?;
     if state.settings.strict(Strict::RegionCheck) {
         if let Some(region) = req.param("RegionId").filter(|r| !r.is_empty()) {
             if region != c.region {
@@ -70,10 +68,10 @@ fn known_cluster(req: &ApiRequest, state: &State, id: &str) -> Result<(), ApiFai
 
 fn running_cluster(req: &ApiRequest, state: &State, id: &str) -> Result<(), ApiFailure> {
     known_cluster(req, state, id)?;
-    match state.clusters.get(id) {
-        None => Err(ApiFailure::cluster_not_found()),
-        Some(c) if c.status != "Running" => Err(ApiFailure::cluster_status()),
-        Some(_) => Ok(()),
+    if state.cluster(id)?.status == "Running" {
+        Ok(())
+    } else {
+        Err(ApiFailure::cluster_status())
     }
 }
 

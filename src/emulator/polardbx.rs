@@ -46,9 +46,7 @@ fn instance<'a>(
     region_required: bool,
 ) -> Result<&'a str, ApiFailure> {
     let name = req.required("DBInstanceName")?;
-    let Some(target) = state.instances.get(name) else {
-        return Err(ApiFailure::instance_not_found());
-    };
+    let target = state.instance(name)?;
     if state.settings.strict(Strict::RegionCheck) {
         let region = if region_required {
             Some(req.required("RegionId")?)
