@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::client::{CallOptions, Client};
 use super::error::ApiError;
-use super::lenient;
+use super::{lenient, polardbx};
 
 /// The status of PolarDB cluster `db_cluster_id` (e.g. `Running`), or a not-found error.
 pub async fn polardb_cluster_status(
@@ -36,10 +36,7 @@ pub async fn polardbx_instance_status(
     region_id: &str,
     db_instance_name: &str,
 ) -> Result<String, ApiError> {
-    let params = [
-        ("RegionId", region_id.to_string()),
-        ("DBInstanceName", db_instance_name.to_string()),
-    ];
+    let params = polardbx::instance_params(region_id, db_instance_name, []);
     client
         .call_for(
             "DescribeDBInstanceAttribute",
