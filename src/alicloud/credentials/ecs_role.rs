@@ -199,7 +199,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::alicloud::credentials::tests::temp_creds_body;
+    use crate::alicloud::credentials::tests::{assert_hardened_fetch, temp_creds_body};
     use crate::alicloud::credentials::CredentialsProvider;
     use crate::alicloud::test_server::{Reply, Server};
 
@@ -219,18 +219,7 @@ mod tests {
         let p = EcsRoleCredentials::new("my-role", &server.url);
         let c = p.credentials().await.expect("credentials");
         assert_eq!(c.access_key_id, "ecs-id");
-        let seen = server.seen();
-        assert_eq!(seen.len(), 2);
-        assert_eq!(
-            seen[0].header(TOKEN_TTL_HEADER).as_deref(),
-            Some("21600"),
-            "{}",
-            seen[0].head
-        );
-        assert_eq!(
-            seen[1].target(),
-            "/latest/meta-data/ram/security-credentials/my-role"
-        );
+        assert_hardened_fetch(&server.seen(), "my-role");
     }
 
     /// No token (the service answers 404 to the PUT): normal mode, the GET goes without one.
