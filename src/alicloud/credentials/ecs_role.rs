@@ -251,11 +251,7 @@ mod tests {
             "{}",
             e.message
         );
-        assert_eq!(
-            server.seen().len(),
-            1,
-            "no credentials request without a token"
-        );
+        server.assert_requests(1, "no credentials request without a token");
     }
 
     /// A 404 for the role says what it means and what to do, and carries the HTTP status.
@@ -302,7 +298,7 @@ mod tests {
         let e = p.credentials().await.expect_err("hangs");
         let took = started.elapsed();
         assert!(e.message.contains("no complete answer"), "{}", e.message);
-        assert_eq!(server.seen().len(), 2, "token, then credentials without it");
+        server.assert_requests(2, "token, then credentials without it");
         assert!(took < Duration::from_secs(20), "took {took:?}");
     }
 

@@ -295,8 +295,7 @@ async fn short_lived_credentials_are_refreshed() {
     let p = EcsRoleCredentials::new("r", &server.url);
     let _ = p.credentials().await.expect("first");
     let _ = p.credentials().await.expect("second");
-    // Each fetch: the token request, then the credentials.
-    assert_eq!(server.seen().len(), 4);
+    server.assert_requests(4, "each fetch: the token request, then the credentials");
 }
 
 /// AssumeRole is signed V2 with the base keys, sends the role settings, and is cached.
