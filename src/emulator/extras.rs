@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use super::error::ApiFailure;
 use super::request::ApiRequest;
 use super::state::State;
-use super::{polardb, polardbx};
+use super::{actions, polardb, polardbx};
 
 /// The status a released cluster is given (admin `POST /_emulator/clusters`).
 pub const RELEASED: &str = "Released";
@@ -47,7 +47,8 @@ pub fn handle(
         ("polardb", "DescribeDetachedBackups") => detached_backups(req, state, now_ms),
         ("polardbx", "DescribeDBInstanceAttribute") => instance_attribute(req, state),
         ("polardbx", "DescribeBackupSet") => {
-            polardbx::handle(action, req, state, now_ms).map(|body| with_links(body, req, now_ms))
+            actions::answer(polardbx::ACTIONS, action, req, state, now_ms)
+                .map(|body| with_links(body, req, now_ms))
         }
         _ => return None,
     })
@@ -87,7 +88,7 @@ fn instance_attribute(req: &ApiRequest, state: &State) -> Result<Value, ApiFailu
 fn detached_backups(req: &ApiRequest, state: &mut State, now_ms: i64) -> Result<Value, ApiFailure> {
     let id = req.required("DBClusterId")?;
     if state.clusters.get(id).is_some_and(|c| c.status == RELEASED) {
-        return polardb::handle("DescribeBackups", req, state, now_ms);
+        return actions::answer(polardb::ACTIONS, "DescribeBackups", req, state, now_ms);
     }
     Ok(json!({
         "Items": { "Backup": [] },
