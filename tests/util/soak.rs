@@ -1,6 +1,7 @@
 //! The soak's set-up, shared by the soak test and its census: the seeds, an emulator with ten
-//! clusters and ten instances under every fault at once, and a configuration of 30 PolarDB
-//! backups (three per cluster, the quota) and 30 PolarDB-X backup sets.
+//! clusters and ten instances under every fault at once and an account-wide rate limit, and a
+//! configuration of 30 PolarDB backups (three per cluster, the quota) and 30 PolarDB-X backup
+//! sets.
 
 use super::config::{credentials_args, terraform_with};
 use super::emulator::Emulator;
@@ -9,8 +10,16 @@ use super::terraform::Terraform;
 /// The seeds run when `SOAK_SEEDS` is not set.
 pub const DEFAULT_SEEDS: [u64; 3] = [7, 11, 23];
 
-/// The fault mix of every action: throttling, server errors, lost answers and latency.
-pub const FAULTS: &str = "*:throttle_rate=0.2,server_error_rate=0.05,drop_after_commit_rate=0.03,latency_ms_min=0,latency_ms_max=300";
+/// The fault mix of every action: throttling, server errors, lost answers and latency. Most
+/// throttles come from [`RATE_LIMIT`], as a real account's do (`Throttling.User` is flow
+/// control: a rate); the random ones are a sprinkling at any moment of any call. A share of
+/// random throttles above the pacer's sparse share (a tenth) would look like a limit shared
+/// with busier clients and pace the soak down to a request or two a second.
+pub const FAULTS: &str = "*:throttle_rate=0.05,server_error_rate=0.05,drop_after_commit_rate=0.03,latency_ms_min=0,latency_ms_max=300";
+
+/// The account's flow control, requests per second per action: Terraform's parallelism of 20
+/// sends more than that at first.
+pub const RATE_LIMIT: &str = "10";
 
 /// How many backups the soak configuration makes (both products).
 pub const BACKUPS: usize = 60;
@@ -74,6 +83,8 @@ impl Soak {
             FAULTS.to_string(),
             "--seed".to_string(),
             seed.to_string(),
+            "--rate-limit".to_string(),
+            RATE_LIMIT.to_string(),
         ]);
         let emu = Emulator::start(&args.iter().map(String::as_str).collect::<Vec<_>>());
         let list = |v: &[String]| {
