@@ -5,7 +5,7 @@
 /// ([`std::fmt::DebugStruct::finish_non_exhaustive`]). A field is `name` (printed as `self.name`)
 /// or `name: path.to.field` (printed as `name`, read from `self.path.to.field`).
 ///
-/// ```ignore
+/// ```text
 /// debug_fields!(Backoff { base, cap, retries });
 /// debug_fields!(AssumeRoleCredentials { base, role_arn: settings.role_arn, endpoint });
 /// ```
