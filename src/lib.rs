@@ -22,6 +22,8 @@
 //! - [`ephemeral`]: the ephemeral-resource trait and the one ephemeral resource (download links).
 //! - [`emulator`]: the local PolarDB / PolarDB-X backup API emulator (binary `alicloud-emulator`).
 //! - [`logging`]: `tracing` to stderr in the JSON shape Terraform merges into its own log.
+//! - [`redact`]: `debug_fields!`, the `Debug` that prints only the fields it names (secrets stay
+//!   out of logs).
 //! - [`rng`]: the one small deterministic generator (emulator faults, property tests).
 //! - [`timefmt`]: the few date formats the APIs and logs need, without a date crate.
 
@@ -34,6 +36,7 @@ pub mod ephemeral;
 pub mod logging;
 pub mod plugin;
 pub mod provider;
+pub mod redact;
 pub mod resource;
 pub mod resources;
 pub mod rng;

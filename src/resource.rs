@@ -128,14 +128,18 @@ pub struct ImportResponse {
     pub diagnostics: Diagnostics,
 }
 
-/// A managed resource. Section order in every resource file: struct and constructor, schema,
-/// validate, plan (if not the default), create, read, update, delete, import, helpers, tests.
-#[async_trait]
-pub trait Resource: Send + Sync + 'static {
+/// What every type the provider serves (resource, data source, ephemeral resource) is: a
+/// Terraform type name with its schema. Declared with the struct by [`crate::schema::holds_schema!`].
+pub trait ObjectType: Send + Sync + 'static {
     fn type_name(&self) -> &'static str;
 
     fn schema(&self) -> &Schema;
+}
 
+/// A managed resource. Section order in every resource file: struct and constructor, schema,
+/// validate, plan (if not the default), create, read, update, delete, import, helpers, tests.
+#[async_trait]
+pub trait Resource: ObjectType {
     /// Checks the configuration without calling any API. Unknown values must pass.
     fn validate(&self, _config: &Value) -> Diagnostics {
         Vec::new()
@@ -187,11 +191,7 @@ pub trait Resource: Send + Sync + 'static {
 
 /// A data source: validated like a resource, read with its configuration.
 #[async_trait]
-pub trait DataSource: Send + Sync + 'static {
-    fn type_name(&self) -> &'static str;
-
-    fn schema(&self) -> &Schema;
-
+pub trait DataSource: ObjectType {
     fn validate(&self, _config: &Value) -> Diagnostics {
         Vec::new()
     }

@@ -228,10 +228,11 @@ impl NestedBlock {
     }
 }
 
-/// Declares `$name`, a resource, data source or ephemeral resource that holds the schema its
-/// module's `schema()` builds, once, with `new` and `Default`: the one constructor they share.
+/// Declares `$name`, a resource, data source or ephemeral resource of Terraform type
+/// `$type_name` that holds the schema its module's `schema()` builds, once: the struct, `new`
+/// and `Default`, and its [`ObjectType`](crate::resource::ObjectType) (type name and schema).
 macro_rules! holds_schema {
-    ($name:ident) => {
+    ($name:ident, $type_name:expr) => {
         pub struct $name {
             schema: $crate::schema::Schema,
         }
@@ -247,25 +248,19 @@ macro_rules! holds_schema {
                 $name::new()
             }
         }
+
+        impl $crate::resource::ObjectType for $name {
+            fn type_name(&self) -> &'static str {
+                $type_name
+            }
+
+            fn schema(&self) -> &$crate::schema::Schema {
+                &self.schema
+            }
+        }
     };
 }
 pub(crate) use holds_schema;
-
-/// Inside `impl Resource`, `impl DataSource` or `impl EphemeralResource` of a type declared with
-/// [`holds_schema!`]: its `type_name` (`$type_name`) and `schema`, the two methods every such
-/// impl begins with.
-macro_rules! type_name_and_schema {
-    ($type_name:expr) => {
-        fn type_name(&self) -> &'static str {
-            $type_name
-        }
-
-        fn schema(&self) -> &$crate::schema::Schema {
-            &self.schema
-        }
-    };
-}
-pub(crate) use type_name_and_schema;
 
 #[cfg(test)]
 mod tests {

@@ -243,7 +243,7 @@ fn interrupted_apply_keeps_the_backup() {
 #[tokio::test]
 async fn concurrent_lost_answers_adopt_distinct_sets() {
     use terraform_provider_alicloud::emulator::FaultRule;
-    use terraform_provider_alicloud::resource::{Ctx, Resource, StopSignal};
+    use terraform_provider_alicloud::resource::{Ctx, ObjectType, Resource, StopSignal};
     use terraform_provider_alicloud::resources::polardbx_backup::PolardbxBackup;
     use terraform_provider_alicloud::tfvalue::Value as V;
 

@@ -501,7 +501,7 @@ fn insecure_warns() {
 async fn data_sources_page_through_everything() {
     use terraform_provider_alicloud::alicloud::polardbx;
     use terraform_provider_alicloud::data_sources::polardbx_backups::PolardbxBackups;
-    use terraform_provider_alicloud::resource::{Ctx, DataSource, StopSignal};
+    use terraform_provider_alicloud::resource::{Ctx, DataSource, ObjectType, StopSignal};
     use terraform_provider_alicloud::tfvalue::Value as V;
 
     let (_emu, data) = in_process(Default::default()).await;

@@ -24,7 +24,6 @@
 //! flight at once with an [`ErrorKind::Stopped`] error.
 
 use std::collections::HashSet;
-use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -34,6 +33,7 @@ use super::error::{self, codes, ApiError, ErrorKind};
 use super::pacing;
 use super::retry::{self, Backoff, Decision};
 use super::sign;
+use crate::redact::debug_fields;
 use crate::resource::StopSignal;
 
 pub mod actions;
@@ -146,19 +146,15 @@ pub struct Client {
     shared: Arc<Shared>,
 }
 
-/// Prints where the client talks to and how, never a credential: the credentials provider's own
-/// `Debug` redacts its secrets.
-impl fmt::Debug for Client {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client")
-            .field("product", &self.config.product)
-            .field("region", &self.config.region)
-            .field("endpoint", &self.config.endpoint)
-            .field("signature", &self.config.signature)
-            .field("credentials", &self.config.credentials)
-            .finish_non_exhaustive()
-    }
-}
+// Prints where the client talks to and how, never a credential: the credentials provider's own
+// `Debug` redacts its secrets.
+debug_fields!(Client {
+    product: config.product,
+    region: config.region,
+    endpoint: config.endpoint,
+    signature: config.signature,
+    credentials: config.credentials
+});
 
 /// The HTTP status of a response and the headers the client reads.
 struct Answer {

@@ -7,15 +7,9 @@
 
 use super::client::Product;
 
-/// Regions the PolarDB SDK maps to `polardb.aliyuncs.com` (the current SDK's map).
-pub const POLARDB_CENTRAL_REGIONS: &[&str] = &[
-    "cn-qingdao",
-    "cn-beijing",
-    "cn-wulanchabu",
-    "cn-hangzhou",
-    "cn-shanghai",
-    "cn-heyuan",
-    "cn-hangzhou-finance",
+/// Regions both SDKs map to the product's central host (`polardb.aliyuncs.com`,
+/// `polardbx.aliyuncs.com`).
+pub const CENTRAL_REGIONS_BOTH: &[&str] = &[
     "ap-northeast-2-pop",
     "cn-beijing-finance-1",
     "cn-beijing-finance-pop",
@@ -25,6 +19,7 @@ pub const POLARDB_CENTRAL_REGIONS: &[&str] = &[
     "cn-fujian",
     "cn-haidian-cm12-c01",
     "cn-hangzhou-bj-b01",
+    "cn-hangzhou-finance",
     "cn-hangzhou-internal-prod-1",
     "cn-hangzhou-internal-test-1",
     "cn-hangzhou-internal-test-2",
@@ -41,6 +36,7 @@ pub const POLARDB_CENTRAL_REGIONS: &[&str] = &[
     "cn-shenzhen-st4-d01",
     "cn-shenzhen-su18-b01",
     "cn-wuhan",
+    "cn-wulanchabu",
     "cn-yushanfang",
     "cn-zhangbei",
     "cn-zhangbei-na61-b01",
@@ -50,53 +46,30 @@ pub const POLARDB_CENTRAL_REGIONS: &[&str] = &[
     "rus-west-1-pop",
 ];
 
-/// Regions the PolarDB-X SDK maps to `polardbx.aliyuncs.com`.
-pub const POLARDBX_CENTRAL_REGIONS: &[&str] = &[
+/// Regions only the PolarDB SDK maps to `polardb.aliyuncs.com` (the current SDK's map); the
+/// PolarDB-X SDK gives them their regional host.
+pub const CENTRAL_REGIONS_POLARDB_ONLY: &[&str] = &[
+    "cn-qingdao",
+    "cn-beijing",
+    "cn-hangzhou",
+    "cn-shanghai",
+    "cn-heyuan",
+];
+
+/// Regions only the PolarDB-X SDK maps to `polardbx.aliyuncs.com`; the PolarDB SDK gives them
+/// their regional host.
+pub const CENTRAL_REGIONS_POLARDBX_ONLY: &[&str] = &[
     "ap-northeast-1",
-    "ap-northeast-2-pop",
     "ap-south-1",
     "ap-southeast-2",
     "ap-southeast-3",
     "ap-southeast-5",
-    "cn-beijing-finance-1",
-    "cn-beijing-finance-pop",
-    "cn-beijing-gov-1",
-    "cn-beijing-nu16-b01",
-    "cn-edge-1",
-    "cn-fujian",
-    "cn-haidian-cm12-c01",
-    "cn-hangzhou-bj-b01",
-    "cn-hangzhou-finance",
-    "cn-hangzhou-internal-prod-1",
-    "cn-hangzhou-internal-test-1",
-    "cn-hangzhou-internal-test-2",
-    "cn-hangzhou-internal-test-3",
-    "cn-hangzhou-test-306",
-    "cn-hongkong-finance-pop",
-    "cn-huhehaote-nebula-1",
     "cn-north-2-gov-1",
-    "cn-qingdao-nebula",
-    "cn-shanghai-et15-b01",
-    "cn-shanghai-et2-b01",
     "cn-shanghai-finance-1",
-    "cn-shanghai-inner",
-    "cn-shanghai-internal-test-1",
     "cn-shenzhen-finance-1",
-    "cn-shenzhen-inner",
-    "cn-shenzhen-st4-d01",
-    "cn-shenzhen-su18-b01",
-    "cn-wuhan",
-    "cn-wulanchabu",
-    "cn-yushanfang",
-    "cn-zhangbei",
-    "cn-zhangbei-na61-b01",
-    "cn-zhangjiakou-na62-a01",
-    "cn-zhengzhou-nebula-1",
     "eu-central-1",
     "eu-west-1",
-    "eu-west-1-oxs",
     "me-east-1",
-    "rus-west-1-pop",
 ];
 
 /// The environment variable that overrides `product`'s endpoint.
@@ -109,11 +82,11 @@ pub fn env_var(product: Product) -> &'static str {
 
 /// The public host for `product` in `region`, per the official SDKs' maps.
 pub fn default_host(product: Product, region: &str) -> String {
-    let (name, central) = match product {
-        Product::Polardb => ("polardb", POLARDB_CENTRAL_REGIONS),
-        Product::Polardbx => ("polardbx", POLARDBX_CENTRAL_REGIONS),
+    let (name, only) = match product {
+        Product::Polardb => ("polardb", CENTRAL_REGIONS_POLARDB_ONLY),
+        Product::Polardbx => ("polardbx", CENTRAL_REGIONS_POLARDBX_ONLY),
     };
-    if central.contains(&region) || region.is_empty() {
+    if region.is_empty() || CENTRAL_REGIONS_BOTH.contains(&region) || only.contains(&region) {
         format!("{name}.aliyuncs.com")
     } else {
         format!("{name}.{region}.aliyuncs.com")
@@ -200,22 +173,64 @@ mod tests {
     /// Central regions use the central host, others the regional one, per product.
     #[test]
     fn defaults_follow_sdk_maps() {
+        for (product, region, want) in [
+            (
+                Product::Polardb,
+                "cn-hangzhou",
+                "https://polardb.aliyuncs.com",
+            ),
+            (
+                Product::Polardb,
+                "ap-southeast-1",
+                "https://polardb.ap-southeast-1.aliyuncs.com",
+            ),
+            (
+                Product::Polardbx,
+                "cn-hangzhou",
+                "https://polardbx.cn-hangzhou.aliyuncs.com",
+            ),
+            (
+                Product::Polardbx,
+                "eu-central-1",
+                "https://polardbx.aliyuncs.com",
+            ),
+        ] {
+            assert_eq!(resolve(product, region, None, &no_env), want, "{region}");
+        }
+    }
+
+    /// Every region of either SDK's central map gets that product's central host and only that
+    /// product's: the shared list and the two exception lists keep both maps exactly.
+    #[test]
+    fn central_maps_per_product() {
+        let central = |p, r| default_host(p, r) == central_host(p);
+        for (regions, polardb, polardbx) in [
+            (CENTRAL_REGIONS_BOTH, true, true),
+            (CENTRAL_REGIONS_POLARDB_ONLY, true, false),
+            (CENTRAL_REGIONS_POLARDBX_ONLY, false, true),
+        ] {
+            for r in regions {
+                let got = (central(Product::Polardb, r), central(Product::Polardbx, r));
+                assert_eq!(got, (polardb, polardbx), "{r}");
+            }
+        }
+        let both = CENTRAL_REGIONS_BOTH.len();
         assert_eq!(
-            resolve(Product::Polardb, "cn-hangzhou", None, &no_env),
-            "https://polardb.aliyuncs.com"
+            [
+                both + CENTRAL_REGIONS_POLARDB_ONLY.len(),
+                both + CENTRAL_REGIONS_POLARDBX_ONLY.len()
+            ],
+            [39, 45],
+            "the PolarDB SDK's map has 39 regions, the PolarDB-X SDK's 45"
         );
-        assert_eq!(
-            resolve(Product::Polardb, "ap-southeast-1", None, &no_env),
-            "https://polardb.ap-southeast-1.aliyuncs.com"
-        );
-        assert_eq!(
-            resolve(Product::Polardbx, "cn-hangzhou", None, &no_env),
-            "https://polardbx.cn-hangzhou.aliyuncs.com"
-        );
-        assert_eq!(
-            resolve(Product::Polardbx, "eu-central-1", None, &no_env),
-            "https://polardbx.aliyuncs.com"
-        );
+    }
+
+    /// The central host of `product`.
+    fn central_host(product: Product) -> String {
+        match product {
+            Product::Polardb => "polardb.aliyuncs.com".into(),
+            Product::Polardbx => "polardbx.aliyuncs.com".into(),
+        }
     }
 
     /// The provider block beats the environment, which beats the default; bare hosts get https.

@@ -38,6 +38,15 @@ pub fn list(v: &Value) -> Vec<&Value> {
     }
 }
 
+/// The first non-empty `field` (read with [`string`]) of the items of `v`, an object or a list
+/// of them (see [`list`]); `None` when no item has one.
+pub fn first_string(v: &Value, field: &str) -> Option<String> {
+    list(v)
+        .into_iter()
+        .map(|item| string(&item[field]))
+        .find(|s| !s.is_empty())
+}
+
 /// The error for a successful answer that lacks what the call needs.
 pub fn missing(action: &str, body: &Value, what: &str) -> ApiError {
     let mut e = ApiError::local(
@@ -69,5 +78,15 @@ mod tests {
         assert_eq!(list(&json!({"a": 1})).len(), 1);
         assert_eq!(list(&json!([1, 2])).len(), 2);
         assert!(list(&Value::Null).is_empty());
+    }
+
+    /// The first item with a non-empty field wins, in an object or a list; none gives `None`.
+    #[test]
+    fn first_string_of_object_or_list() {
+        assert_eq!(first_string(&json!({"Id": 7}), "Id").as_deref(), Some("7"));
+        let items = json!([{"Id": ""}, {"Other": 1}, {"Id": "b"}, {"Id": "c"}]);
+        assert_eq!(first_string(&items, "Id").as_deref(), Some("b"));
+        assert_eq!(first_string(&json!([{"Id": null}]), "Id"), None);
+        assert_eq!(first_string(&Value::Null, "Id"), None);
     }
 }

@@ -22,6 +22,21 @@ pub struct BackupSet {
     pub backup_set_size: i64,
 }
 
+/// The parameters of a call on PolarDB-X instance `db_instance_name` in `region_id`: the two that
+/// name the instance in every call, then the call's own.
+pub fn instance_params<const N: usize>(
+    region_id: &str,
+    db_instance_name: &str,
+    own: [(&'static str, String); N],
+) -> Vec<(&'static str, String)> {
+    let mut params = vec![
+        ("RegionId", region_id.to_string()),
+        ("DBInstanceName", db_instance_name.to_string()),
+    ];
+    params.extend(own);
+    params
+}
+
 /// CreateBackup; returns `BackupSetId` (lenient: `Data` object or array, id string or number).
 /// Not idempotent: an [`super::ErrorKind::Ambiguous`] error is returned, not retried.
 pub async fn create_backup(
@@ -30,11 +45,11 @@ pub async fn create_backup(
     db_instance_name: &str,
     backup_type: &str,
 ) -> Result<String, ApiError> {
-    let params = [
-        ("RegionId", region_id.to_string()),
-        ("DBInstanceName", db_instance_name.to_string()),
-        ("BackupType", backup_type.to_string()),
-    ];
+    let params = instance_params(
+        region_id,
+        db_instance_name,
+        [("BackupType", backup_type.to_string())],
+    );
     // PolarDB-X CreateBackup has no ClientToken: a blind retry could create a second backup.
     let opts = CallOptions {
         idempotent: false,
@@ -53,10 +68,7 @@ pub async fn create_backup(
 
 /// `Data.BackupSetId` of a CreateBackup answer, with `Data` an object or an array.
 pub fn parse_create_backup(body: &Value) -> Option<String> {
-    lenient::list(&body["Data"])
-        .into_iter()
-        .map(|d| lenient::string(&d["BackupSetId"]))
-        .find(|s| !s.is_empty())
+    lenient::first_string(&body["Data"], "BackupSetId")
 }
 
 /// One page of DescribeBackupSetList.
@@ -107,14 +119,16 @@ pub async fn describe_backup_set_page(
     page_number: u32,
     page_size: u32,
 ) -> Result<BackupSetPage, ApiError> {
-    let params = [
-        ("RegionId", region_id.to_string()),
-        ("DBInstanceName", db_instance_name.to_string()),
-        ("StartTime", start_ms.to_string()),
-        ("EndTime", end_ms.to_string()),
-        ("PageNumber", page_number.max(1).to_string()),
-        ("PageSize", page_size.max(1).to_string()),
-    ];
+    let params = instance_params(
+        region_id,
+        db_instance_name,
+        [
+            ("StartTime", start_ms.to_string()),
+            ("EndTime", end_ms.to_string()),
+            ("PageNumber", page_number.max(1).to_string()),
+            ("PageSize", page_size.max(1).to_string()),
+        ],
+    );
     let body = client
         .call("DescribeBackupSetList", &params, CallOptions::READ)
         .await?;
@@ -148,11 +162,11 @@ pub async fn describe_backup_set_answer(
     db_instance_name: &str,
     backup_set_id: &str,
 ) -> Result<Option<Value>, ApiError> {
-    let params = [
-        ("RegionId", region_id.to_string()),
-        ("DBInstanceName", db_instance_name.to_string()),
-        ("BackupSetId", backup_set_id.to_string()),
-    ];
+    let params = instance_params(
+        region_id,
+        db_instance_name,
+        [("BackupSetId", backup_set_id.to_string())],
+    );
     let options = CallOptions::READ;
     match client.call("DescribeBackupSet", &params, options).await {
         Ok(body) => Ok(Some(body)),

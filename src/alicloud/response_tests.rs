@@ -445,11 +445,7 @@ async fn empty_200_over_http_is_a_clear_error() {
         "{}",
         e.message
     );
-    assert_eq!(
-        server.seen().len(),
-        1,
-        "an unreadable success must not be repeated"
-    );
+    server.assert_requests(1, "an unreadable success must not be repeated");
     let d = crate::diagnostics::api_error("create the PolarDB backup of pc-abc", &e);
     assert!(
         d.detail.contains("HTTP 200 with an empty body"),
@@ -471,5 +467,5 @@ async fn empty_200_over_http_is_a_clear_error() {
         .expect_err("truncated JSON");
     assert_eq!(e.code, UNEXPECTED_RESPONSE);
     assert!(e.message.contains("not an API error"), "{}", e.message);
-    assert_eq!(server.seen().len(), 3);
+    server.assert_requests(3, "three creates, none repeated");
 }

@@ -5,10 +5,10 @@
 //! A positive `x-acs-retry-after` header (milliseconds) from the service is a floor: we never come
 //! back sooner than asked. The whole sequence stops once the next wait would cross the budget.
 
-use std::fmt;
 use std::time::Duration;
 
 use super::error::{ApiError, ErrorKind};
+use crate::redact::debug_fields;
 
 /// First backoff ceiling.
 pub const BASE_DELAY: Duration = Duration::from_millis(200);
@@ -46,15 +46,7 @@ pub struct Backoff {
     random: Random,
 }
 
-impl fmt::Debug for Backoff {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Backoff")
-            .field("base", &self.base)
-            .field("cap", &self.cap)
-            .field("retries", &self.retries)
-            .finish_non_exhaustive()
-    }
-}
+debug_fields!(Backoff { base, cap, retries });
 
 impl Backoff {
     pub fn new(base: Duration, cap: Duration, random: Random) -> Backoff {

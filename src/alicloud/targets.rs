@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::client::{CallOptions, Client};
 use super::error::ApiError;
-use super::lenient;
+use super::{lenient, polardbx};
 
 /// The status of PolarDB cluster `db_cluster_id` (e.g. `Running`), or a not-found error.
 pub async fn polardb_cluster_status(
@@ -36,10 +36,7 @@ pub async fn polardbx_instance_status(
     region_id: &str,
     db_instance_name: &str,
 ) -> Result<String, ApiError> {
-    let params = [
-        ("RegionId", region_id.to_string()),
-        ("DBInstanceName", db_instance_name.to_string()),
-    ];
+    let params = polardbx::instance_params(region_id, db_instance_name, []);
     client
         .call_for(
             "DescribeDBInstanceAttribute",
@@ -54,10 +51,7 @@ pub async fn polardbx_instance_status(
 /// `DBInstance.Status` of a DescribeDBInstanceAttribute answer (`DBInstance` an object, or a
 /// one-item array as some list-shaped answers are).
 pub fn parse_instance_status(body: &Value) -> Option<String> {
-    lenient::list(&body["DBInstance"])
-        .into_iter()
-        .map(|i| lenient::string(&i["Status"]))
-        .find(|s| !s.is_empty())
+    lenient::first_string(&body["DBInstance"], "Status")
 }
 
 #[cfg(test)]

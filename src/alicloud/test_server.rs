@@ -135,6 +135,17 @@ impl Server {
     pub fn seen(&self) -> Vec<Seen> {
         self.seen.lock().expect("lock").clone()
     }
+
+    /// Asserts that the server has seen exactly `n` requests; a failure says `why` that many
+    /// were expected and lists the request lines it saw.
+    pub fn assert_requests(&self, n: usize, why: &str) {
+        let lines: Vec<String> = self
+            .seen()
+            .iter()
+            .map(|s| s.head.lines().next().unwrap_or("").to_string())
+            .collect();
+        assert_eq!(lines.len(), n, "{why}; requests seen: {lines:#?}");
+    }
 }
 
 async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<Seen> {

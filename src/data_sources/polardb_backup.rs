@@ -23,7 +23,7 @@ use crate::tfvalue::{Type, Value};
 
 const PAGE_SIZE: u32 = 100;
 
-crate::schema::holds_schema!(PolardbBackup);
+crate::schema::holds_schema!(PolardbBackup, "alicloud_polardb_backup");
 
 // ----- schema -----
 
@@ -86,8 +86,6 @@ fn schema() -> Schema {
 
 #[async_trait]
 impl DataSource for PolardbBackup {
-    crate::schema::type_name_and_schema!("alicloud_polardb_backup");
-
     // ----- validate -----
 
     fn validate(&self, config: &Value) -> Diagnostics {
@@ -291,12 +289,7 @@ mod tests {
             "detached",
         ];
         listing::assert_each_once(&s, &names);
-        let status = s
-            .block
-            .attributes
-            .iter()
-            .find(|a| a.name == "status")
-            .unwrap();
+        let status = s.block.find("status").expect("status");
         assert!(status.optional && status.computed);
     }
 

@@ -20,7 +20,7 @@ use crate::timefmt;
 
 const PAGE_SIZE: u32 = 100;
 
-crate::schema::holds_schema!(PolardbBackups);
+crate::schema::holds_schema!(PolardbBackups, "alicloud_polardb_backups");
 
 // ----- schema -----
 
@@ -62,8 +62,6 @@ fn schema() -> Schema {
 
 #[async_trait]
 impl DataSource for PolardbBackups {
-    crate::schema::type_name_and_schema!("alicloud_polardb_backups");
-
     // ----- validate -----
 
     fn validate(&self, config: &Value) -> Diagnostics {

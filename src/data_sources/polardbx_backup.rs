@@ -18,7 +18,7 @@ use crate::tfvalue::{Type, Value};
 /// `BackupModel` of the backup sets a policy takes and of those taken on request.
 const MODES: [(&str, &str); 2] = [("Automated", "0"), ("Manual", "1")];
 
-crate::schema::holds_schema!(PolardbxBackup);
+crate::schema::holds_schema!(PolardbxBackup, "alicloud_polardbx_backup");
 
 // ----- schema -----
 
@@ -69,8 +69,6 @@ fn schema() -> Schema {
 
 #[async_trait]
 impl DataSource for PolardbxBackup {
-    crate::schema::type_name_and_schema!("alicloud_polardbx_backup");
-
     // ----- validate -----
 
     fn validate(&self, config: &Value) -> Diagnostics {

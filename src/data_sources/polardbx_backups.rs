@@ -17,7 +17,7 @@ use crate::schema::Schema;
 use crate::tfvalue::{Type, Value};
 use crate::timefmt;
 
-crate::schema::holds_schema!(PolardbxBackups);
+crate::schema::holds_schema!(PolardbxBackups, "alicloud_polardbx_backups");
 
 // ----- schema -----
 
@@ -52,8 +52,6 @@ fn schema() -> Schema {
 
 #[async_trait]
 impl DataSource for PolardbxBackups {
-    crate::schema::type_name_and_schema!("alicloud_polardbx_backups");
-
     // ----- validate -----
 
     fn validate(&self, config: &Value) -> Diagnostics {

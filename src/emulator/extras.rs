@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use super::error::ApiFailure;
 use super::request::ApiRequest;
 use super::state::State;
-use super::{polardb, polardbx};
+use super::{actions, polardb, polardbx};
 
 /// The status a released cluster is given (admin `POST /_emulator/clusters`).
 pub const RELEASED: &str = "Released";
@@ -47,7 +47,8 @@ pub fn handle(
         ("polardb", "DescribeDetachedBackups") => detached_backups(req, state, now_ms),
         ("polardbx", "DescribeDBInstanceAttribute") => instance_attribute(req, state),
         ("polardbx", "DescribeBackupSet") => {
-            polardbx::handle(action, req, state, now_ms).map(|body| with_links(body, req, now_ms))
+            actions::answer(polardbx::ACTIONS, action, req, state, now_ms)
+                .map(|body| with_links(body, req, now_ms))
         }
         _ => return None,
     })
@@ -61,10 +62,7 @@ fn released(req: &ApiRequest, state: &State) -> bool {
 
 fn cluster_attribute(req: &ApiRequest, state: &State) -> Result<Value, ApiFailure> {
     let id = req.required("DBClusterId")?;
-    let cluster = state
-        .clusters
-        .get(id)
-        .ok_or_else(ApiFailure::cluster_not_found)?;
+    let cluster = state.cluster(id)?;
     Ok(json!({
         "DBClusterId": id,
         "DBClusterStatus": cluster.status,
@@ -75,10 +73,7 @@ fn cluster_attribute(req: &ApiRequest, state: &State) -> Result<Value, ApiFailur
 
 fn instance_attribute(req: &ApiRequest, state: &State) -> Result<Value, ApiFailure> {
     let name = req.required("DBInstanceName")?;
-    let instance = state
-        .instances
-        .get(name)
-        .ok_or_else(ApiFailure::instance_not_found)?;
+    let instance = state.instance(name)?;
     Ok(json!({
         "DBInstance": {
             "Id": name,
@@ -93,7 +88,7 @@ fn instance_attribute(req: &ApiRequest, state: &State) -> Result<Value, ApiFailu
 fn detached_backups(req: &ApiRequest, state: &mut State, now_ms: i64) -> Result<Value, ApiFailure> {
     let id = req.required("DBClusterId")?;
     if state.clusters.get(id).is_some_and(|c| c.status == RELEASED) {
-        return polardb::handle("DescribeBackups", req, state, now_ms);
+        return actions::answer(polardb::ACTIONS, "DescribeBackups", req, state, now_ms);
     }
     Ok(json!({
         "Items": { "Backup": [] },

@@ -4,7 +4,7 @@
 //! - [`server`]: the HTTP server (hyper 1) and its accept loop; [`run`] takes a bound listener.
 //! - [`request`]: an incoming request, with query and form-body parameters merged.
 //! - [`auth`]: V2 and V3 signature checks, clock window, nonce reuse.
-//! - [`polardb`] and [`polardbx`]: the actions of each product.
+//! - [`polardb`] and [`polardbx`]: the actions of each product, each a table of [`actions`].
 //! - [`state`]: clusters, instances, backups and tokens; JSON persistence.
 //! - [`faults`]: seeded fault injection per action.
 //! - [`dialect`]: which reading of the API's undocumented points is played (`documented`,
@@ -13,6 +13,7 @@
 //! - [`admin`]: the `/_emulator/` JSON endpoints tests and demos use.
 //! - [`error`]: every error code, message and HTTP status the emulator answers with.
 
+pub mod actions;
 pub mod admin;
 pub mod auth;
 pub mod dialect;
@@ -416,8 +417,8 @@ impl Emulator {
             }
         }
         let known = match product {
-            "polardb" => polardb::ACTIONS.contains(&action),
-            "polardbx" => polardbx::ACTIONS.contains(&action),
+            "polardb" => actions::find(polardb::ACTIONS, action).is_some(),
+            "polardbx" => actions::find(polardbx::ACTIONS, action).is_some(),
             _ if req.version().is_none() => {
                 return Outcome::gateway(ApiFailure::missing("Version"))
             }
@@ -460,19 +461,18 @@ impl Emulator {
             return Outcome::gateway(e);
         }
         let mut inner = self.lock();
+        let table = if product == "polardb" {
+            polardb::ACTIONS
+        } else {
+            polardbx::ACTIONS
+        };
         let result = if let Some(r) = extras::handle(product, action, req, &mut inner.state, now_ms)
         {
             r
-        } else if product == "polardb" {
-            polardb::handle(action, req, &mut inner.state, now_ms)
         } else {
-            polardbx::handle(action, req, &mut inner.state, now_ms)
+            actions::answer(table, action, req, &mut inner.state, now_ms)
         };
-        let write = if product == "polardb" {
-            polardb::is_write(action)
-        } else {
-            polardbx::is_write(action)
-        };
+        let write = actions::find(table, action).is_some_and(actions::Action::writes);
         if write && result.is_ok() {
             self.persist(&inner.state);
         }
@@ -708,11 +708,12 @@ mod tests {
                             .join("&");
                         let req = ApiRequest::new("POST", "/", Some(&q), Vec::new(), Vec::new());
                         for now in [0, 1_764_000_000_000, i64::MAX] {
-                            let got = if product == "polardb" {
-                                polardb::handle(action, &req, &mut state, now)
+                            let table = if product == "polardb" {
+                                polardb::ACTIONS
                             } else {
-                                polardbx::handle(action, &req, &mut state, now)
+                                polardbx::ACTIONS
                             };
+                            let got = actions::answer(table, action, &req, &mut state, now);
                             if let Err(e) = got {
                                 assert!(
                                     (400..500).contains(&e.status),

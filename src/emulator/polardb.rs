@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 
+use super::actions::Action;
 use super::dialect::{Strict, PAGE_CAP};
 use super::error::ApiFailure;
 use super::request::ApiRequest;
@@ -10,11 +11,11 @@ use super::state::{PolardbBackup, Progress, State, TokenRecord};
 use crate::timefmt;
 
 pub const VERSION: &str = "2017-08-01";
-pub const ACTIONS: &[&str] = &[
-    "CreateBackup",
-    "DescribeBackups",
-    "DescribeBackupTasks",
-    "DeleteBackup",
+pub const ACTIONS: &[Action] = &[
+    Action::Write("CreateBackup", create_backup),
+    Action::Read("DescribeBackups", describe_backups),
+    Action::Read("DescribeBackupTasks", describe_backup_tasks),
+    Action::Write("DeleteBackup", delete_backup),
 ];
 
 /// A cluster holds at most this many manual backups.
@@ -32,32 +33,10 @@ const STAGES: &[(u32, &str)] = &[
     (850, "Checking"),
 ];
 
-/// Whether an action changes state (and so the state file must be written after it).
-pub fn is_write(action: &str) -> bool {
-    matches!(action, "CreateBackup" | "DeleteBackup")
-}
-
-pub fn handle(
-    action: &str,
-    req: &ApiRequest,
-    state: &mut State,
-    now_ms: i64,
-) -> Result<Value, ApiFailure> {
-    match action {
-        "CreateBackup" => create_backup(req, state, now_ms),
-        "DescribeBackups" => describe_backups(req, state, now_ms),
-        "DescribeBackupTasks" => describe_backup_tasks(req, state, now_ms),
-        "DeleteBackup" => delete_backup(req, state, now_ms),
-        _ => Err(ApiFailure::unknown_action()),
-    }
-}
-
 /// The cluster, when it exists (and, under `region-check`, is in the request's `RegionId` when one
 /// is given: PolarDB actions take the region from the endpoint and have no `RegionId` parameter).
 fn known_cluster(req: &ApiRequest, state: &State, id: &str) -> Result<(), ApiFailure> {
-    let Some(c) = state.clusters.get(id) else {
-        return Err(ApiFailure::cluster_not_found());
-    };
+    let c = state.cluster(id)?;
     if state.settings.strict(Strict::RegionCheck) {
         if let Some(region) = req.param("RegionId").filter(|r| !r.is_empty()) {
             if region != c.region {
@@ -70,10 +49,10 @@ fn known_cluster(req: &ApiRequest, state: &State, id: &str) -> Result<(), ApiFai
 
 fn running_cluster(req: &ApiRequest, state: &State, id: &str) -> Result<(), ApiFailure> {
     known_cluster(req, state, id)?;
-    match state.clusters.get(id) {
-        None => Err(ApiFailure::cluster_not_found()),
-        Some(c) if c.status != "Running" => Err(ApiFailure::cluster_status()),
-        Some(_) => Ok(()),
+    if state.cluster(id)?.status == "Running" {
+        Ok(())
+    } else {
+        Err(ApiFailure::cluster_status())
     }
 }
 
@@ -327,6 +306,7 @@ fn delete_backup(req: &ApiRequest, state: &mut State, now_ms: i64) -> Result<Val
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::emulator::actions::answer;
     use crate::emulator::state::Target;
 
     fn state() -> State {
@@ -367,7 +347,8 @@ mod tests {
         let mut s = state();
         let mut ids = Vec::new();
         for _ in 0..3 {
-            let v = handle(
+            let v = answer(
+                ACTIONS,
                 "CreateBackup",
                 &req(&[("DBClusterId", "pc-run")]),
                 &mut s,
@@ -378,7 +359,8 @@ mod tests {
                     .map(|v| v["BackupJobId"].as_str().unwrap_or("").to_string()),
             );
         }
-        let fourth = handle(
+        let fourth = answer(
+            ACTIONS,
             "CreateBackup",
             &req(&[("DBClusterId", "pc-run")]),
             &mut s,
@@ -387,8 +369,9 @@ mod tests {
         assert_eq!(code(fourth), "BackupTimesExceeded");
         let id = ids[0].clone().unwrap_or_default();
         let del = req(&[("DBClusterId", "pc-run"), ("BackupId", &id)]);
-        assert!(handle("DeleteBackup", &del, &mut s, 10_000).is_ok());
-        assert!(handle(
+        assert!(answer(ACTIONS, "DeleteBackup", &del, &mut s, 10_000).is_ok());
+        assert!(answer(
+            ACTIONS,
             "CreateBackup",
             &req(&[("DBClusterId", "pc-run")]),
             &mut s,
@@ -409,14 +392,14 @@ mod tests {
             },
         );
         let r = req(&[("DBClusterId", "pc-run"), ("ClientToken", "tok")]);
-        let a = handle("CreateBackup", &r, &mut s, 0).ok();
-        let b = handle("CreateBackup", &r, &mut s, 5).ok();
+        let a = answer(ACTIONS, "CreateBackup", &r, &mut s, 0).ok();
+        let b = answer(ACTIONS, "CreateBackup", &r, &mut s, 5).ok();
         assert!(a.is_some());
         assert_eq!(a, b);
         assert_eq!(s.polardb_backups.len(), 1);
         let other = req(&[("DBClusterId", "pc-two"), ("ClientToken", "tok")]);
         assert_eq!(
-            code(handle("CreateBackup", &other, &mut s, 5)),
+            code(answer(ACTIONS, "CreateBackup", &other, &mut s, 5)),
             "IdempotentParameterMismatch"
         );
     }
@@ -426,7 +409,8 @@ mod tests {
     fn cluster_checks() {
         let mut s = state();
         assert_eq!(
-            code(handle(
+            code(answer(
+                ACTIONS,
                 "CreateBackup",
                 &req(&[("DBClusterId", "pc-none")]),
                 &mut s,
@@ -435,7 +419,8 @@ mod tests {
             "InvalidDBCluster.NotFound"
         );
         assert_eq!(
-            code(handle(
+            code(answer(
+                ACTIONS,
                 "CreateBackup",
                 &req(&[("DBClusterId", "pc-lock")]),
                 &mut s,
@@ -444,7 +429,7 @@ mod tests {
             "OperationDenied.DBClusterStatus"
         );
         assert_eq!(
-            code(handle("CreateBackup", &req(&[]), &mut s, 0)),
+            code(answer(ACTIONS, "CreateBackup", &req(&[]), &mut s, 0)),
             "MissingDBClusterId"
         );
     }
@@ -455,7 +440,8 @@ mod tests {
     fn task_progress_and_backup_status() {
         let mut s = state();
         let start = 1_764_000_000_000;
-        let created = handle(
+        let created = answer(
+            ACTIONS,
             "CreateBackup",
             &req(&[("DBClusterId", "pc-run")]),
             &mut s,
@@ -466,7 +452,8 @@ mod tests {
             .map(|v| v["BackupJobId"].as_str().unwrap_or("").to_string())
             .unwrap_or_default();
         let tasks = |s: &mut State, t: i64| {
-            handle(
+            answer(
+                ACTIONS,
                 "DescribeBackupTasks",
                 &req(&[("DBClusterId", "pc-run")]),
                 s,
@@ -488,7 +475,7 @@ mod tests {
         assert_eq!(tasks(&mut s, start + 2000), json!([]));
         let del = req(&[("DBClusterId", "pc-run"), ("BackupId", &id)]);
         assert_eq!(
-            code(handle("DeleteBackup", &del, &mut s, start + 100)),
+            code(answer(ACTIONS, "DeleteBackup", &del, &mut s, start + 100)),
             "OperationDenied.BackupStatus"
         );
         let window = [
@@ -496,14 +483,20 @@ mod tests {
             ("StartTime", "2025-11-24T00:00Z"),
             ("EndTime", "2025-11-26T00:00Z"),
         ];
-        let listed = handle("DescribeBackups", &req(&window), &mut s, start + 2000)
-            .ok()
-            .unwrap_or_default();
+        let listed = answer(
+            ACTIONS,
+            "DescribeBackups",
+            &req(&window),
+            &mut s,
+            start + 2000,
+        )
+        .ok()
+        .unwrap_or_default();
         assert_eq!(listed["Items"]["Backup"][0]["BackupStatus"], "Success");
         assert_eq!(listed["TotalRecordCount"], "1");
-        assert!(handle("DeleteBackup", &del, &mut s, start + 2000).is_ok());
+        assert!(answer(ACTIONS, "DeleteBackup", &del, &mut s, start + 2000).is_ok());
         assert_eq!(
-            code(handle("DeleteBackup", &del, &mut s, start + 2000)),
+            code(answer(ACTIONS, "DeleteBackup", &del, &mut s, start + 2000)),
             "InvalidBackupId.NotFound"
         );
     }
@@ -517,19 +510,19 @@ mod tests {
             ("StartTime", "2025-11-24T00:00Z"),
         ];
         assert_eq!(
-            code(handle("DescribeBackups", &req(&base), &mut s, 0)),
+            code(answer(ACTIONS, "DescribeBackups", &req(&base), &mut s, 0)),
             "MissingEndTime"
         );
         let mut bad = base.to_vec();
         bad.push(("EndTime", "2025-11-26T00:00:00Z"));
         assert_eq!(
-            code(handle("DescribeBackups", &req(&bad), &mut s, 0)),
+            code(answer(ACTIONS, "DescribeBackups", &req(&bad), &mut s, 0)),
             "InvalidEndTime.Malformed"
         );
         let mut page = base.to_vec();
         page.extend([("EndTime", "2025-11-26T00:00Z"), ("PageSize", "20")]);
         assert_eq!(
-            code(handle("DescribeBackups", &req(&page), &mut s, 0)),
+            code(answer(ACTIONS, "DescribeBackups", &req(&page), &mut s, 0)),
             "InvalidPageSize.Malformed"
         );
     }

@@ -3,13 +3,18 @@
 
 use serde_json::{json, Value};
 
+use super::actions::Action;
 use super::dialect::{Strict, PAGE_CAP};
 use super::error::ApiFailure;
 use super::request::ApiRequest;
 use super::state::{PolardbxBackup, Progress, State};
 
 pub const VERSION: &str = "2020-02-02";
-pub const ACTIONS: &[&str] = &["CreateBackup", "DescribeBackupSetList", "DescribeBackupSet"];
+pub const ACTIONS: &[Action] = &[
+    Action::Write("CreateBackup", create_backup),
+    Action::Read("DescribeBackupSetList", describe_backup_set_list),
+    Action::Read("DescribeBackupSet", describe_backup_set),
+];
 
 /// Actions the API metadata and the official SDK (alibabacloud_polardbx20200202 3.13.0) send with
 /// GET only; under `get-only` they refuse any other method.
@@ -17,25 +22,6 @@ pub const GET_ONLY: &[&str] = &["DescribeBackupSetList"];
 
 /// `BackupModel` of a backup taken on request (as opposed to by the backup policy).
 const MANUAL_MODEL: i64 = 1;
-
-pub fn is_write(action: &str) -> bool {
-    action == "CreateBackup"
-}
-
-pub fn handle(
-    action: &str,
-    req: &ApiRequest,
-    state: &mut State,
-    now_ms: i64,
-) -> Result<Value, ApiFailure> {
-    let body = match action {
-        "CreateBackup" => create_backup(req, state, now_ms)?,
-        "DescribeBackupSetList" => describe_backup_set_list(req, state, now_ms)?,
-        "DescribeBackupSet" => describe_backup_set(req, state, now_ms)?,
-        _ => return Err(ApiFailure::unknown_action()),
-    };
-    Ok(body)
-}
 
 /// The instance named by the request. Under `region-check` it must also be in the request's
 /// `RegionId`, or it is not found there; `RegionId` is then required where the SDK model says
@@ -46,9 +32,7 @@ fn instance<'a>(
     region_required: bool,
 ) -> Result<&'a str, ApiFailure> {
     let name = req.required("DBInstanceName")?;
-    let Some(target) = state.instances.get(name) else {
-        return Err(ApiFailure::instance_not_found());
-    };
+    let target = state.instance(name)?;
     if state.settings.strict(Strict::RegionCheck) {
         let region = if region_required {
             Some(req.required("RegionId")?)
@@ -191,6 +175,7 @@ fn describe_backup_set(req: &ApiRequest, state: &State, now_ms: i64) -> Result<V
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::emulator::actions::answer;
     use crate::emulator::state::Target;
 
     fn setup() -> State {
@@ -216,7 +201,7 @@ mod tests {
         let mut s = setup();
         s.settings.polardbx_data_as_object = false;
         let create = req("RegionId=cn-hangzhou&DBInstanceName=pxc-1&BackupType=0");
-        let made = handle("CreateBackup", &create, &mut s, 1000)
+        let made = answer(ACTIONS, "CreateBackup", &create, &mut s, 1000)
             .ok()
             .unwrap_or_default();
         assert_eq!(made["Success"], true);
@@ -226,7 +211,7 @@ mod tests {
         );
         let list = req("RegionId=cn-hangzhou&DBInstanceName=pxc-1&StartTime=0&EndTime=99999");
         let at = |s: &mut State, t| {
-            handle("DescribeBackupSetList", &list, s, t)
+            answer(ACTIONS, "DescribeBackupSetList", &list, s, t)
                 .ok()
                 .unwrap_or_default()["Data"][0]["Status"]
                 .clone()
@@ -235,7 +220,7 @@ mod tests {
         assert_eq!(at(&mut s, 3000), 1);
         s.settings.fail_next_backups = 1;
         s.settings.polardbx_data_as_object = true;
-        let made = handle("CreateBackup", &create, &mut s, 4000)
+        let made = answer(ACTIONS, "CreateBackup", &create, &mut s, 4000)
             .ok()
             .unwrap_or_default();
         let id = made["Data"]["BackupSetId"]
@@ -246,7 +231,7 @@ mod tests {
         let one = req(&format!(
             "RegionId=cn-hangzhou&DBInstanceName=pxc-1&BackupSetId={id}"
         ));
-        let got = handle("DescribeBackupSet", &one, &mut s, 9000)
+        let got = answer(ACTIONS, "DescribeBackupSet", &one, &mut s, 9000)
             .ok()
             .unwrap_or_default();
         assert_eq!(got["Data"][0]["Status"], 2);
@@ -256,14 +241,15 @@ mod tests {
     #[test]
     fn refusals() {
         let mut s = setup();
-        let r = handle(
+        let r = answer(
+            ACTIONS,
             "CreateBackup",
             &req("RegionId=cn-hangzhou&DBInstanceName=pxc-x"),
             &mut s,
             0,
         );
         assert_eq!(r.err().map(|e| e.status), Some(404));
-        let r = handle("DeleteBackup", &req(""), &mut s, 0);
+        let r = answer(ACTIONS, "DeleteBackup", &req(""), &mut s, 0);
         assert_eq!(
             r.err().map(|e| e.code),
             Some("InvalidAction.NotFound".into())

@@ -10,6 +10,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::dialect::{self, Dialect, Strict};
+use super::error::ApiFailure;
 
 /// Behaviour switches the admin API and the command line can change.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -222,6 +223,20 @@ impl State {
             fails,
             size_bytes: 7_251_056_640 + (self.next_id % 97) * 1_048_576,
         }
+    }
+
+    /// The PolarDB cluster `id`, or the API's not-found error for it.
+    pub fn cluster(&self, id: &str) -> Result<&Target, ApiFailure> {
+        self.clusters
+            .get(id)
+            .ok_or_else(ApiFailure::cluster_not_found)
+    }
+
+    /// The PolarDB-X instance `name`, or the API's not-found error for it.
+    pub fn instance(&self, name: &str) -> Result<&Target, ApiFailure> {
+        self.instances
+            .get(name)
+            .ok_or_else(ApiFailure::instance_not_found)
     }
 
     pub fn take_id(&mut self) -> u64 {

@@ -9,8 +9,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::diagnostics::Diagnostics;
-use crate::resource::Ctx;
-use crate::schema::Schema;
+use crate::resource::{Ctx, ObjectType};
 use crate::tfvalue::Value;
 
 /// What `open` answers: the result object (every attribute of the schema), or diagnostics.
@@ -23,11 +22,7 @@ pub struct OpenResponse {
 /// An ephemeral resource. Section order in each file: struct, schema, validate, open, helpers,
 /// tests. Nothing to renew or close: what it opens expires by itself.
 #[async_trait]
-pub trait EphemeralResource: Send + Sync + 'static {
-    fn type_name(&self) -> &'static str;
-
-    fn schema(&self) -> &Schema;
-
+pub trait EphemeralResource: ObjectType {
     /// Checks the configuration without calling any API. Unknown values must pass.
     fn validate(&self, _config: &Value) -> Diagnostics {
         Vec::new()

@@ -15,7 +15,7 @@ use crate::resources::{all_checks, check_attr};
 use crate::schema::{Attribute, Block, Schema};
 use crate::tfvalue::{Type, Value};
 
-crate::schema::holds_schema!(PolardbxBackupDownload);
+crate::schema::holds_schema!(PolardbxBackupDownload, "alicloud_polardbx_backup_download");
 
 // ----- schema -----
 
@@ -57,8 +57,6 @@ fn schema() -> Schema {
 
 #[async_trait]
 impl EphemeralResource for PolardbxBackupDownload {
-    crate::schema::type_name_and_schema!("alicloud_polardbx_backup_download");
-
     // ----- validate -----
 
     fn validate(&self, config: &Value) -> Diagnostics {
@@ -171,6 +169,7 @@ impl EphemeralResource for PolardbxBackupDownload {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resource::ObjectType;
 
     /// A non-numeric backup set ID and a wrong-product name are refused with their attribute.
     #[test]
@@ -193,12 +192,7 @@ mod tests {
     #[test]
     fn links_are_sensitive() {
         let s = schema();
-        let links = s
-            .block
-            .attributes
-            .iter()
-            .find(|a| a.name == "links")
-            .unwrap();
+        let links = s.block.find("links").expect("links");
         assert!(links.sensitive);
     }
 }

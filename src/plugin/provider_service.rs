@@ -589,7 +589,7 @@ fn flatmap_unsupported(had_flatmap: bool) -> Diagnostic {
 mod tests {
     use super::*;
     use crate::diagnostics::AttributePath;
-    use crate::resource::{ApplyResponse, ImportResponse, ReadResponse};
+    use crate::resource::{ApplyResponse, ImportResponse, ObjectType, ReadResponse};
     use crate::schema::{Attribute, Block};
     use crate::tfvalue::{from_msgpack, to_msgpack};
     use async_trait::async_trait;
@@ -610,14 +610,17 @@ mod tests {
         })
     }
 
-    #[async_trait]
-    impl Resource for Fake {
+    impl ObjectType for Fake {
         fn type_name(&self) -> &'static str {
             "fake_thing"
         }
         fn schema(&self) -> &Schema {
             &self.schema
         }
+    }
+
+    #[async_trait]
+    impl Resource for Fake {
         fn validate(&self, config: &Value) -> Diagnostics {
             match config.str_attr("name") {
                 Some("bad") => vec![crate::diagnostics::invalid_attribute("name", "bad", "fix")],

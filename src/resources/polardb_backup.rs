@@ -68,7 +68,7 @@ const CREATION: Creation = Creation {
 /// DescribeBackups needs a window.
 const UNKNOWN_START_LOOKBACK: Duration = super::BACKUP_LOOKBACK;
 
-crate::schema::holds_schema!(PolardbBackup);
+crate::schema::holds_schema!(PolardbBackup, TYPE);
 
 // ----- schema -----
 
@@ -153,8 +153,6 @@ fn schema() -> Schema {
 
 #[async_trait]
 impl Resource for PolardbBackup {
-    crate::schema::type_name_and_schema!(TYPE);
-
     // ----- validate -----
 
     fn validate(&self, config: &Value) -> Diagnostics {

@@ -63,7 +63,7 @@ const FILLED_WHEN_DONE: &[&str] = &["backup_model", "begin_time", "end_time", "s
 /// The only backup type the API documents: `"0"`, fast backup.
 const BACKUP_TYPES: &[&str] = &["0"];
 
-crate::schema::holds_schema!(PolardbxBackup);
+crate::schema::holds_schema!(PolardbxBackup, TYPE);
 
 // ----- schema -----
 
@@ -115,8 +115,6 @@ fn schema() -> Schema {
 
 #[async_trait]
 impl Resource for PolardbxBackup {
-    crate::schema::type_name_and_schema!(TYPE);
-
     // ----- validate -----
 
     fn validate(&self, config: &Value) -> Diagnostics {

@@ -27,6 +27,7 @@ use std::time::{Duration, SystemTime};
 use crate::alicloud::polardb::{self, Backup, DescribeBackups};
 use crate::alicloud::{targets, ApiError, Client, ErrorKind};
 use crate::diagnostics::{self as diag, AttributePath, Diagnostic};
+use crate::redact::debug_fields;
 use crate::resource::{plan_with_schema, Ctx, PlanRequest, PlanResponse};
 use crate::schema::Schema;
 use crate::tfvalue::Value;
@@ -140,11 +141,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-impl std::fmt::Debug for Checks {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Checks").finish_non_exhaustive()
-    }
-}
+debug_fields!(Checks {});
 
 impl Checks {
     fn cluster(&self, id: &str) -> Arc<Cluster> {

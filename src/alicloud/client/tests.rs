@@ -279,7 +279,7 @@ async fn final_errors_map_to_kinds() {
         assert_eq!(e.request_id.as_deref(), Some("RID-9"));
         assert_eq!(e.http_status, Some(status));
         assert_eq!(e.attempts, 1);
-        assert_eq!(server.seen().len(), 1, "{code} is not retried");
+        server.assert_requests(1, &format!("{code} is not retried"));
     }
 }
 
@@ -323,7 +323,7 @@ async fn no_answer_to_a_write_is_ambiguous() {
         assert_eq!(e.kind, ErrorKind::Ambiguous, "{what}: {e:?}");
         assert_eq!(e.attempts, 1, "{what}");
         assert!(!e.budget_exhausted, "{what}");
-        assert_eq!(server.seen().len(), 1, "{what}");
+        server.assert_requests(1, what);
     }
 }
 
@@ -567,7 +567,7 @@ async fn stop_ends_backoff_at_once() {
     assert_eq!(e.code, codes::STOPPED_BEFORE_SEND);
     let again = create_backup(&c).await.expect_err("still stopped");
     assert_eq!(again.code, codes::STOPPED_BEFORE_SEND);
-    assert_eq!(server.seen().len(), 1, "nothing sent once stopped");
+    server.assert_requests(1, "nothing sent once stopped");
 }
 
 /// Ctrl-C while a request is in flight: the call returns at once and says the request may have
@@ -602,7 +602,7 @@ async fn redirects_are_not_followed() {
     assert!(e.message.contains("redirect"), "{}", e.message);
     assert!(e.message.contains("127.0.0.1"), "{}", e.message);
     assert!(!e.message.contains("Signature"), "{}", e.message);
-    assert_eq!(server.seen().len(), 1, "a redirect is final");
+    server.assert_requests(1, "a redirect is final");
 }
 
 /// Answers larger than BODY_LIMIT are refused without being read whole.
@@ -618,7 +618,7 @@ async fn response_bodies_are_capped() {
     let c = client(&server.url, SignatureVersion::V2, Duration::from_secs(300));
     let e = create_backup(&c).await.expect_err("too large");
     assert!(e.message.contains("8 MiB"), "{}", e.message);
-    assert_eq!(server.seen().len(), 1, "not retried");
+    server.assert_requests(1, "not retried");
 }
 
 /// Plain http is refused for hosts that are not loopback unless `insecure` is set.
@@ -701,7 +701,10 @@ async fn gateway_5xx_is_ambiguous_for_non_idempotent_calls() {
     c.call("CreateBackup", &[], write)
         .await
         .expect("an API 503 is retried");
-    assert_eq!(server.seen().len(), 5);
+    server.assert_requests(
+        5,
+        "the 504 and the 502 sent once each, the API's 503 once more",
+    );
 }
 
 /// A code-less `Success: false` is not-found when its message says so, else a plain error.

@@ -1,7 +1,6 @@
 //! Credentials from STS `AssumeRole` (2015-04-01), signed V2 with a base provider's credentials:
 //! the `assume_role` block, on top of whichever source the chain found.
 
-use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -11,6 +10,7 @@ use super::refresh::{self, Cache, Fetched, TemporarySource};
 use super::{AssumeRoleSettings, CredentialsProvider};
 use crate::alicloud::error::{self, ApiError, ErrorKind};
 use crate::alicloud::{client, endpoints, sign};
+use crate::redact::debug_fields;
 
 /// Deadline of one STS exchange.
 pub const STS_DEADLINE: Duration = Duration::from_secs(30);
@@ -28,15 +28,11 @@ pub struct AssumeRoleCredentials {
     cache: Cache,
 }
 
-impl fmt::Debug for AssumeRoleCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AssumeRoleCredentials")
-            .field("base", &self.base)
-            .field("role_arn", &self.settings.role_arn)
-            .field("endpoint", &self.endpoint)
-            .finish_non_exhaustive()
-    }
-}
+debug_fields!(AssumeRoleCredentials {
+    base,
+    role_arn: settings.role_arn,
+    endpoint
+});
 
 /// The STS URL for an endpoint given as a URL or a bare host, checked against the rules of
 /// [`refresh::refuse_url`].

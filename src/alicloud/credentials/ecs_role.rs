@@ -5,7 +5,6 @@
 //! `X-aliyun-ecs-metadata-token`. When the token cannot be had, the request goes without it
 //! (normal mode), unless `ALIBABA_CLOUD_IMDSV1_DISABLED=true`, which makes that an error.
 
-use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -14,6 +13,7 @@ use super::refresh::{self, Cache, Fetched, TemporarySource};
 use super::Secret;
 use crate::alicloud::error::{ApiError, ErrorKind};
 use crate::alicloud::sign;
+use crate::redact::debug_fields;
 
 /// The metadata token's lifetime asked for, as credentials-go asks (6 hours).
 pub const TOKEN_TTL_SECONDS: u32 = 21_600;
@@ -42,15 +42,11 @@ pub struct EcsRoleCredentials {
     cache: Cache,
 }
 
-impl fmt::Debug for EcsRoleCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EcsRoleCredentials")
-            .field("role", &self.role)
-            .field("endpoint", &self.endpoint)
-            .field("token_required", &self.token_required)
-            .finish_non_exhaustive()
-    }
-}
+debug_fields!(EcsRoleCredentials {
+    role,
+    endpoint,
+    token_required
+});
 
 impl EcsRoleCredentials {
     pub fn new(role: &str, metadata_endpoint: &str) -> EcsRoleCredentials {
@@ -203,7 +199,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::alicloud::credentials::tests::temp_creds_body;
+    use crate::alicloud::credentials::tests::{assert_hardened_fetch, temp_creds_body};
     use crate::alicloud::credentials::CredentialsProvider;
     use crate::alicloud::test_server::{Reply, Server};
 
@@ -223,18 +219,7 @@ mod tests {
         let p = EcsRoleCredentials::new("my-role", &server.url);
         let c = p.credentials().await.expect("credentials");
         assert_eq!(c.access_key_id, "ecs-id");
-        let seen = server.seen();
-        assert_eq!(seen.len(), 2);
-        assert_eq!(
-            seen[0].header(TOKEN_TTL_HEADER).as_deref(),
-            Some("21600"),
-            "{}",
-            seen[0].head
-        );
-        assert_eq!(
-            seen[1].target(),
-            "/latest/meta-data/ram/security-credentials/my-role"
-        );
+        assert_hardened_fetch(&server.seen(), "my-role");
     }
 
     /// No token (the service answers 404 to the PUT): normal mode, the GET goes without one.
@@ -266,11 +251,7 @@ mod tests {
             "{}",
             e.message
         );
-        assert_eq!(
-            server.seen().len(),
-            1,
-            "no credentials request without a token"
-        );
+        server.assert_requests(1, "no credentials request without a token");
     }
 
     /// A 404 for the role says what it means and what to do, and carries the HTTP status.
@@ -317,7 +298,7 @@ mod tests {
         let e = p.credentials().await.expect_err("hangs");
         let took = started.elapsed();
         assert!(e.message.contains("no complete answer"), "{}", e.message);
-        assert_eq!(server.seen().len(), 2, "token, then credentials without it");
+        server.assert_requests(2, "token, then credentials without it");
         assert!(took < Duration::from_secs(20), "took {took:?}");
     }
 

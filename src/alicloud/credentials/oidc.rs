@@ -18,6 +18,7 @@ use super::refresh::{Cache, Fetched, TemporarySource};
 use super::Secret;
 use crate::alicloud::error::{ApiError, ErrorKind};
 use crate::alicloud::sign;
+use crate::redact::debug_fields;
 use crate::timefmt;
 
 const ACTION: &str = "AssumeRoleWithOIDC";
@@ -60,14 +61,7 @@ pub struct OidcRoleCredentials {
     cache: Cache,
 }
 
-impl fmt::Debug for OidcRoleCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OidcRoleCredentials")
-            .field("role", &self.role)
-            .field("endpoint", &self.endpoint)
-            .finish_non_exhaustive()
-    }
-}
+debug_fields!(OidcRoleCredentials { role, endpoint });
 
 impl OidcRoleCredentials {
     pub fn new(role: OidcRole, sts_endpoint: &str) -> OidcRoleCredentials {

@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use super::*;
 use crate::alicloud::error::ErrorKind;
 use crate::alicloud::sign;
-use crate::alicloud::test_server::{Reply, Server};
+use crate::alicloud::test_server::{Reply, Seen, Server};
 use crate::timefmt;
 
 pub fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
@@ -225,6 +225,21 @@ fn named_profile_without_file() {
     );
 }
 
+/// Asserts that `seen` is one hardened fetch from the ECS metadata service for `role`: the token
+/// request with its TTL header, then the role's credentials request.
+pub fn assert_hardened_fetch(seen: &[Seen], role: &str) {
+    assert_eq!(seen.len(), 2, "the token, then the credentials: {seen:?}");
+    assert_eq!(seen[0].target(), "/latest/api/token");
+    assert_eq!(
+        seen[0].header(ecs_role::TOKEN_TTL_HEADER).as_deref(),
+        Some("21600"),
+        "{}",
+        seen[0].head
+    );
+    let credentials = format!("/latest/meta-data/ram/security-credentials/{role}");
+    assert_eq!(seen[1].target(), credentials);
+}
+
 pub fn temp_creds_body(id: &str, minutes_valid: i64) -> String {
     let exp = timefmt::iso8601_seconds(timefmt::from_unix_secs(
         timefmt::unix_secs(SystemTime::now()) + minutes_valid * 60,
@@ -265,18 +280,9 @@ async fn ecs_role_from_metadata() {
         c.security_token.as_ref().map(Secret::expose),
         Some("tmp-token")
     );
+    // The second call is served from the cache: still one fetch.
     let _ = creds_of(&p).await;
-    let seen = server.seen();
-    assert_eq!(
-        seen.len(),
-        2,
-        "token and credentials; the second call served from cache"
-    );
-    assert_eq!(seen[0].target(), "/latest/api/token");
-    assert_eq!(
-        seen[1].target(),
-        "/latest/meta-data/ram/security-credentials/my-role"
-    );
+    assert_hardened_fetch(&server.seen(), "my-role");
 }
 
 /// Credentials expiring within five minutes are fetched again.
@@ -289,8 +295,7 @@ async fn short_lived_credentials_are_refreshed() {
     let p = EcsRoleCredentials::new("r", &server.url);
     let _ = p.credentials().await.expect("first");
     let _ = p.credentials().await.expect("second");
-    // Each fetch: the token request, then the credentials.
-    assert_eq!(server.seen().len(), 4);
+    server.assert_requests(4, "each fetch: the token request, then the credentials");
 }
 
 /// AssumeRole is signed V2 with the base keys, sends the role settings, and is cached.
