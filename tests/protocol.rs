@@ -14,7 +14,7 @@ use terraform_provider_alicloud::plugin::proto::tfplugin6::provider_client::Prov
 use tonic::transport::Endpoint;
 
 use crate::util::plugin::{dv, errors, provider_command, start};
-use crate::util::plugin_client::{assert_tcp_refuses_other_clients, connect_tcp, identity, COOKIE};
+use crate::util::plugin_client::{assert_tcp_serves_only_terraform, identity, COOKIE};
 
 // ---- msgpack by hand, so the test checks the wire format independently of our codec ----
 
@@ -547,7 +547,8 @@ async fn pending_tls_handshakes_are_capped() {
 }
 
 /// Windows' path, run here in-process: mTLS over loopback TCP inside the port range. Terraform's
-/// certificate gets in and every kind of RPC answers; another certificate, or none, is refused.
+/// certificate gets schema, metadata and StopProvider answered; another certificate, or none,
+/// is refused; Shutdown ends the server.
 #[tokio::test]
 async fn mtls_over_loopback_tcp_like_windows() {
     use terraform_provider_alicloud::plugin::listener::{Listener, PortRange};
@@ -576,23 +577,7 @@ async fn mtls_over_loopback_tcp_like_windows() {
         shutdown.clone(),
     ));
 
-    let channel = connect_tcp(&addr, &tls.cert_der, Some(&id))
-        .await
-        .expect("connect with Terraform's certificate");
-    let mut client = ProviderClient::new(channel.clone()).max_decoding_message_size(256 << 20);
-    let schema = client
-        .get_provider_schema(pb::get_provider_schema::Request {})
-        .await
-        .expect("GetProviderSchema")
-        .into_inner();
-    assert!(schema
-        .resource_schemas
-        .contains_key("alicloud_polardb_backup"));
-    client
-        .stop_provider(pb::stop_provider::Request {})
-        .await
-        .expect("StopProvider");
-    assert_tcp_refuses_other_clients(&addr, &tls.cert_der).await;
+    let channel = assert_tcp_serves_only_terraform(&addr, &tls.cert_der, &id).await;
     GrpcControllerClient::new(channel)
         .shutdown(Empty {})
         .await

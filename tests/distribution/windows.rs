@@ -15,11 +15,9 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use terraform_provider_alicloud::plugin::proto::plugin::grpc_controller_client::GrpcControllerClient;
 use terraform_provider_alicloud::plugin::proto::plugin::Empty;
-use terraform_provider_alicloud::plugin::proto::tfplugin6 as pb;
-use terraform_provider_alicloud::plugin::proto::tfplugin6::provider_client::ProviderClient;
 
 use crate::util::bin;
-use crate::util::plugin_client::{assert_tcp_refuses_other_clients, connect_tcp, identity, COOKIE};
+use crate::util::plugin_client::{assert_tcp_serves_only_terraform, identity, COOKIE};
 
 /// Kills the provider (and so wine's process) if a check fails before Shutdown.
 struct Killed(Child);
@@ -71,33 +69,7 @@ async fn windows_binary_serves_mtls_over_loopback_tcp() {
         .decode(fields[5])
         .expect("certificate is unpadded standard base64");
 
-    let channel = connect_tcp(&addr, &server_cert, Some(&id))
-        .await
-        .expect("connect with Terraform's certificate");
-    let mut client = ProviderClient::new(channel.clone()).max_decoding_message_size(256 << 20);
-    let schema = client
-        .get_provider_schema(pb::get_provider_schema::Request {})
-        .await
-        .expect("GetProviderSchema")
-        .into_inner();
-    for name in ["alicloud_polardb_backup", "alicloud_polardbx_backup"] {
-        assert!(schema.resource_schemas.contains_key(name), "missing {name}");
-    }
-    let metadata = client
-        .get_metadata(pb::get_metadata::Request {})
-        .await
-        .expect("GetMetadata")
-        .into_inner();
-    assert!(
-        !metadata.resources.is_empty(),
-        "GetMetadata lists resources"
-    );
-    client
-        .stop_provider(pb::stop_provider::Request {})
-        .await
-        .expect("StopProvider");
-
-    assert_tcp_refuses_other_clients(&addr, &server_cert).await;
+    let channel = assert_tcp_serves_only_terraform(&addr, &server_cert, &id).await;
 
     GrpcControllerClient::new(channel)
         .shutdown(Empty {})

@@ -205,3 +205,46 @@ pub async fn assert_tcp_refuses_other_clients(addr: &str, server_der: &[u8]) {
         );
     }
 }
+
+/// Checks the plugin serving over loopback TCP at `addr` (server certificate `server_der`) as
+/// Terraform does on Windows: with Terraform's certificate `id`, the schema holds both
+/// resources, GetMetadata lists resources and StopProvider answers; another certificate, or
+/// none, is refused. Returns Terraform's channel, for the controller's Shutdown.
+pub async fn assert_tcp_serves_only_terraform(
+    addr: &str,
+    server_der: &[u8],
+    id: &Identity,
+) -> Channel {
+    use terraform_provider_alicloud::plugin::proto::tfplugin6 as pb;
+    use terraform_provider_alicloud::plugin::proto::tfplugin6::provider_client::ProviderClient;
+    let channel = connect_tcp(addr, server_der, Some(id))
+        .await
+        .unwrap_or_else(|e| panic!("connect to {addr} with Terraform's certificate: {e}"));
+    let mut client = ProviderClient::new(channel.clone()).max_decoding_message_size(256 << 20);
+    let schema = client
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .expect("GetProviderSchema")
+        .into_inner();
+    for name in ["alicloud_polardb_backup", "alicloud_polardbx_backup"] {
+        assert!(
+            schema.resource_schemas.contains_key(name),
+            "the schema served at {addr} lacks {name}"
+        );
+    }
+    let metadata = client
+        .get_metadata(pb::get_metadata::Request {})
+        .await
+        .expect("GetMetadata")
+        .into_inner();
+    assert!(
+        !metadata.resources.is_empty(),
+        "GetMetadata at {addr} lists no resource"
+    );
+    client
+        .stop_provider(pb::stop_provider::Request {})
+        .await
+        .expect("StopProvider");
+    assert_tcp_refuses_other_clients(addr, server_der).await;
+    channel
+}
