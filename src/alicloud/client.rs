@@ -406,22 +406,16 @@ impl Client {
                 return Err(stopped(action, false));
             }
             // Wait until the pacer has a free slot; it books none ahead, so a call queued while
-            // the rate was low goes as soon as the rate grows, and an answer (which may open
-            // the slow start's window) makes every waiting call ask again.
+            // the rate was low goes as soon as the rate grows.
             loop {
-                let answer = pacers.next_answer();
                 let jitter = (random() >> 11) as f64 / (1u64 << 53) as f64;
                 let wait = pacers.reserve(&pace_key, Instant::now(), jitter);
                 if wait.is_zero() {
                     break;
                 }
                 tracing::debug!(action, wait_ms = wait.as_millis() as u64, "pacing");
-                let waited = Instant::now();
-                tokio::select! {
-                    r = self.pause(action, wait) => r?,
-                    _ = answer => {}
-                }
-                paced += waited.elapsed();
+                self.pause(action, wait).await?;
+                paced += wait;
             }
             let verified = self.is_verified();
             let deadline = if verified {
