@@ -168,11 +168,19 @@ impl Default for Pacer {
     }
 }
 
-fn forget_before<T>(events: &mut VecDeque<T>, now: Instant, at: impl Fn(&T) -> Instant) {
-    while events
-        .front()
-        .is_some_and(|e| now.saturating_duration_since(at(e)) > HISTORY)
-        || events.len() > REMEMBERED
+/// Forgets the oldest of `events` (oldest first, each at `at`): those older than [`HISTORY`]
+/// unless they are among the last `keep`, those older than [`SPARSE`]'s `within` in any case,
+/// and any beyond [`REMEMBERED`].
+fn forget_before<T>(
+    events: &mut VecDeque<T>,
+    now: Instant,
+    keep: usize,
+    at: impl Fn(&T) -> Instant,
+) {
+    while events.front().is_some_and(|e| {
+        let age = now.saturating_duration_since(at(e));
+        age > SPARSE.within || (age > HISTORY && events.len() > keep)
+    }) || events.len() > REMEMBERED
     {
         events.pop_front();
     }
@@ -222,7 +230,7 @@ impl Pacer {
             slow.in_flight.push_back(now);
         }
         self.sends.push_back(now);
-        forget_before(&mut self.sends, now, |t| *t);
+        forget_before(&mut self.sends, now, 0, |t| *t);
         if let Some(rate) = self.rate {
             let spread = 1.0 - JITTER + 2.0 * JITTER * jitter.clamp(0.0, 1.0);
             self.next_at = Some(now + Duration::from_secs_f64(spread / rate));
@@ -321,13 +329,7 @@ impl Pacer {
 
     fn record(&mut self, now: Instant, throttled: bool) {
         self.answers.push_back((now, throttled));
-        while self.answers.front().is_some_and(|(t, _)| {
-            let age = now.saturating_duration_since(*t);
-            age > SPARSE.within || (age > HISTORY && self.answers.len() > SPARSE.answers)
-        }) || self.answers.len() > REMEMBERED
-        {
-            self.answers.pop_front();
-        }
+        forget_before(&mut self.answers, now, SPARSE.answers, |(t, _)| *t);
     }
 
     /// The answers of the last [`HISTORY`].
