@@ -975,14 +975,9 @@ mod tests {
         let median_accepted = |sim: &Sim| {
             let mut rates: Vec<f64> = (1..=9u64)
                 .map(|seed| {
-                    let mut r = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-                    let one_in_twenty = move |_: f64, _: &mut u64| {
-                        r ^= r << 13;
-                        r ^= r >> 7;
-                        r ^= r << 17;
-                        r % 20 == 0
-                    };
-                    sim.run(one_in_twenty).accepted_rate
+                    let mut rng = crate::rng::Rng::new(seed);
+                    sim.run(|_: f64, _: &mut u64| rng.below(20) == 0)
+                        .accepted_rate
                 })
                 .collect();
             rates.sort_by(f64::total_cmp);
