@@ -416,15 +416,16 @@ impl Emulator {
                 }
             }
         }
-        let known = match product {
-            "polardb" => actions::find(polardb::ACTIONS, action).is_some(),
-            "polardbx" => actions::find(polardbx::ACTIONS, action).is_some(),
+        let table = match product {
+            "polardb" => polardb::ACTIONS,
+            "polardbx" => polardbx::ACTIONS,
             _ if req.version().is_none() => {
                 return Outcome::gateway(ApiFailure::missing("Version"))
             }
             _ => return Outcome::gateway(ApiFailure::unknown_version()),
         };
-        if !known && !extras::knows(product, action) {
+        let found = actions::find(table, action);
+        if found.is_none() && !extras::knows(product, action) {
             return Outcome::gateway(ApiFailure::unknown_action());
         }
         if settings.strict(S::GetOnly)
@@ -461,18 +462,13 @@ impl Emulator {
             return Outcome::gateway(e);
         }
         let mut inner = self.lock();
-        let table = if product == "polardb" {
-            polardb::ACTIONS
-        } else {
-            polardbx::ACTIONS
-        };
         let result = if let Some(r) = extras::handle(product, action, req, &mut inner.state, now_ms)
         {
             r
         } else {
             actions::answer(table, action, req, &mut inner.state, now_ms)
         };
-        let write = actions::find(table, action).is_some_and(actions::Action::writes);
+        let write = found.is_some_and(actions::Action::writes);
         if write && result.is_ok() {
             self.persist(&inner.state);
         }
