@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::util::config::provider_block;
 use crate::util::emulator::{Emulator, CLUSTER};
-use crate::util::state::{calls, emulator_backups};
+use crate::util::state::{backup_ids_in_state, calls, emulator_backups};
 use crate::util::terraform::Terraform;
 
 fn repo() -> PathBuf {
@@ -54,7 +54,14 @@ fn backup_before_every_migration() {
 }
 
 /// Five days of rotation: three backups after the first day, one replaced each day after,
-/// never a fourth, and the quota check never fails a plan.
+/// never a fourth, state naming exactly the cluster's backups, and the quota check never fails
+/// a plan.
+///
+/// The "days" are a few seconds apart, not a day: apart enough that a replacement does not
+/// start in the same second as the backups it sits beside. Within one second, where the
+/// `strict` dialect reports no `Comment` and answers job IDs, a replacement's job could be
+/// matched to a neighbour's backup (docs/api-notes.md, point 1), which a real daily rotation
+/// cannot meet.
 #[test]
 fn daily_rotation_within_the_quota() {
     let emu = Emulator::start_default();
@@ -62,12 +69,19 @@ fn daily_rotation_within_the_quota() {
     let tf = recipe("daily_rotation", &emu, &vars(20_000));
     tf.apply();
     assert_eq!(polardb_ids(&emu).len(), 3);
+    assert_eq!(backup_ids_in_state(&tf), polardb_ids(&emu), "day 20000");
     let mut before = polardb_ids(&emu);
     for day in 20_001..20_005 {
+        std::thread::sleep(std::time::Duration::from_millis(2100));
         tf.write("terraform.tfvars", &vars(day));
         tf.apply();
         let now = polardb_ids(&emu);
         assert_eq!(now.len(), 3, "day {day}: {now:?}");
+        assert_eq!(
+            backup_ids_in_state(&tf),
+            now,
+            "day {day}: state and cluster"
+        );
         let kept = now.iter().filter(|id| before.contains(id)).count();
         assert_eq!(kept, 2, "day {day}: exactly one replaced");
         before = now;
